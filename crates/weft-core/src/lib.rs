@@ -1,0 +1,25 @@
+//! The shared base of weft: the one `loom` shim every crate imports its synchronisation from,
+//! cache padding, a small fast random number generator and the cooperative budget.
+//!
+//! Nothing here is runtime-specific; the crates above it (`weft-queue`, `weft-task`,
+//! `weft-sched`, `weft-sync`, ...) build on these pieces so that a single `--cfg weft_loom`
+//! switches the whole workspace onto loom's model-checked primitives.
+//!
+//! ```
+//! use weft_core::CachePadded;
+//! use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! let counter = CachePadded::new(AtomicUsize::new(0));
+//! counter.fetch_add(1, Ordering::Relaxed);
+//! assert_eq!(counter.load(Ordering::Relaxed), 1);
+//! assert_eq!(std::mem::align_of_val(&counter), 128);
+//! ```
+
+pub mod coop;
+pub mod loom;
+
+mod padded;
+mod rand;
+
+pub use padded::CachePadded;
+pub use rand::FastRand;
