@@ -33,7 +33,7 @@ pub const BUDGET: u8 = 128;
 
 thread_local! {
     /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<u8>> = Cell::new(None);
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET`] units, restoring the previous budget afterwards
