@@ -32,6 +32,7 @@ use crate::loom::thread_local;
 pub const BUDGET: u8 = 128;
 
 thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
     /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
     static CURRENT: Cell<Option<u8>> = Cell::new(None);
 }
@@ -140,7 +141,9 @@ mod tests {
     fn nested_budget_is_restored() {
         let mut cx = Context::from_waker(Waker::noop());
         budget(|| {
-            let Poll::Ready(g) = poll_proceed(&mut cx) else { panic!() };
+            let Poll::Ready(g) = poll_proceed(&mut cx) else {
+                panic!()
+            };
             g.made_progress();
             unconstrained(|| assert!(poll_proceed(&mut cx).is_ready()));
             CURRENT.with(|c| assert_eq!(c.get(), Some(BUDGET - 1)));

@@ -17,8 +17,14 @@ pub struct FastRand {
 impl FastRand {
     /// Creates a generator from `seed` (a zero seed is replaced by a fixed odd constant).
     pub fn new(seed: u64) -> Self {
-        let seed = if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed };
-        FastRand { state: Cell::new(seed) }
+        let seed = if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        };
+        FastRand {
+            state: Cell::new(seed),
+        }
     }
 
     /// Returns the next 64 pseudo-random bits.

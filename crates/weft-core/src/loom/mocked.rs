@@ -7,7 +7,7 @@ pub mod cell {
 }
 
 pub mod sync {
-    pub use loom::sync::{Arc, Weak};
+    pub use loom::sync::Arc;
 
     pub mod atomic {
         pub use loom::sync::atomic::{

@@ -23,7 +23,7 @@
 //! *shared.lock() += 1;
 //! assert_eq!(*shared.lock(), 1);
 //! ```
-#![allow(unreachable_pub)]
+#![allow(unreachable_pub, missing_docs)]
 
 #[cfg(not(weft_loom))]
 mod std_impl;

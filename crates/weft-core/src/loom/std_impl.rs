@@ -36,7 +36,7 @@ pub mod cell {
 }
 
 pub mod sync {
-    pub use std::sync::{Arc, Weak};
+    pub use std::sync::Arc;
 
     pub mod atomic {
         pub use std::sync::atomic::{
