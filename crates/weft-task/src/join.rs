@@ -1,0 +1,210 @@
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use weft_core::coop;
+
+use crate::raw::{self, Header};
+use crate::{Id, JoinError};
+
+/// An owned permission to await a task's output: `handle.await` gives
+/// `Ok(output)`, or `Err(JoinError)` if the task panicked or was cancelled.
+///
+/// Dropping the handle detaches the task: it runs on, and its output is dropped when it
+/// finishes. Use [`JoinHandle::abort`] to cancel it.
+///
+/// ```
+/// # use std::sync::{Arc, Mutex};
+/// # use weft_task::{Runnable, Schedule, Task};
+/// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
+/// # impl Schedule for Collect {
+/// #     fn schedule(&self, task: Runnable) { self.0.lock().unwrap().push(task) }
+/// #     fn release(&self, _: &Task) -> Option<Task> { None }
+/// # }
+/// # let sched = Collect::default();
+/// let (_task, runnable, handle) = weft_task::spawn(async { "done" }, sched, None);
+/// assert!(!handle.is_finished());
+/// runnable.run();
+/// assert!(handle.is_finished());
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # let mut handle = handle;
+/// # let out = std::pin::Pin::new(&mut handle).poll(&mut cx);
+/// # use std::future::Future;
+/// # assert!(matches!(out, std::task::Poll::Ready(Ok("done"))));
+/// ```
+pub struct JoinHandle<T> {
+    ptr: NonNull<Header>,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle only moves the output (`T: Send`) out of the task, and the state machine
+// serialises that with the task's own accesses.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only reads atomics (`is_finished`, `id`) and requests an abort.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    ///
+    /// The caller holds the task's join reference (JOIN_INTEREST) and `T` is the task's output.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
+        JoinHandle {
+            ptr,
+            _output: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the handle's reference keeps the header alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Cancels the task: its future is dropped at the next opportunity (at once if it is
+    /// idle, when its current poll returns if it is running), and awaiting the handle then
+    /// gives a cancelled [`JoinError`]. Aborting a finished task does nothing.
+    pub fn abort(&self) {
+        // SAFETY: the handle holds a reference.
+        unsafe { raw::remote_abort(self.ptr) }
+    }
+
+    /// `true` once the task has finished (completed, panicked or been cancelled), i.e. when
+    /// awaiting the handle would not wait.
+    pub fn is_finished(&self) -> bool {
+        self.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.header().id
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.header().location
+    }
+
+    /// A handle that can abort the task but not await it (it can be cloned and shared).
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        AbortHandle { ptr: self.ptr }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(coop::poll_proceed(cx));
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: `out` has the task's output type; `&mut self` gives exclusive access to
+        // the output.
+        unsafe {
+            (self.header().vtable.try_read_output)(
+                self.ptr,
+                &mut out as *mut Poll<Result<T, JoinError>> as *mut (),
+                cx.waker(),
+            )
+        };
+        if out.is_ready() {
+            coop.made_progress();
+        }
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if self.header().state.drop_join_handle_fast() {
+            return;
+        }
+        // SAFETY: our reference passes to the slow path, which consumes it.
+        unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Cancels a task without owning its output; cloneable. Obtained from
+/// [`JoinHandle::abort_handle`].
+///
+/// ```
+/// # use std::sync::{Arc, Mutex};
+/// # use weft_task::{Runnable, Schedule, Task};
+/// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
+/// # impl Schedule for Collect {
+/// #     fn schedule(&self, task: Runnable) { self.0.lock().unwrap().push(task) }
+/// #     fn release(&self, _: &Task) -> Option<Task> { None }
+/// # }
+/// # let sched = Collect::default();
+/// let (_task, runnable, handle) = weft_task::spawn(std::future::pending::<()>(), sched, None);
+/// let abort = handle.abort_handle();
+/// abort.abort();
+/// runnable.run(); // the task sees the abort and drops its future
+/// assert!(abort.is_finished());
+/// ```
+pub struct AbortHandle {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: an `AbortHandle` only touches the atomic state and the immutable header fields.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as above.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    fn header(&self) -> &Header {
+        // SAFETY: the handle's reference keeps the header alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Cancels the task; see [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        // SAFETY: the handle holds a reference.
+        unsafe { raw::remote_abort(self.ptr) }
+    }
+
+    /// `true` once the task has finished.
+    pub fn is_finished(&self) -> bool {
+        self.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.header().id
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        AbortHandle { ptr: self.ptr }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        // SAFETY: our reference is released exactly once.
+        unsafe { raw::drop_ref(self.ptr) }
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .finish()
+    }
+}

@@ -1,0 +1,244 @@
+//! The owner list: every live task of a runtime, so that shutdown can cancel even the tasks
+//! nobody will ever wake.
+//!
+//! An intrusive doubly linked list threaded through the task headers, split into shards
+//! chosen by task id so that spawns and completions on different workers rarely meet on the
+//! same lock. The list holds one reference (a [`Task`]) per member.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::NonNull;
+
+use weft_core::loom::sync::atomic::{AtomicBool, Ordering};
+use weft_core::loom::sync::Mutex;
+use weft_core::CachePadded;
+
+use crate::raw::Header;
+use crate::{JoinHandle, Runnable, Schedule, Task};
+
+/// The set of live tasks of one runtime.
+///
+/// A task is added when it is spawned ([`TaskList::spawn`]) and removed when it finishes
+/// (the runtime's [`Schedule::release`] calls [`TaskList::remove`]).
+/// [`TaskList::close_and_shutdown_all`] refuses new tasks and cancels every remaining one.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use weft_task::{Runnable, Schedule, Task, TaskList};
+///
+/// #[derive(Default)]
+/// struct Inner { list: TaskList, queue: Mutex<Vec<Runnable>> }
+/// #[derive(Clone, Default)]
+/// struct Rt(Arc<Inner>);
+/// impl std::ops::Deref for Rt { type Target = Inner; fn deref(&self) -> &Inner { &self.0 } }
+/// impl Schedule for Rt {
+///     fn schedule(&self, task: Runnable) { self.queue.lock().unwrap().push(task) }
+///     fn release(&self, task: &Task) -> Option<Task> { self.list.remove(task) }
+/// }
+///
+/// let rt = Rt::default();
+/// let (handle, runnable) = rt.list.spawn(std::future::pending::<()>(), rt.clone(), None);
+/// runnable.unwrap().run(); // polled once: now blocked forever, and nothing will wake it
+/// assert_eq!(rt.list.len(), 1);
+/// rt.list.close_and_shutdown_all();
+/// assert_eq!(rt.list.len(), 0);
+/// assert!(handle.is_finished());
+/// ```
+pub struct TaskList {
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
+    closed: AtomicBool,
+}
+
+struct Shard {
+    head: Option<NonNull<Header>>,
+    len: usize,
+    closed: bool,
+}
+
+// SAFETY: the shard only stores pointers to tasks (which are `Send`), and every access to
+// them happens under the shard's lock.
+unsafe impl Send for Shard {}
+
+impl Default for TaskList {
+    fn default() -> TaskList {
+        TaskList::new(4)
+    }
+}
+
+impl TaskList {
+    /// Creates a list with about `shards` shards (rounded up to a power of two, at least 1;
+    /// four per worker thread keeps contention negligible).
+    pub fn new(shards: usize) -> TaskList {
+        let n = shards.clamp(1, 1 << 16).next_power_of_two();
+        TaskList {
+            shards: (0..n)
+                .map(|_| {
+                    CachePadded::new(Mutex::new(Shard {
+                        head: None,
+                        len: 0,
+                        closed: false,
+                    }))
+                })
+                .collect(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn shard(&self, header: &Header) -> &Mutex<Shard> {
+        &self.shards[(header.id.as_u64() as usize) & (self.shards.len() - 1)]
+    }
+
+    /// Creates a task and adds it to the list. Returns its handle and, unless the list is
+    /// closed (the runtime shut down), its first `Runnable`; when closed, the task is
+    /// cancelled at once and the handle resolves to a cancelled `JoinError`.
+    #[track_caller]
+    pub fn spawn<F, S>(
+        &self,
+        future: F,
+        scheduler: S,
+        name: Option<&str>,
+    ) -> (JoinHandle<F::Output>, Option<Runnable>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule,
+    {
+        let (task, runnable, handle) = crate::spawn_at(future, scheduler, name, Location::caller());
+        match self.bind(task) {
+            Ok(()) => (handle, Some(runnable)),
+            Err(task) => {
+                drop(runnable);
+                task.shutdown();
+                (handle, None)
+            }
+        }
+    }
+
+    /// Adds `task` to the list, or gives it back if the list is closed.
+    pub fn bind(&self, task: Task) -> Result<(), Task> {
+        let mut shard = self.shard(task.header()).lock();
+        if shard.closed {
+            return Err(task);
+        }
+        let ptr = task.into_raw();
+        // SAFETY: under the shard lock we own every member's links; `ptr` is not a member
+        // yet, and the reference we took over keeps it alive.
+        unsafe {
+            let header = ptr.as_ref();
+            header.list_prev.with_mut(|p| *p = None);
+            header.list_next.with_mut(|n| *n = shard.head);
+            if let Some(head) = shard.head {
+                head.as_ref().list_prev.with_mut(|p| *p = Some(ptr));
+            }
+        }
+        shard.head = Some(ptr);
+        shard.len += 1;
+        Ok(())
+    }
+
+    /// Removes `task` and returns the list's reference to it, or `None` if it is not (or no
+    /// longer) a member.
+    pub fn remove(&self, task: &Task) -> Option<Task> {
+        let header = task.header();
+        let ptr = NonNull::from(header);
+        let mut shard = self.shard(header).lock();
+        // SAFETY: under the shard lock we own every member's links, and a task is only ever
+        // bound to this list (its owner), so its links are ours too.
+        unsafe {
+            let prev = header.list_prev.with(|p| *p);
+            let next = header.list_next.with(|n| *n);
+            match prev {
+                Some(prev) => prev.as_ref().list_next.with_mut(|n| *n = next),
+                None if shard.head == Some(ptr) => shard.head = next,
+                None => return None,
+            }
+            if let Some(next) = next {
+                next.as_ref().list_prev.with_mut(|p| *p = prev);
+            }
+            header.list_prev.with_mut(|p| *p = None);
+            header.list_next.with_mut(|n| *n = None);
+            shard.len -= 1;
+            Some(Task::from_raw(ptr))
+        }
+    }
+
+    /// Closes the list (later spawns are cancelled at once) and cancels every member: idle
+    /// tasks have their future dropped here, on the calling thread; a task running elsewhere
+    /// is marked cancelled and drops its future when that poll returns.
+    pub fn close_and_shutdown_all(&self) {
+        self.closed.store(true, Ordering::Release);
+        for shard in self.shards.iter() {
+            shard.lock().closed = true;
+        }
+        for shard in self.shards.iter() {
+            loop {
+                // Unlink under the lock, cancel outside it: cancelling drops the future,
+                // which may finish other tasks that need this same lock.
+                let task = {
+                    let mut shard = shard.lock();
+                    let Some(head) = shard.head else { break };
+                    // SAFETY: under the lock the head's links are ours.
+                    unsafe {
+                        let next = head.as_ref().list_next.with(|n| *n);
+                        if let Some(next) = next {
+                            next.as_ref().list_prev.with_mut(|p| *p = None);
+                        }
+                        head.as_ref().list_next.with_mut(|n| *n = None);
+                        shard.head = next;
+                        shard.len -= 1;
+                        Task::from_raw(head)
+                    }
+                };
+                task.shutdown();
+            }
+        }
+    }
+
+    /// `true` once [`TaskList::close_and_shutdown_all`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The number of live tasks.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len).sum()
+    }
+
+    /// `true` if no task is alive.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with every live task (one shard locked at a time: do not spawn, abort or
+    /// await from inside `f`).
+    pub fn for_each(&self, mut f: impl FnMut(&Task)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            let mut cur = shard.head;
+            while let Some(ptr) = cur {
+                // SAFETY: members are live (the list holds a reference) and their links are
+                // ours under the lock; the borrowed `Task` is never dropped.
+                let task = std::mem::ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
+                f(&task);
+                // SAFETY: as above.
+                cur = unsafe { ptr.as_ref().list_next.with(|n| *n) };
+            }
+        }
+    }
+}
+
+impl Drop for TaskList {
+    fn drop(&mut self) {
+        self.close_and_shutdown_all();
+    }
+}
+
+impl fmt::Debug for TaskList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskList")
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

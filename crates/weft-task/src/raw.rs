@@ -1,0 +1,454 @@
+//! The task allocation and the type-erased operations on it.
+//!
+//! A task is one `Box<Cell<F, S>>`: the `Header` (state word, vtable, id, owner-list links,
+//! join waker, name), then the scheduler handle `S`, then the `Stage` (the future, later its
+//! output). `#[repr(C)]` puts the header first, so a `NonNull<Header>` is all a `Runnable`,
+//! `Waker` or `JoinHandle` carries; the vtable recovers the concrete types.
+
+use std::any::Any;
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use weft_core::coop;
+use weft_core::loom::cell::UnsafeCell;
+
+use crate::id::IdGuard;
+use crate::state::{State, ToIdle, ToNotified, ToRunning};
+use crate::{waker, Id, JoinError, Runnable, Schedule, Task};
+
+/// The type-independent front of every task.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) id: Id,
+    /// Links of the owner `TaskList`; only touched under that list's shard lock.
+    pub(crate) list_prev: UnsafeCell<Option<NonNull<Header>>>,
+    pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
+    /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// Operations that need the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Runs the task (consumes a `Runnable`'s reference).
+    pub(crate) run: unsafe fn(NonNull<Header>),
+    /// Hands a new `Runnable` (whose reference the caller holds) to the scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if it is ready, else
+    /// registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The slow path of dropping a `JoinHandle`.
+    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    /// Cancels the task if idle; consumes the caller's reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// Allocates a task; the state starts with three references: the returned `Task`,
+/// `Runnable` and the (caller-made) `JoinHandle`.
+pub(crate) fn allocate<F, S>(
+    future: F,
+    scheduler: S,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> NonNull<Header>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(),
+            vtable: vtable::<F, S>(),
+            id: Id::next(),
+            list_prev: UnsafeCell::new(None),
+            list_next: UnsafeCell::new(None),
+            join_waker: UnsafeCell::new(None),
+            name,
+            location,
+        },
+        scheduler,
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    NonNull::from(Box::leak(cell)).cast()
+}
+
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        run: run::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle_slow: drop_join_handle_slow::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// # Safety
+///
+/// `ptr` must point to a live `Cell<F, S>`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: the caller guarantees the cell is live; `Header` is its first field (repr(C)).
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+unsafe fn run<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: a `Runnable`'s reference keeps the cell alive until we drop it below.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Success => {}
+        ToRunning::Cancelled => return cell.cancel_and_complete(ptr),
+        ToRunning::Failed => return,
+        // SAFETY: that was the last reference.
+        ToRunning::Dealloc => return unsafe { dealloc::<F, S>(ptr) },
+    }
+
+    // SAFETY: the waker shares our reference and does not outlive this call.
+    let waker = unsafe { waker::borrowed(ptr) };
+    let mut cx = Context::from_waker(&waker);
+    let polled = {
+        let _id = IdGuard::enter(cell.header.id);
+        coop::budget(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                cell.stage.with_mut(|stage| {
+                    // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the
+                    // future is never moved out while `Running` (it is dropped in place).
+                    match unsafe { &mut *stage } {
+                        // SAFETY: see above: pinned in place inside the task allocation.
+                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                        _ => unreachable!("a task in RUNNING holds its future"),
+                    }
+                })
+            }))
+        })
+    };
+
+    let output = match polled {
+        Ok(Poll::Pending) => {
+            return match cell.header.state.transition_to_idle() {
+                ToIdle::Ok => {}
+                ToIdle::OkNotified => {
+                    // SAFETY: we keep our reference; it becomes the new `Runnable`'s.
+                    let task = unsafe { Runnable::from_raw(ptr) };
+                    cell.scheduler.yield_now(task);
+                }
+                // SAFETY: that was the last reference.
+                ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
+                ToIdle::Cancelled => cell.cancel_and_complete(ptr),
+            };
+        }
+        Ok(Poll::Ready(out)) => Ok(out),
+        Err(payload) => Err(JoinError::panic(cell.header.id, payload)),
+    };
+    let output = match cell.drop_future() {
+        Ok(()) => output,
+        Err(payload) => Err(JoinError::panic(cell.header.id, payload)),
+    };
+    cell.store_output(output);
+    cell.complete(ptr);
+}
+
+impl<F, S> Cell<F, S>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    /// Drops the future in place; a panic in its destructor is returned, not propagated.
+    /// The caller holds RUNNING.
+    fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
+        let _id = IdGuard::enter(self.header.id);
+        self.stage.with_mut(|stage| {
+            // SAFETY: the caller holds RUNNING: exclusive access to the stage. Replacing it
+            // first means the stage is valid (`Consumed`) even if the destructor panics.
+            let old = unsafe { mem::replace(&mut *stage, Stage::Consumed) };
+            panic::catch_unwind(AssertUnwindSafe(move || drop(old)))
+        })
+    }
+
+    fn store_output(&self, output: Result<F::Output, JoinError>) {
+        // SAFETY: the caller holds RUNNING: exclusive access to the stage, now `Consumed`.
+        self.stage
+            .with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+    }
+
+    /// Drops the future and stores a cancellation (or its destructor's panic).
+    fn cancel_and_complete(&self, ptr: NonNull<Header>) {
+        let err = match self.drop_future() {
+            Ok(()) => JoinError::cancelled(self.header.id),
+            Err(payload) => JoinError::panic(self.header.id, payload),
+        };
+        self.store_output(Err(err));
+        self.complete(ptr);
+    }
+
+    /// Publishes the stored output and drops the caller's reference (a `Runnable`'s, or the
+    /// list `Task`'s on shutdown) and, if the list held one, the list's.
+    fn complete(&self, ptr: NonNull<Header>) {
+        let snapshot = self.header.state.transition_to_complete();
+        // Neither a panic in the output's destructor nor in a waker may escape into the
+        // worker: the task must still be released below.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            if !snapshot.is_join_interested() {
+                // SAFETY: no JoinHandle: the output is ours to drop.
+                self.stage
+                    .with_mut(|stage| drop(unsafe { mem::replace(&mut *stage, Stage::Consumed) }));
+            } else if snapshot.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer
+                // touch the slot, and we only read it.
+                self.header.join_waker.with(|w| match unsafe { &*w } {
+                    Some(w) => w.wake_by_ref(),
+                    None => unreachable!("JOIN_WAKER set with an empty slot"),
+                });
+                let prev = self.header.state.unset_join_waker_after_complete();
+                if !prev.is_join_interested() {
+                    // SAFETY: the handle went away meanwhile and left the waker to us.
+                    self.header
+                        .join_waker
+                        .with_mut(|w| drop(unsafe { (*w).take() }));
+                }
+            }
+        }));
+
+        // SAFETY: the task is live; the borrowed `Task` is not dropped (`ManuallyDrop`).
+        let me = mem::ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
+        let released = self.scheduler.release(&me);
+        let count = match released {
+            Some(task) => {
+                mem::forget(task);
+                2
+            }
+            None => 1,
+        };
+        if self.header.state.transition_to_terminal(count) {
+            // SAFETY: those were the last references.
+            unsafe { dealloc::<F, S>(ptr) };
+        }
+    }
+}
+
+unsafe fn schedule<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the caller holds a reference, which the new `Runnable` takes over.
+    let (cell, task) = unsafe { (cell::<F, S>(ptr), Runnable::from_raw(ptr)) };
+    cell.scheduler.schedule(task);
+}
+
+unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the reference count reached zero: nobody else can reach the allocation, which
+    // `allocate` made with `Box::new`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+}
+
+unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the JoinHandle's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if !can_read_output(&cell.header, waker) {
+        return;
+    }
+    // SAFETY: COMPLETE and JOIN_INTEREST: the output belongs to the handle, which calls us
+    // with exclusive access (`&mut JoinHandle`).
+    let stage = cell
+        .stage
+        .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+    let Stage::Finished(output) = stage else {
+        panic!("JoinHandle polled after it returned the task's output");
+    };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    // SAFETY: the handle passes a `Poll<Result<F::Output, JoinError>>` of this task's type.
+    unsafe { *dst = Poll::Ready(output) };
+}
+
+/// `true` if the task is complete; otherwise makes sure `waker` is the registered join
+/// waker.
+fn can_read_output(header: &Header, waker: &Waker) -> bool {
+    let snapshot = header.state.load();
+    debug_assert!(snapshot.is_join_interested());
+    if snapshot.is_complete() {
+        return true;
+    }
+    let res = if !snapshot.is_join_waker_set() {
+        set_join_waker(header, waker)
+    } else {
+        // SAFETY: JOIN_WAKER set: the task may read the slot concurrently, so may we.
+        let same = header
+            .join_waker
+            .with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+        if same {
+            return false;
+        }
+        header
+            .state
+            .unset_join_waker()
+            .and_then(|_| set_join_waker(header, waker))
+    };
+    match res {
+        Ok(_) => false,
+        Err(snapshot) => {
+            debug_assert!(snapshot.is_complete());
+            true
+        }
+    }
+}
+
+fn set_join_waker(
+    header: &Header,
+    waker: &Waker,
+) -> Result<crate::state::Snapshot, crate::state::Snapshot> {
+    // SAFETY: JOIN_WAKER is unset, so the handle (our caller) owns the slot.
+    header
+        .join_waker
+        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    let res = header.state.set_join_waker();
+    if res.is_err() {
+        // SAFETY: the task completed before seeing the waker: the slot is still ours.
+        header.join_waker.with_mut(|w| unsafe { *w = None });
+    }
+    res
+}
+
+unsafe fn drop_join_handle_slow<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the JoinHandle's reference keeps the cell alive until the `ref_dec` below.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let (drop_output, drop_waker) = cell.header.state.transition_to_join_handle_dropped();
+    if drop_output {
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the task completed while the handle existed: the output is ours.
+            cell.stage
+                .with_mut(|stage| drop(unsafe { mem::replace(&mut *stage, Stage::Consumed) }));
+        }));
+    }
+    if drop_waker {
+        // SAFETY: JOIN_WAKER is unset: the slot is ours.
+        cell.header
+            .join_waker
+            .with_mut(|w| drop(unsafe { (*w).take() }));
+    }
+    if cell.header.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}
+
+unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the caller's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // We hold RUNNING now; `complete` consumes the caller's reference.
+        cell.cancel_and_complete(ptr);
+    } else if cell.header.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}
+
+/// Wakes the task, consuming one reference.
+///
+/// # Safety
+///
+/// The caller holds a reference, which this call consumes.
+pub(crate) unsafe fn wake_by_val(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    match header.state.transition_to_notified_by_val() {
+        ToNotified::DoNothing => {}
+        // SAFETY: the reference passes to the new `Runnable`.
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(ptr) },
+        // SAFETY: that was the last reference.
+        ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
+    }
+}
+
+/// Wakes the task without consuming a reference.
+///
+/// # Safety
+///
+/// The caller holds a reference for the duration of the call.
+pub(crate) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if header.state.transition_to_notified_by_ref() == ToNotified::Submit {
+        // SAFETY: the transition took a new reference for the `Runnable`.
+        unsafe { (header.vtable.schedule)(ptr) };
+    }
+}
+
+/// Drops one reference.
+///
+/// # Safety
+///
+/// The caller holds a reference, which this call consumes.
+pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive until the decrement.
+    let header = unsafe { ptr.as_ref() };
+    let vtable = header.vtable;
+    if header.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { (vtable.dealloc)(ptr) };
+    }
+}
+
+/// Asks the task to cancel itself (abort).
+///
+/// # Safety
+///
+/// The caller holds a reference for the duration of the call.
+pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if header.state.transition_to_notified_and_cancel() {
+        // SAFETY: the transition took a new reference for the `Runnable`.
+        unsafe { (header.vtable.schedule)(ptr) };
+    }
+}
