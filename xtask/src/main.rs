@@ -1,1 +1,110 @@
-fn main() {}
+//! weft's automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! std only, by design: this crate is compiled on every call, so it stays light.
+//! Every command is echoed before it runs, the first failure stops the run with
+//! a non-zero exit, and the last line says how long each step took.
+
+mod bench;
+mod cmd;
+mod leak;
+mod lint;
+mod loom;
+mod test;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cmd::{Result, Steps};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test           cargo test --workspace --all-targets
+                 cargo test --workspace --doc
+                 cargo test --workspace --release --test 'stress*'   (skipped while none exist)
+  loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' LOOM_MAX_PREEMPTIONS=2 (unless set)
+                   cargo build --workspace --exclude xtask --release --target-dir target/loom
+                   then, for each crates/<crate>/tests/loom_<name>.rs:
+                   cargo test -p <crate> --release --test loom_<name> --target-dir target/loom [-- FILTER]
+                 (other LOOM_* variables, e.g. LOOM_MAX_BRANCHES, pass through from the environment)
+  lint           cargo fmt --all -- --check
+                 cargo clippy --workspace --all-targets -- -D warnings
+  ci             lint, then test, then loom (what .ci/run calls)
+  leak           cargo build --release -p weft --example leak_check, then
+                 valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \\
+                   target/release/examples/leak_check
+                 fails if any bytes are definitely lost; a no-op until the example exists
+  bench          placeholder until issue 5
+  help           this text (also -h, --help)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (task, rest) = match args.split_first() {
+        None => return usage_ok(),
+        Some((&task, rest)) => (task, rest),
+    };
+    if matches!(task, "help" | "-h" | "--help") {
+        return usage_ok();
+    }
+
+    let mut steps = Steps::new(workspace_root());
+    let result = match (task, rest) {
+        ("test", []) => test::run(&mut steps),
+        ("loom", []) => loom::run(&mut steps, None),
+        ("loom", [filter]) => loom::run(&mut steps, Some(filter)),
+        ("lint", []) => lint::run(&mut steps),
+        ("ci", []) => ci(&mut steps),
+        ("leak", []) => leak::run(&mut steps),
+        ("bench", []) => bench::run(&mut steps),
+        ("test" | "loom" | "lint" | "ci" | "leak" | "bench", _) => {
+            eprintln!(
+                "error: unexpected arguments to `{task}`: {}\n\n{USAGE}",
+                rest.join(" ")
+            );
+            return ExitCode::from(2);
+        }
+        _ => {
+            eprintln!("error: unknown command `{task}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    if let Err(message) = &result {
+        eprintln!("\nerror: {message}");
+    }
+    if steps.has_steps() {
+        eprintln!("\n{}", steps.summary(task));
+    }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn ci(steps: &mut Steps) -> Result {
+    lint::run(steps)?;
+    test::run(steps)?;
+    loom::run(steps, None)
+}
+
+fn usage_ok() -> ExitCode {
+    print!("{USAGE}");
+    ExitCode::SUCCESS
+}
+
+/// The directory above `xtask/`. `cargo run` sets `CARGO_MANIFEST_DIR` for the
+/// binary it runs; the compile-time value covers running the binary directly.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}

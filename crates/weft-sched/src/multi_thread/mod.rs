@@ -1,0 +1,285 @@
+//! The work-stealing multi-thread scheduler.
+//!
+//! Each worker owns a bounded local queue (`weft_queue::Local`) and a LIFO slot; tasks
+//! spawned or woken on a worker stay on it, other workers steal half a queue at a time when
+//! they run dry, and tasks from outside the runtime go through the global injection queue.
+//!
+//! Where a task goes:
+//!
+//! | from            | hint    | goes to                                                    |
+//! |-----------------|---------|------------------------------------------------------------|
+//! | a worker        | `Wake`  | the LIFO slot (its previous occupant to the local queue)  |
+//! | a worker        | `Spawn` / `Yield` | the back of the local queue (half of it overflows to the injection queue when full) |
+//! | anywhere else   | any     | the injection queue, and a sleeping worker is woken        |
+//!
+//! How a worker picks its next task: every `global_queue_interval` ticks the injection queue
+//! first (fairness for remote work), otherwise its LIFO slot (at most `MAX_LIFO_POLLS` in
+//! a row, so two tasks pinging each other cannot starve the queue), its local queue, the
+//! injection queue (taking a small batch into its local queue), then it tries to steal (if
+//! fewer than half of the workers are already searching), and finally parks. Every
+//! `event_interval` ticks it polls the driver without blocking, so busy workers still see
+//! I/O and timers.
+//!
+//! Parking: see `idle.rs` for the protocol that loses no wake-up. A parked worker sleeps
+//! in the runtime's driver if no other worker is in it, else on its own condition variable.
+//!
+//! Shutdown: `shutdown` sets a flag and unparks every worker; each finishes its current poll,
+//! drops (cancels) what is in its queues and exits; `shutdown` joins the threads and drains
+//! the injection queue. A `schedule` that races with the end of shutdown drains what it
+//! pushed itself, so no runnable (and so no task) outlives the scheduler.
+
+mod idle;
+mod worker;
+
+use std::fmt;
+use std::io;
+use std::sync::OnceLock;
+
+use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use weft_core::loom::sync::{Arc, Mutex};
+use weft_core::loom::thread;
+use weft_queue::{Inject, Steal};
+use weft_task::Runnable;
+
+use crate::park::{DriverSlot, Parker};
+use crate::{Env, Hint, Scheduler};
+
+use idle::Idle;
+use worker::Core;
+
+/// At most this many LIFO-slot polls in a row before the worker goes back to its queue.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// The work-stealing multi-thread scheduler (weft's default).
+///
+/// ```
+/// use weft_sched::MultiThread;
+///
+/// let sched = MultiThread::new(4).global_queue_interval(31);
+/// assert_eq!(weft_sched::Scheduler::num_workers(&sched), 4);
+/// ```
+pub struct MultiThread {
+    config: Config,
+    /// Set once by `start`; read without a lock on every `schedule`. (A `std` cell even under
+    /// loom: it is written before any worker exists and is not part of a checked protocol.)
+    shared: OnceLock<Arc<Shared>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    workers: usize,
+    global_queue_interval: u32,
+    event_interval: u32,
+}
+
+pub(crate) struct Shared {
+    remotes: Box<[Remote]>,
+    inject: Inject<Runnable>,
+    idle: Idle,
+    driver: Arc<DriverSlot>,
+    /// The cores, parked here between `start` and the moment each thread takes its own.
+    cores: Mutex<Vec<Option<Box<Core>>>>,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    is_shutdown: AtomicBool,
+    /// Set once shutdown has drained the injection queue for good.
+    is_drained: AtomicBool,
+    config: Config,
+}
+
+struct Remote {
+    steal: Steal<Runnable>,
+    parker: Parker,
+}
+
+impl MultiThread {
+    /// A scheduler with `workers` worker threads (at least one).
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is 0.
+    pub fn new(workers: usize) -> MultiThread {
+        assert!(
+            workers > 0,
+            "MultiThread needs at least one worker thread (got 0)"
+        );
+        MultiThread {
+            config: Config {
+                workers,
+                global_queue_interval: 61,
+                event_interval: 61,
+            },
+            shared: OnceLock::new(),
+        }
+    }
+
+    /// A scheduler with one worker per available CPU.
+    pub fn with_available_parallelism() -> MultiThread {
+        MultiThread::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// How many ticks between checks of the global injection queue ahead of the local one
+    /// (default 61). Lower is fairer to tasks woken from outside; higher keeps hot tasks
+    /// local.
+    ///
+    /// # Panics
+    ///
+    /// If `interval` is 0.
+    pub fn global_queue_interval(mut self, interval: u32) -> MultiThread {
+        assert!(interval > 0, "global_queue_interval must be at least 1");
+        self.config.global_queue_interval = interval;
+        self
+    }
+
+    /// How many ticks between non-blocking polls of the driver by a busy worker (default
+    /// 61).
+    ///
+    /// # Panics
+    ///
+    /// If `interval` is 0.
+    pub fn event_interval(mut self, interval: u32) -> MultiThread {
+        assert!(interval > 0, "event_interval must be at least 1");
+        self.config.event_interval = interval;
+        self
+    }
+}
+
+impl Scheduler for MultiThread {
+    fn start(&self, env: &Env) -> io::Result<()> {
+        assert!(
+            self.shared.get().is_none(),
+            "MultiThread::start called twice"
+        );
+        let driver = DriverSlot::new(env.driver().clone());
+        let mut remotes = Vec::with_capacity(self.config.workers);
+        let mut cores = Vec::with_capacity(self.config.workers);
+        for index in 0..self.config.workers {
+            let (local, steal) = weft_queue::local();
+            remotes.push(Remote {
+                steal,
+                parker: Parker::new(driver.clone()),
+            });
+            cores.push(Some(Box::new(Core::new(index, local))));
+        }
+        let shared = Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(self.config.workers),
+            driver,
+            cores: Mutex::new(cores),
+            threads: Mutex::new(Vec::new()),
+            is_shutdown: AtomicBool::new(false),
+            is_drained: AtomicBool::new(false),
+            config: self.config,
+        });
+        if self.shared.set(shared.clone()).is_err() {
+            panic!("MultiThread::start called twice");
+        }
+        for index in 0..self.config.workers {
+            let shared2 = shared.clone();
+            match env.spawn_thread(Box::new(move || worker::run(shared2, index))) {
+                Ok(t) => shared.threads.lock().push(t),
+                Err(e) => {
+                    self.shutdown();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn schedule(&self, task: Runnable, hint: Hint) {
+        match self.shared.get() {
+            Some(shared) => shared.schedule(task, hint),
+            // Not started: nowhere to run it. Dropping cancels the task.
+            None => drop(task),
+        }
+    }
+
+    fn shutdown(&self) {
+        if let Some(shared) = self.shared.get() {
+            shared.shutdown();
+        }
+    }
+
+    fn num_workers(&self) -> usize {
+        self.config.workers
+    }
+}
+
+impl fmt::Debug for MultiThread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiThread")
+            .field("workers", &self.config.workers)
+            .field("global_queue_interval", &self.config.global_queue_interval)
+            .field("event_interval", &self.config.event_interval)
+            .finish()
+    }
+}
+
+impl Shared {
+    fn schedule(self: &Arc<Self>, task: Runnable, hint: Hint) {
+        if let Some(task) = worker::schedule_local(self, task, hint) {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Runnable) {
+        self.inject.push(task);
+        if self.is_drained.load(SeqCst) {
+            // Shutdown already drained the queue for the last time: drain what we pushed.
+            self.drain_inject();
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes a sleeping worker to look for work, if the idle protocol says one is needed.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// Called by a parking last searcher: wakes a worker if any queue has work.
+    fn notify_if_work_pending(&self) {
+        let pending = self.remotes.iter().any(|r| !r.steal.is_empty()) || !self.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(SeqCst)
+    }
+
+    fn drain_inject(&self) {
+        while let Some(task) = self.inject.pop() {
+            drop(task);
+        }
+    }
+
+    fn shutdown(&self) {
+        if self.is_shutdown.swap(true, SeqCst) {
+            return;
+        }
+        for (index, remote) in self.remotes.iter().enumerate() {
+            self.idle.unpark_worker_by_id(index);
+            remote.parker.unpark();
+        }
+        let threads = std::mem::take(&mut *self.threads.lock());
+        let me = thread::current().id();
+        for t in threads {
+            // A runtime dropped from one of its own workers cannot wait for that worker;
+            // it exits on its own once the current poll returns.
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+        // Cores never claimed by a thread (start failed half-way) hold no tasks, but drop
+        // them here all the same.
+        drop(std::mem::take(&mut *self.cores.lock()));
+        self.drain_inject();
+        self.is_drained.store(true, SeqCst);
+        self.drain_inject();
+    }
+}

@@ -1,0 +1,289 @@
+//! A worker thread: its core (local queue, LIFO slot, tick), the run loop, and the
+//! thread-local context that lets `schedule` from inside a task reach the local queue.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+use weft_core::loom::sync::Arc;
+use weft_core::loom::thread_local;
+use weft_core::FastRand;
+use weft_queue::Local;
+use weft_task::Runnable;
+
+use super::{Shared, MAX_LIFO_POLLS};
+use crate::Hint;
+
+/// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
+/// tasks woken or spawned by that task go straight to the local queue.
+pub(crate) struct Core {
+    index: usize,
+    local: Local<Runnable>,
+    /// The task most recently woken by the running task: runs next, ahead of the queue.
+    lifo: Option<Runnable>,
+    tick: u32,
+    is_searching: bool,
+    rand: FastRand,
+}
+
+/// The per-thread context of a worker.
+struct Context {
+    shared: *const Shared,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
+    static CURRENT: Cell<*const Context> = Cell::new(ptr::null());
+}
+
+/// Sets `CURRENT` for the lifetime of the guard.
+struct Enter(*const Context);
+
+impl Enter {
+    fn new(cx: &Context) -> Enter {
+        Enter(CURRENT.with(|c| c.replace(cx)))
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.set(self.0));
+    }
+}
+
+impl Core {
+    pub(super) fn new(index: usize, local: Local<Runnable>) -> Core {
+        Core {
+            index,
+            local,
+            lifo: None,
+            tick: 0,
+            is_searching: false,
+            rand: FastRand::new(0x5EED_u64.wrapping_mul(index as u64 + 1)),
+        }
+    }
+
+    fn has_tasks(&self) -> bool {
+        self.lifo.is_some() || !self.local.is_empty()
+    }
+
+    fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
+        let pushed = match hint {
+            Hint::Wake => match self.lifo.replace(task) {
+                Some(prev) => {
+                    self.local.push_back(prev, &shared.inject);
+                    true
+                }
+                None => false,
+            },
+            _ => {
+                self.local.push_back(task, &shared.inject);
+                true
+            }
+        };
+        // Wake a sleeper only if there is more here than this worker will get to next, and
+        // nobody is already searching.
+        if pushed && !self.is_searching && self.local.len() + usize::from(self.lifo.is_some()) > 1 {
+            shared.notify_parked();
+        }
+    }
+
+    fn next_task(&mut self, shared: &Shared) -> Option<Runnable> {
+        if self.tick % shared.config.global_queue_interval == 0 {
+            if let Some(task) = shared.inject.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.local.pop() {
+            return Some(task);
+        }
+        if shared.inject.is_empty() {
+            return None;
+        }
+        // Take a fair share of the injection queue in one go, so the next few ticks touch
+        // only the local queue.
+        let share = shared.inject.len() / shared.remotes.len();
+        let batch = share.min(self.local.remaining_slots() / 2).min(64);
+        let first = shared.inject.pop()?;
+        for _ in 0..batch {
+            match shared.inject.pop() {
+                Some(task) => self.local.push_back(task, &shared.inject),
+                None => break,
+            }
+        }
+        Some(first)
+    }
+
+    fn steal_work(&mut self, shared: &Shared) -> Option<Runnable> {
+        if !self.is_searching {
+            if !shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching = true;
+        }
+        let n = shared.remotes.len();
+        let start = self.rand.below(n as u32) as usize;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut self.local) {
+                return Some(task);
+            }
+        }
+        shared.inject.pop()
+    }
+
+    /// Returns `false` if the worker has work and must not park.
+    fn transition_to_parked(&mut self, shared: &Shared) -> bool {
+        if self.has_tasks() {
+            return false;
+        }
+        let is_last_searcher = shared
+            .idle
+            .transition_worker_to_parked(self.index, self.is_searching);
+        self.is_searching = false;
+        if is_last_searcher {
+            shared.notify_if_work_pending();
+        }
+        true
+    }
+
+    /// Returns `true` if the worker should wake up (it was notified, or the driver gave it
+    /// tasks while it was parked); `false` on a spurious wake-up.
+    fn transition_from_parked(&mut self, shared: &Shared) -> bool {
+        if self.has_tasks() {
+            // Woken with work of its own (the driver fired wakers on this thread). If the
+            // idle protocol had already picked it, it was counted as searching.
+            self.is_searching = !shared.idle.unpark_worker_by_id(self.index);
+            return true;
+        }
+        if shared.idle.is_parked(self.index) {
+            return false;
+        }
+        // Picked by `worker_to_notify`, which counted it as searching.
+        self.is_searching = true;
+        true
+    }
+
+    fn stop_searching(&mut self, shared: &Shared) {
+        if self.is_searching {
+            self.is_searching = false;
+            if shared.idle.transition_worker_from_searching() {
+                // The last searcher found work; there may be more: keep one searching.
+                shared.notify_parked();
+            }
+        }
+    }
+}
+
+/// The body of worker thread `index`.
+pub(super) fn run(shared: Arc<Shared>, index: usize) {
+    let core = shared.cores.lock().get_mut(index).and_then(Option::take);
+    let Some(core) = core else { return };
+    let cx = Context {
+        shared: &*shared,
+        core: RefCell::new(None),
+    };
+    let _enter = Enter::new(&cx);
+    let mut core = cx.run(&shared, core);
+    // Shutting down: whatever is left is cancelled by dropping it (outside any borrow, as
+    // cancelling may wake and so schedule other tasks).
+    let mut leftover: Vec<Runnable> = core.lifo.take().into_iter().collect();
+    while let Some(task) = core.local.pop() {
+        leftover.push(task);
+    }
+    drop(leftover);
+    drop(core);
+}
+
+impl Context {
+    fn run(&self, shared: &Shared, mut core: Box<Core>) -> Box<Core> {
+        while !shared.is_shutdown() {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % shared.config.event_interval == 0 {
+                core = self.with_core(core, || shared.driver.poll_ready());
+            }
+            if let Some(task) = core.next_task(shared) {
+                core = self.run_task(shared, core, task);
+                continue;
+            }
+            if let Some(task) = core.steal_work(shared) {
+                core = self.run_task(shared, core, task);
+                continue;
+            }
+            core = self.park(shared, core);
+        }
+        core.stop_searching(shared);
+        core
+    }
+
+    /// Runs `f` with the core installed, so that tasks it wakes go to the local queue.
+    fn with_core(&self, core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
+        *self.core.borrow_mut() = Some(core);
+        f();
+        self.core
+            .borrow_mut()
+            .take()
+            .expect("worker core went missing")
+    }
+
+    fn run_task(&self, shared: &Shared, mut core: Box<Core>, task: Runnable) -> Box<Core> {
+        core.stop_searching(shared);
+        core = self.with_core(core, || task.run());
+        // Run what the task woke (message-passing latency), but only a few in a row.
+        for _ in 0..MAX_LIFO_POLLS {
+            let Some(task) = core.lifo.take() else {
+                return core;
+            };
+            core = self.with_core(core, || task.run());
+        }
+        if let Some(task) = core.lifo.take() {
+            core.local.push_back(task, &shared.inject);
+        }
+        core
+    }
+
+    fn park(&self, shared: &Shared, mut core: Box<Core>) -> Box<Core> {
+        if !core.transition_to_parked(shared) {
+            return core;
+        }
+        let index = core.index;
+        while !shared.is_shutdown() {
+            core = self.with_core(core, || shared.remotes[index].parker.park());
+            if core.transition_from_parked(shared) {
+                break;
+            }
+        }
+        core
+    }
+}
+
+/// Queues `task` on the current thread's worker if it is one of `shared`'s; otherwise
+/// gives it back.
+pub(super) fn schedule_local(shared: &Arc<Shared>, task: Runnable, hint: Hint) -> Option<Runnable> {
+    let cx = CURRENT.with(|c| c.get());
+    if cx.is_null() {
+        return Some(task);
+    }
+    // SAFETY: `CURRENT` is non-null only inside `run`, which owns the `Context` for that
+    // whole time on this very thread.
+    let cx = unsafe { &*cx };
+    if !ptr::eq(cx.shared, &**shared) {
+        return Some(task);
+    }
+    let Ok(mut core) = cx.core.try_borrow_mut() else {
+        return Some(task);
+    };
+    match core.as_mut() {
+        Some(core) => {
+            core.schedule(shared, task, hint);
+            None
+        }
+        None => Some(task),
+    }
+}

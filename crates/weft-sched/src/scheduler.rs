@@ -1,0 +1,160 @@
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use weft_task::Runnable;
+
+use crate::park::{Park, ThreadPark};
+use crate::Env;
+
+/// Why a task is being handed to [`Scheduler::schedule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// A newly spawned task.
+    Spawn,
+    /// A task woken by another task, a timer, I/O or another thread.
+    Wake,
+    /// A task that woke itself while running (`yield_now`, or its budget ran out): run the
+    /// work already waiting first.
+    Yield,
+}
+
+/// A task scheduler: decides which thread runs which [`Runnable`], and when.
+///
+/// weft's runtime drives every scheduler through this trait alone, the built-in
+/// [`MultiThread`](crate::MultiThread) and [`CurrentThread`](crate::CurrentThread)
+/// included, so whatever they can do a user-written scheduler can do too. The runtime owns
+/// the tasks (spawning, the task list, cancellation at shutdown), the driver (I/O, timers)
+/// and the blocking pool; the scheduler only queues runnables and runs them.
+///
+/// The lifecycle: [`Scheduler::start`] once, then any number of [`Scheduler::schedule`]
+/// calls from any thread and [`Scheduler::block_on`] calls, then [`Scheduler::shutdown`].
+///
+/// A single-queue scheduler with one thread of its own:
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::sync::{Arc, Condvar, Mutex};
+/// use weft_sched::{Env, Hint, Scheduler};
+/// use weft_task::Runnable;
+///
+/// #[derive(Default)]
+/// struct Inner {
+///     queue: Mutex<(VecDeque<Runnable>, bool)>, // (tasks, shut down)
+///     ready: Condvar,
+///     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+/// }
+/// #[derive(Clone, Default)]
+/// struct Fifo(Arc<Inner>);
+/// impl std::ops::Deref for Fifo { type Target = Inner; fn deref(&self) -> &Inner { &self.0 } }
+///
+/// impl Scheduler for Fifo {
+///     fn start(&self, env: &Env) -> std::io::Result<()> {
+///         let me = self.clone();
+///         let t = env.spawn_thread(Box::new(move || loop {
+///             let mut q = me.queue.lock().unwrap();
+///             while q.0.is_empty() && !q.1 {
+///                 q = me.ready.wait(q).unwrap();
+///             }
+///             let Some(task) = q.0.pop_front() else { return }; // shut down
+///             drop(q);
+///             task.run();
+///         }))?;
+///         *self.thread.lock().unwrap() = Some(t);
+///         Ok(())
+///     }
+///     fn schedule(&self, task: Runnable, _hint: Hint) {
+///         let mut q = self.queue.lock().unwrap();
+///         if q.1 { drop(q); return drop(task) } // shut down: dropping cancels the task
+///         q.0.push_back(task);
+///         self.ready.notify_one();
+///     }
+///     fn shutdown(&self) {
+///         let tasks = {
+///             let mut q = self.queue.lock().unwrap();
+///             q.1 = true;
+///             std::mem::take(&mut q.0)
+///         };
+///         self.ready.notify_all();
+///         drop(tasks);
+///         if let Some(t) = self.thread.lock().unwrap().take() { t.join().unwrap() }
+///     }
+/// }
+/// # let _ = Fifo::default();
+/// ```
+pub trait Scheduler: Send + Sync + 'static {
+    /// Starts the scheduler: typically spawns its worker threads through `env`. Called once,
+    /// before the first [`Scheduler::schedule`].
+    fn start(&self, env: &Env) -> io::Result<()>;
+
+    /// Queues `task` to be run once. May be called from any thread, including from inside a
+    /// running task and after [`Scheduler::shutdown`] (then drop `task`, which cancels it).
+    /// Must not block on a task.
+    fn schedule(&self, task: Runnable, hint: Hint);
+
+    /// Runs `future` to completion on the calling thread.
+    ///
+    /// The default polls it, parking the calling thread between polls; tasks run on the
+    /// scheduler's own threads meanwhile. A scheduler without threads of its own (like
+    /// [`CurrentThread`](crate::CurrentThread)) runs its tasks here instead.
+    fn block_on(&self, env: &Env, future: Pin<&mut dyn Future<Output = ()>>) {
+        let _ = env;
+        block_on_parked(future);
+    }
+
+    /// Stops the scheduler: its threads finish their current poll and exit, queued
+    /// runnables are dropped (which cancels their tasks), later [`Scheduler::schedule`]
+    /// calls drop what they are given. Returns once its threads have exited. May be called
+    /// more than once.
+    fn shutdown(&self);
+
+    /// The number of threads that run tasks (for metrics and sizing the task list).
+    fn num_workers(&self) -> usize {
+        1
+    }
+}
+
+impl<S: Scheduler + ?Sized> Scheduler for StdArc<S> {
+    fn start(&self, env: &Env) -> io::Result<()> {
+        (**self).start(env)
+    }
+    fn schedule(&self, task: Runnable, hint: Hint) {
+        (**self).schedule(task, hint)
+    }
+    fn block_on(&self, env: &Env, future: Pin<&mut dyn Future<Output = ()>>) {
+        (**self).block_on(env, future)
+    }
+    fn shutdown(&self) {
+        (**self).shutdown()
+    }
+    fn num_workers(&self) -> usize {
+        (**self).num_workers()
+    }
+}
+
+struct ThreadWaker(ThreadPark);
+
+impl Wake for ThreadWaker {
+    fn wake(self: StdArc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread until it completes, parking between polls.
+pub(crate) fn block_on_parked(mut future: Pin<&mut dyn Future<Output = ()>>) {
+    let park = StdArc::new(ThreadWaker(ThreadPark::new()));
+    let waker = Waker::from(park.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(()) = weft_core::coop::budget(|| future.as_mut().poll(&mut cx)) {
+            return;
+        }
+        park.0.park(None);
+    }
+}
