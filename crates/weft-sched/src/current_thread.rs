@@ -45,7 +45,7 @@ struct Shared {
     core: Mutex<Option<Box<Core>>>,
     /// Threads inside `block_on` waiting for the core.
     waiters: Mutex<Vec<StdArc<MainWaker>>>,
-    driver: OnceLock<Arc<dyn Park>>,
+    driver: OnceLock<StdArc<dyn Park>>,
     is_shutdown: AtomicBool,
     is_drained: AtomicBool,
     global_queue_interval: u32,
@@ -201,7 +201,7 @@ impl fmt::Debug for CurrentThread {
 /// The waker of the future passed to `block_on`.
 struct MainWaker {
     woken: AtomicBool,
-    driver: Arc<dyn Park>,
+    driver: StdArc<dyn Park>,
     /// Where a thread waiting for the core sleeps.
     park: ThreadPark,
 }
@@ -253,7 +253,7 @@ impl Shared {
         }
     }
 
-    fn driver(&self) -> &Arc<dyn Park> {
+    fn driver(&self) -> &StdArc<dyn Park> {
         self.driver
             .get()
             .expect("CurrentThread::block_on called before start")

@@ -1,8 +1,7 @@
 use std::fmt;
 use std::io;
-use std::sync::Arc as StdArc;
+use std::sync::Arc;
 
-use weft_core::loom::sync::Arc;
 use weft_core::loom::thread;
 
 use crate::park::Park;
@@ -16,6 +15,9 @@ type SpawnFn = dyn Fn(Box<dyn FnOnce() + Send>) -> io::Result<thread::JoinHandle
 /// `on_thread_start` / `on_thread_stop` hooks, and run inside the runtime context (so
 /// `weft::spawn` and `Handle::current()` work on them).
 ///
+/// The driver is held in a plain `std::sync::Arc` (also under loom): it is a trait object
+/// shared for the runtime's whole life, not a protocol the models check.
+///
 /// ```
 /// use std::sync::Arc;
 /// use weft_sched::{Env, Park, ThreadPark};
@@ -27,7 +29,7 @@ type SpawnFn = dyn Fn(Box<dyn FnOnce() + Send>) -> io::Result<thread::JoinHandle
 /// ```
 #[derive(Clone)]
 pub struct Env {
-    spawn: StdArc<SpawnFn>,
+    spawn: Arc<SpawnFn>,
     driver: Arc<dyn Park>,
 }
 
@@ -49,7 +51,7 @@ impl Env {
             + 'static,
     ) -> Env {
         Env {
-            spawn: StdArc::new(spawn),
+            spawn: Arc::new(spawn),
             driver,
         }
     }

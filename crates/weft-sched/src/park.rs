@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::Arc as StdArc;
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+
 use weft_core::loom::sync::{Arc, Condvar, Mutex};
 
 /// Something an idle thread can block in: the runtime's driver (I/O readiness and timers)
@@ -87,12 +89,12 @@ impl fmt::Debug for ThreadPark {
 /// The runtime's driver, shared by a scheduler's threads: whoever parks first drives it,
 /// the others sleep on their own condition variables.
 pub(crate) struct DriverSlot {
-    park: Arc<dyn Park>,
+    park: StdArc<dyn Park>,
     locked: AtomicBool,
 }
 
 impl DriverSlot {
-    pub(crate) fn new(park: Arc<dyn Park>) -> Arc<DriverSlot> {
+    pub(crate) fn new(park: StdArc<dyn Park>) -> Arc<DriverSlot> {
         Arc::new(DriverSlot {
             park,
             locked: AtomicBool::new(false),

@@ -1,0 +1,80 @@
+//! weft: a multi-threaded, work-stealing async runtime, with a scheduler you can replace
+//! and the toolkit asyncio users know (gather, as_completed, wait_for, queues, events).
+//!
+//! ```
+//! fn main() {
+//!     weft::run(async {
+//!         let greet = weft::spawn(async { "hello from a task" });
+//!         let squares = weft::future::join_all((1..=3u64).map(|n| async move { n * n })).await;
+//!         let sum = weft::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
+//!         println!("{} | {squares:?} | {sum}", greet.await.unwrap());
+//!         assert_eq!(squares, [1, 4, 9]);
+//!     });
+//! }
+//! ```
+//!
+//! # What is where
+//!
+//! - [`run`], [`spawn`], [`spawn_blocking`]: the everyday entry points.
+//! - [`runtime`]: [`Runtime`], its [`Builder`](runtime::Builder) and [`Handle`](runtime::Handle).
+//! - [`task`]: [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
+//!   [`yield_now`](task::yield_now), task ids and names.
+//! - [`future`]: [`join_all`](future::join_all), [`try_join_all`](future::try_join_all);
+//!   the macros [`join!`], [`try_join!`], [`select!`].
+//! - [`sched`]: the [`Scheduler`](sched::Scheduler) trait and the built-in schedulers, to
+//!   plug your own in with [`Builder::scheduler`](runtime::Builder::scheduler).
+//!
+//! # From asyncio
+//!
+//! | asyncio | weft |
+//! |---|---|
+//! | `asyncio.run(main())` | [`weft::run(main())`](run), or [`Runtime::new()?.block_on(..)`](Runtime::block_on) |
+//! | `asyncio.create_task(coro)` | [`weft::spawn(fut)`](spawn) returns a [`JoinHandle`](task::JoinHandle) |
+//! | `await task`, `task.cancel()`, `task.done()` | `handle.await`, [`handle.abort()`](task::JoinHandle::abort), [`handle.is_finished()`](task::JoinHandle::is_finished) |
+//! | `asyncio.gather(*aws)` | [`join!`], [`future::join_all`], [`future::try_join_all`] |
+//! | `asyncio.wait(..., FIRST_COMPLETED)` | [`select!`] |
+//! | `asyncio.TaskGroup` | [`task::JoinSet`] |
+//! | `loop.run_in_executor`, `asyncio.to_thread` | [`spawn_blocking`] |
+//! | `await asyncio.sleep(0)` | [`task::yield_now()`](task::yield_now) |
+//! | `asyncio.current_task()` | [`task::id()`](task::id) |
+//! | "cannot be called from a running event loop" | [`Runtime::block_on`] inside a runtime thread panics and says to `.await` instead |
+
+mod macros;
+
+pub mod future;
+pub mod runtime;
+pub mod task;
+
+/// Schedulers: the [`Scheduler`](sched::Scheduler) trait and the built-in ones.
+///
+/// Plug one in with [`Builder::scheduler`](runtime::Builder::scheduler); see the trait's
+/// docs for a complete single-queue scheduler.
+pub mod sched {
+    pub use weft_sched::{CurrentThread, Env, Hint, MultiThread, Park, Scheduler, ThreadPark};
+    pub use weft_task::Runnable;
+}
+
+pub use runtime::Runtime;
+pub use task::{spawn, spawn_blocking};
+
+/// Runs `future` to completion on a new multi-thread runtime, then shuts the runtime down:
+/// asyncio's `asyncio.run(main())`.
+///
+/// ```
+/// let answer = weft::run(async {
+///     let task = weft::spawn(async { 6 * 7 });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// # Panics
+///
+/// If the runtime cannot be built (the OS refuses threads), or if called from inside a
+/// runtime (see [`Runtime::block_on`]).
+#[track_caller]
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    Runtime::new()
+        .expect("weft::run: could not build the runtime")
+        .block_on(future)
+}

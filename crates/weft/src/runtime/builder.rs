@@ -1,0 +1,317 @@
+use std::fmt;
+use std::io;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use weft_sched::{BlockingPool, CurrentThread, Env, MultiThread, Park, Scheduler, ThreadPark};
+use weft_task::TaskList;
+
+use super::handle::Shared;
+use super::{context, Handle, Runtime};
+
+type Hook = Arc<dyn Fn() + Send + Sync>;
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// let started = Arc::new(AtomicUsize::new(0));
+/// let counter = started.clone();
+/// let rt = weft::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .on_thread_start(move || { counter.fetch_add(1, Ordering::SeqCst); })
+///     .build()
+///     .unwrap();
+/// let name = rt.block_on(weft::spawn(async {
+///     std::thread::current().name().map(str::to_owned)
+/// }));
+/// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));
+/// assert!(started.load(Ordering::SeqCst) >= 2);
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: Arc<dyn Fn() -> String + Send + Sync>,
+    thread_stack_size: Option<usize>,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
+    on_thread_start: Option<Hook>,
+    on_thread_stop: Option<Hook>,
+    global_queue_interval: Option<u32>,
+    event_interval: Option<u32>,
+}
+
+enum Kind {
+    MultiThread,
+    CurrentThread,
+    Custom(Box<dyn Scheduler>),
+}
+
+impl Builder {
+    /// A builder for the work-stealing multi-thread scheduler (one worker per CPU unless
+    /// [`Builder::worker_threads`] says otherwise).
+    pub fn new_multi_thread() -> Builder {
+        Builder {
+            kind: Kind::MultiThread,
+            worker_threads: None,
+            thread_name: Arc::new(|| "weft-worker".to_owned()),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+            on_thread_start: None,
+            on_thread_stop: None,
+            global_queue_interval: None,
+            event_interval: None,
+        }
+    }
+
+    /// A builder for the current-thread scheduler: tasks run on the thread that calls
+    /// `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new_multi_thread().current_thread()
+    }
+
+    /// Switches to the multi-thread scheduler.
+    pub fn multi_thread(mut self) -> Builder {
+        self.kind = Kind::MultiThread;
+        self
+    }
+
+    /// Switches to the current-thread scheduler.
+    pub fn current_thread(mut self) -> Builder {
+        self.kind = Kind::CurrentThread;
+        self
+    }
+
+    /// Uses `scheduler` instead of a built-in one. The runtime drives it only through the
+    /// [`Scheduler`] trait, exactly as it drives the built-in ones; worker-thread settings of
+    /// this builder (name, stack size, start/stop hooks) apply to the threads it starts
+    /// through its [`Env`].
+    pub fn scheduler(mut self, scheduler: impl Scheduler) -> Builder {
+        self.kind = Kind::Custom(Box::new(scheduler));
+        self
+    }
+
+    /// The number of worker threads of the multi-thread scheduler.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "worker_threads must be at least 1 (got 0)");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The name of the runtime's threads (default `weft-worker`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        let name: String = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function producing the name of each new runtime thread.
+    pub fn thread_name_fn(mut self, f: impl Fn() -> String + Send + Sync + 'static) -> Builder {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// The stack size of the runtime's threads, in bytes.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// The most threads the blocking pool may run at once (default 512).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "max_blocking_threads must be at least 1 (got 0)");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before exiting (default 10 s).
+    pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.thread_keep_alive = keep_alive;
+        self
+    }
+
+    /// Runs `f` on every runtime thread (workers and blocking pool) when it starts.
+    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on every runtime thread just before it exits.
+    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// How often (in scheduler ticks) a worker checks the global queue before its own
+    /// (default 61 for multi-thread, 31 for current-thread).
+    ///
+    /// # Panics
+    ///
+    /// If `ticks` is 0.
+    pub fn global_queue_interval(mut self, ticks: u32) -> Builder {
+        assert!(
+            ticks > 0,
+            "global_queue_interval must be at least 1 (got 0)"
+        );
+        self.global_queue_interval = Some(ticks);
+        self
+    }
+
+    /// How often (in scheduler ticks) a busy worker polls for I/O and timers (default 61).
+    ///
+    /// # Panics
+    ///
+    /// If `ticks` is 0.
+    pub fn event_interval(mut self, ticks: u32) -> Builder {
+        assert!(ticks > 0, "event_interval must be at least 1 (got 0)");
+        self.event_interval = Some(ticks);
+        self
+    }
+
+    /// Builds the runtime and starts its threads.
+    pub fn build(self) -> io::Result<Runtime> {
+        let scheduler: Box<dyn Scheduler> = match self.kind {
+            Kind::MultiThread => {
+                let workers = self
+                    .worker_threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let mut mt = MultiThread::new(workers);
+                if let Some(n) = self.global_queue_interval {
+                    mt = mt.global_queue_interval(n);
+                }
+                if let Some(n) = self.event_interval {
+                    mt = mt.event_interval(n);
+                }
+                Box::new(mt)
+            }
+            Kind::CurrentThread => {
+                let mut ct = CurrentThread::new();
+                if let Some(n) = self.global_queue_interval {
+                    ct = ct.global_queue_interval(n);
+                }
+                if let Some(n) = self.event_interval {
+                    ct = ct.event_interval(n);
+                }
+                Box::new(ct)
+            }
+            Kind::Custom(s) => s,
+        };
+        let driver: Arc<dyn Park> = Arc::new(ThreadPark::new());
+        let threads = ThreadConfig {
+            name: self.thread_name,
+            stack_size: self.thread_stack_size,
+            on_start: self.on_thread_start,
+            on_stop: self.on_thread_stop,
+        };
+        let shards = scheduler.num_workers().saturating_mul(4);
+        let shared = Arc::new_cyclic(|weak: &Weak<Shared>| {
+            let env = Env::with_spawner(driver, threads.spawner(weak.clone(), true));
+            let blocking_env =
+                Env::with_spawner(env.driver().clone(), threads.spawner(weak.clone(), false));
+            Shared {
+                scheduler,
+                tasks: TaskList::new(shards),
+                blocking: BlockingPool::new(
+                    blocking_env,
+                    self.max_blocking_threads,
+                    self.thread_keep_alive,
+                ),
+                env,
+            }
+        });
+        let handle = Handle { shared };
+        // A runtime that fails to start must still stop what it did start.
+        let rt = Runtime::from_handle(handle);
+        rt.handle()
+            .shared
+            .scheduler
+            .start(&rt.handle().shared.env)?;
+        Ok(rt)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new_multi_thread()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::MultiThread => "multi_thread",
+            Kind::CurrentThread => "current_thread",
+            Kind::Custom(_) => "custom",
+        };
+        f.debug_struct("Builder")
+            .field("kind", &kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How runtime threads are started.
+struct ThreadConfig {
+    name: Arc<dyn Fn() -> String + Send + Sync>,
+    stack_size: Option<usize>,
+    on_start: Option<Hook>,
+    on_stop: Option<Hook>,
+}
+
+impl ThreadConfig {
+    /// The spawn function handed to schedulers (and the blocking pool) through their `Env`.
+    /// It holds the runtime weakly, so the runtime's own `Env` does not keep it alive.
+    fn spawner(
+        &self,
+        shared: Weak<Shared>,
+        is_worker: bool,
+    ) -> impl Fn(Box<dyn FnOnce() + Send>) -> io::Result<weft_core::loom::thread::JoinHandle<()>>
+           + Send
+           + Sync
+           + 'static {
+        let name = self.name.clone();
+        let stack_size = self.stack_size;
+        let on_start = self.on_start.clone();
+        let on_stop = self.on_stop.clone();
+        move |f| {
+            let mut builder = weft_core::loom::thread::Builder::new().name(name());
+            if let Some(size) = stack_size {
+                builder = builder.stack_size(size);
+            }
+            let shared = shared.clone();
+            let on_start = on_start.clone();
+            let on_stop = on_stop.clone();
+            builder.spawn(move || {
+                let handle = shared.upgrade().map(|shared| Handle { shared });
+                let _current = handle.as_ref().map(context::set_current);
+                // Workers count as "inside the runtime" (block_on there would deadlock);
+                // blocking-pool threads do not: blocking is what they are for.
+                let _worker = is_worker.then(context::enter_worker);
+                drop(handle);
+                if let Some(f) = &on_start {
+                    f();
+                }
+                f();
+                if let Some(f) = &on_stop {
+                    f();
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,203 @@
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+use weft_sched::{BlockingPool, Env, Hint, Scheduler};
+use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
+
+use super::context;
+
+/// A cheap, cloneable reference to a runtime: spawn onto it from anywhere, including from
+/// threads that are not part of it.
+///
+/// ```
+/// let rt = weft::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { 1 + 1 }));
+/// let task = from_thread.join().unwrap();
+/// assert_eq!(rt.block_on(task).unwrap(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every task of a runtime points to: the scheduler, the task list and the blocking
+/// pool. Tasks hold it as their `Schedule`.
+pub(crate) struct Shared {
+    pub(crate) scheduler: Box<dyn Scheduler>,
+    pub(crate) tasks: TaskList,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) env: Env,
+}
+
+/// The `Schedule` of every task of a runtime.
+#[derive(Clone)]
+pub(crate) struct TaskSchedule(pub(crate) Arc<Shared>);
+
+impl Schedule for TaskSchedule {
+    fn schedule(&self, task: Runnable) {
+        self.0.scheduler.schedule(task, Hint::Wake);
+    }
+
+    fn yield_now(&self, task: Runnable) {
+        self.0.scheduler.schedule(task, Hint::Yield);
+    }
+
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.0.tasks.remove(task)
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is running in.
+    ///
+    /// # Panics
+    ///
+    /// If called outside a runtime (neither a runtime thread nor inside `block_on`); see
+    /// [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(h) => h,
+            None => panic!(
+                "there is no weft runtime here: call this from inside `Runtime::block_on`, \
+                 `weft::run`, or a task, or use a `Handle` kept from `Runtime::handle()`"
+            ),
+        }
+    }
+
+    /// The current runtime's handle, or `None` outside any runtime.
+    pub fn try_current() -> Option<Handle> {
+        context::with_current(|h| h.cloned())
+    }
+
+    /// Spawns `future` as a new task on this runtime. See [`weft::spawn`](crate::spawn).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_inner(future, None, Location::caller())
+    }
+
+    pub(crate) fn spawn_inner<F>(
+        &self,
+        future: F,
+        name: Option<&str>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let shared = &self.shared;
+        let (task, runnable, handle) =
+            weft_task::spawn_at(future, TaskSchedule(shared.clone()), name, location);
+        match shared.tasks.bind(task) {
+            Ok(()) => shared.scheduler.schedule(runnable, Hint::Spawn),
+            // The runtime shut down: the task is cancelled at once (dropping the runnable
+            // cancels it), and its handle reports a cancelled `JoinError`.
+            Err(task) => drop((runnable, task)),
+        }
+        handle
+    }
+
+    /// Runs `f` on the blocking pool. See [`weft::spawn_blocking`](crate::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(f)
+    }
+
+    /// Runs `future` to completion on the calling thread, like [`Runtime::block_on`]
+    /// (useful on threads that hold a handle but not the runtime).
+    ///
+    /// [`Runtime::block_on`]: crate::Runtime::block_on
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter_runtime();
+        let _current = context::set_current(self);
+        let mut output = None;
+        {
+            let mut future = std::pin::pin!(async {
+                output = Some(future.await);
+            });
+            self.shared
+                .scheduler
+                .block_on(&self.shared.env, future.as_mut());
+        }
+        output.expect("the scheduler returned from block_on before the future completed")
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops, so that
+    /// [`weft::spawn`](crate::spawn) works from plain (non-runtime) code.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let _guard = rt.handle().enter();
+    /// let task = weft::spawn(async { "spawned from outside" });
+    /// # drop(_guard);
+    /// # assert!(rt.block_on(task).is_ok());
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _set: context::set_current(self),
+            _handle: self,
+        }
+    }
+
+    /// The number of live tasks (spawned and not yet finished).
+    pub fn num_tasks(&self) -> usize {
+        self.shared.tasks.len()
+    }
+
+    /// The number of threads the scheduler runs tasks on.
+    pub fn num_workers(&self) -> usize {
+        self.shared.scheduler.num_workers()
+    }
+
+    /// Cancels every task, stops the scheduler's threads and the blocking pool (waiting for
+    /// running blocking jobs: forever with `None`, else up to `timeout`).
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let shared = &self.shared;
+        // Idle tasks have their future dropped here; a task running on a worker is marked
+        // cancelled and dropped by that worker when its poll returns.
+        shared.tasks.close_and_shutdown_all();
+        // Workers exit; what is still queued belongs to finished tasks and is just freed.
+        shared.scheduler.shutdown();
+        shared.blocking.shutdown(timeout);
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("num_workers", &self.num_workers())
+            .field("num_tasks", &self.num_tasks())
+            .finish()
+    }
+}
+
+/// Returned by [`Handle::enter`]; leaves the runtime context when dropped.
+#[must_use = "the runtime context is left when the guard drops"]
+pub struct EnterGuard<'a> {
+    _set: context::SetCurrent,
+    _handle: &'a Handle,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,212 @@
+//! Tasks: spawning, handles, ids, names, and [`JoinSet`] for groups of tasks.
+//!
+//! A task is a future the runtime polls on its own, concurrently with everything else:
+//! asyncio's `create_task`. [`spawn`] returns a [`JoinHandle`] to await its output, abort
+//! it or ask whether it is done.
+
+mod join_set;
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+// pub use join_set::JoinSet;
+pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
+
+use crate::runtime::{context, Handle};
+
+/// Spawns `future` as a new task on the current runtime and returns its [`JoinHandle`]:
+/// asyncio's `create_task`.
+///
+/// The task starts running at once, in parallel with the caller. Awaiting the handle gives
+/// `Ok(output)`, or a [`JoinError`] if the task panicked (the panic never takes down a
+/// worker) or was aborted. Dropping the handle lets the task run on, detached.
+///
+/// ```
+/// weft::run(async {
+///     let handle = weft::spawn(async { "done" });
+///     assert_eq!(handle.await.unwrap(), "done");
+///
+///     let boom = weft::spawn(async { panic!("boom") });
+///     assert!(boom.await.unwrap_err().is_panic());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime (use [`Handle::spawn`] with a kept handle there). Spawning on a
+/// runtime that has shut down does not panic: the handle resolves to a cancelled
+/// [`JoinError`].
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_named(future, None, Location::caller())
+}
+
+fn spawn_named<F>(
+    future: F,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn_inner(future, name, location),
+        None => panic!(
+            "weft::spawn called outside a weft runtime (at {location}): spawn from inside \
+             `weft::run`, `Runtime::block_on` or another task, or use `Handle::spawn` with a \
+             handle kept from `Runtime::handle()`"
+        ),
+    })
+}
+
+/// Runs the blocking function `f` on the runtime's blocking pool and returns a handle to its
+/// result: asyncio's `run_in_executor` / `to_thread`.
+///
+/// Use it for work that would stall a worker thread: blocking system calls, synchronous
+/// libraries, long computations. The pool grows on demand up to
+/// [`Builder::max_blocking_threads`](crate::runtime::Builder::max_blocking_threads).
+/// A blocking job cannot be interrupted once it runs; `abort` only cancels it before that.
+///
+/// ```
+/// weft::run(async {
+///     let len = weft::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()))
+///         .await
+///         .unwrap();
+///     assert!(len.is_ok());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn_blocking(f),
+        None => panic!(
+            "weft::spawn_blocking called outside a weft runtime (at {location}): call it \
+             from inside the runtime, or use `Handle::spawn_blocking`"
+        ),
+    })
+}
+
+/// Yields to the scheduler: the current task goes to the back of its worker's queue and
+/// the tasks waiting there run first. asyncio's `await asyncio.sleep(0)`.
+///
+/// ```
+/// weft::run(async {
+///     for _ in 0..3 {
+///         weft::task::yield_now().await;
+///     }
+/// });
+/// ```
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // Waking ourselves during our own poll is how a task yields: the scheduler gets it
+        // back with `Hint::Yield` once this poll returns.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The id of the task this code runs in: asyncio's `current_task()`.
+///
+/// ```
+/// weft::run(async {
+///     let handle = weft::spawn(async { weft::task::id() });
+///     let id = handle.id();
+///     assert_eq!(handle.await.unwrap(), id);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a task (see [`try_id`]).
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("weft::task::id() called outside of a task; use try_id() to check")
+}
+
+/// The id of the task this code runs in, or `None` outside a task.
+pub fn try_id() -> Option<Id> {
+    weft_task::try_current_id()
+}
+
+/// Spawns tasks with options: a name (shown by introspection and in debugging output) or a
+/// specific runtime.
+///
+/// Unlike tokio's, `spawn` here returns the `JoinHandle` directly: spawning cannot fail
+/// (on a shut-down runtime the handle reports a cancelled `JoinError`).
+///
+/// ```
+/// weft::run(async {
+///     let handle = weft::task::Builder::new().name("fetcher").spawn(async { 7 });
+///     assert_eq!(handle.await.unwrap(), 7);
+/// });
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder<'a> {
+    name: Option<&'a str>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder with no options set.
+    pub fn new() -> Builder<'a> {
+        Builder { name: None }
+    }
+
+    /// Names the task.
+    pub fn name(self, name: &'a str) -> Builder<'a> {
+        Builder { name: Some(name) }
+    }
+
+    /// Spawns on the current runtime; see [`spawn`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_named(future, self.name, Location::caller())
+    }
+
+    /// Spawns on the runtime of `handle`.
+    #[track_caller]
+    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        handle.spawn_inner(future, self.name, Location::caller())
+    }
+}
