@@ -21,6 +21,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use weft_core::loom::thread;
 use weft_task::{JoinHandle, Runnable, Schedule, Task};
 
 use crate::Env;
@@ -60,10 +61,7 @@ struct State {
     num_idle: usize,
     /// Idle threads claimed by a job that they have not received yet.
     num_notify: usize,
-    threads: Vec<(
-        std::thread::ThreadId,
-        weft_core::loom::thread::JoinHandle<()>,
-    )>,
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl BlockingPool {
@@ -122,11 +120,11 @@ impl BlockingPool {
             state.tx = None;
             std::mem::take(&mut state.threads)
         };
-        let me = std::thread::current().id();
+        let me = thread::current().id();
         match timeout {
             None => {
-                for (id, t) in threads {
-                    if id != me {
+                for t in threads {
+                    if t.thread().id() != me {
                         let _ = t.join();
                     }
                 }
@@ -135,7 +133,7 @@ impl BlockingPool {
             Some(timeout) => {
                 let deadline = Instant::now() + timeout;
                 // A pool thread calling shutdown cannot wait for itself.
-                let target = usize::from(threads.iter().any(|(id, _)| *id == me));
+                let target = usize::from(threads.iter().any(|t| t.thread().id() == me));
                 let mut state = self.inner.lock();
                 while state.num_threads > target {
                     let now = Instant::now();
@@ -151,8 +149,8 @@ impl BlockingPool {
                         .0;
                 }
                 drop(state);
-                for (id, t) in threads {
-                    if id != me {
+                for t in threads {
+                    if t.thread().id() != me {
                         let _ = t.join();
                     }
                 }
@@ -194,10 +192,7 @@ impl Inner {
             state.num_threads += 1;
             let inner = self.clone();
             match self.env.spawn_thread(Box::new(move || inner.run())) {
-                Ok(t) => {
-                    let id = t.thread().id();
-                    state.threads.push((id, t));
-                }
+                Ok(t) => state.threads.push(t),
                 Err(e) => {
                     state.num_threads -= 1;
                     // The job stays queued; a running thread will get to it. With none, the
@@ -256,8 +251,8 @@ impl Inner {
             }
         }
         state.num_threads -= 1;
-        let me = std::thread::current().id();
-        if let Some(i) = state.threads.iter().position(|(id, _)| *id == me) {
+        let me = thread::current().id();
+        if let Some(i) = state.threads.iter().position(|t| t.thread().id() == me) {
             // Exiting on keep-alive: detach our own handle.
             drop(state.threads.swap_remove(i));
         }

@@ -217,7 +217,7 @@ impl fmt::Debug for MultiThread {
 }
 
 impl Shared {
-    fn schedule(self: &Arc<Self>, task: Runnable, hint: Hint) {
+    fn schedule(&self, task: Runnable, hint: Hint) {
         if let Some(task) = worker::schedule_local(self, task, hint) {
             self.schedule_remote(task);
         }
@@ -262,8 +262,9 @@ impl Shared {
         if self.is_shutdown.swap(true, SeqCst) {
             return;
         }
-        for (index, remote) in self.remotes.iter().enumerate() {
-            self.idle.unpark_worker_by_id(index);
+        // Wake every worker; each sees the flag and leaves its park loop. (The idle counts
+        // are left as they are: nothing reads them any more.)
+        for remote in self.remotes.iter() {
             remote.parker.unpark();
         }
         let threads = std::mem::take(&mut *self.threads.lock());

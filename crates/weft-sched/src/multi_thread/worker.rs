@@ -265,7 +265,7 @@ impl Context {
 
 /// Queues `task` on the current thread's worker if it is one of `shared`'s; otherwise
 /// gives it back.
-pub(super) fn schedule_local(shared: &Arc<Shared>, task: Runnable, hint: Hint) -> Option<Runnable> {
+pub(super) fn schedule_local(shared: &Shared, task: Runnable, hint: Hint) -> Option<Runnable> {
     let cx = CURRENT.with(|c| c.get());
     if cx.is_null() {
         return Some(task);
@@ -273,7 +273,7 @@ pub(super) fn schedule_local(shared: &Arc<Shared>, task: Runnable, hint: Hint) -
     // SAFETY: `CURRENT` is non-null only inside `run`, which owns the `Context` for that
     // whole time on this very thread.
     let cx = unsafe { &*cx };
-    if !ptr::eq(cx.shared, &**shared) {
+    if !ptr::eq(cx.shared, shared) {
         return Some(task);
     }
     let Ok(mut core) = cx.core.try_borrow_mut() else {
