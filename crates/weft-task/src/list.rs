@@ -46,6 +46,9 @@ use crate::{JoinHandle, Runnable, Schedule, Task};
 /// assert!(handle.is_finished());
 /// ```
 pub struct TaskList {
+    /// Unique among lists (never 0), recorded in each member's header so that `remove` can
+    /// tell its own members from another list's.
+    id: u64,
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     closed: AtomicBool,
 }
@@ -71,7 +74,11 @@ impl TaskList {
     /// four per worker thread keeps contention negligible).
     pub fn new(shards: usize) -> TaskList {
         let n = shards.clamp(1, 1 << 16).next_power_of_two();
+        // A process-wide counter, not part of a checked protocol (and loom atomics cannot
+        // live in a `static`).
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         TaskList {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             shards: (0..n)
                 .map(|_| {
                     CachePadded::new(Mutex::new(Shard {
@@ -126,6 +133,7 @@ impl TaskList {
         // yet, and the reference we took over keeps it alive.
         unsafe {
             let header = ptr.as_ref();
+            header.owner.store(self.id, Ordering::Relaxed);
             header.list_prev.with_mut(|p| *p = None);
             header.list_next.with_mut(|n| *n = shard.head);
             if let Some(head) = shard.head {
@@ -142,9 +150,13 @@ impl TaskList {
     pub fn remove(&self, task: &Task) -> Option<Task> {
         let header = task.header();
         let ptr = NonNull::from(header);
+        if header.owner.load(Ordering::Relaxed) != self.id {
+            // Never bound here: its links (if any) belong to another list's lock.
+            return None;
+        }
         let mut shard = self.shard(header).lock();
-        // SAFETY: under the shard lock we own every member's links, and a task is only ever
-        // bound to this list (its owner), so its links are ours too.
+        // SAFETY: under the shard lock we own every member's links, and the task is bound to
+        // this list, so its links are ours too.
         unsafe {
             let prev = header.list_prev.with(|p| *p);
             let next = header.list_next.with(|n| *n);

@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use weft_core::coop;
 use weft_core::loom::cell::UnsafeCell;
+use weft_core::loom::sync::atomic::AtomicU64;
 
 use crate::id::IdGuard;
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
@@ -26,6 +27,8 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
+    /// The id of the `TaskList` the task is bound to (0: none).
+    pub(crate) owner: AtomicU64,
     /// Links of the owner `TaskList`; only touched under that list's shard lock.
     pub(crate) list_prev: UnsafeCell<Option<NonNull<Header>>>,
     pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
@@ -83,6 +86,7 @@ where
             state: State::new(),
             vtable: vtable::<F, S>(),
             id: Id::next(),
+            owner: AtomicU64::new(0),
             list_prev: UnsafeCell::new(None),
             list_next: UnsafeCell::new(None),
             join_waker: UnsafeCell::new(None),
@@ -220,27 +224,28 @@ where
         let snapshot = self.header.state.transition_to_complete();
         // Neither a panic in the output's destructor nor in a waker may escape into the
         // worker: the task must still be released below.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            if !snapshot.is_join_interested() {
-                // SAFETY: no JoinHandle: the output is ours to drop.
-                self.stage
-                    .with_mut(|stage| drop(unsafe { mem::replace(&mut *stage, Stage::Consumed) }));
-            } else if snapshot.is_join_waker_set() {
-                // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer
-                // touch the slot, and we only read it.
+        if !snapshot.is_join_interested() {
+            // SAFETY: no JoinHandle: the output is ours to drop.
+            let output = self
+                .stage
+                .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(output)));
+        } else if snapshot.is_join_waker_set() {
+            // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer touch
+            // the slot, and we only read it.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
                 self.header.join_waker.with(|w| match unsafe { &*w } {
                     Some(w) => w.wake_by_ref(),
                     None => unreachable!("JOIN_WAKER set with an empty slot"),
-                });
-                let prev = self.header.state.unset_join_waker_after_complete();
-                if !prev.is_join_interested() {
-                    // SAFETY: the handle went away meanwhile and left the waker to us.
-                    self.header
-                        .join_waker
-                        .with_mut(|w| drop(unsafe { (*w).take() }));
-                }
+                })
+            }));
+            let prev = self.header.state.unset_join_waker_after_complete();
+            if !prev.is_join_interested() {
+                // SAFETY: the handle went away meanwhile and left the waker to us.
+                let waker = self.header.join_waker.with_mut(|w| unsafe { (*w).take() });
+                let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(waker)));
             }
-        }));
+        }
 
         // SAFETY: the task is live; the borrowed `Task` is not dropped (`ManuallyDrop`).
         let me = mem::ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
@@ -273,7 +278,19 @@ where
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // SAFETY: the reference count reached zero: nobody else can reach the allocation, which
     // `allocate` made with `Box::new`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // A task freed before it finished (every handle and waker dropped) still holds its
+    // future; its destructor runs here, with the task id set, and may not unwind into
+    // whoever dropped the last reference (a worker, a waker's owner).
+    // SAFETY: we own the allocation exclusively.
+    let stage = cell
+        .stage
+        .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+    if !matches!(stage, Stage::Consumed) {
+        let _id = IdGuard::enter(cell.header.id);
+        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(stage)));
+    }
+    drop(cell);
 }
 
 unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)

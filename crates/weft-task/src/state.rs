@@ -295,10 +295,13 @@ impl State {
     /// Takes back the join-waker slot to replace it. Fails if the task completed.
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.update(|curr| {
-            debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
+            debug_assert!(curr.is_join_interested());
+            // Checked before anything else: the task may have completed (and handed the slot
+            // back by clearing JOIN_WAKER) since the caller looked.
             if curr.is_complete() {
                 return (Err(curr), None);
             }
+            debug_assert!(curr.is_join_waker_set());
             let next = Snapshot(curr.0 & !JOIN_WAKER);
             (Ok(next), Some(next))
         })

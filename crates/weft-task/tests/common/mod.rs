@@ -1,0 +1,366 @@
+//! A tiny test executor and the counting helpers the behaviour tests share.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, Once};
+use std::task::{Context, Poll, Wake, Waker};
+
+use weft_task::{JoinError, JoinHandle, Runnable, Schedule, Task, TaskList};
+
+/// The executor's shared state.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) queue: Mutex<VecDeque<Runnable>>,
+    pub(crate) list: TaskList,
+    /// Calls of `Schedule::schedule` (wakes of an idle task, remote aborts).
+    pub(crate) schedules: AtomicUsize,
+    /// Calls of `Schedule::yield_now` (the task woke itself during its own poll).
+    pub(crate) yields: AtomicUsize,
+    /// Calls of `Schedule::release`.
+    pub(crate) releases: AtomicUsize,
+}
+
+/// A single-threaded FIFO executor. A newtype, because the orphan rule forbids
+/// `impl Schedule for Arc<Inner>` here.
+#[derive(Clone, Default)]
+pub(crate) struct Exec(pub(crate) Arc<Inner>);
+
+impl std::ops::Deref for Exec {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Schedule for Exec {
+    fn schedule(&self, task: Runnable) {
+        self.schedules.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+
+    fn yield_now(&self, task: Runnable) {
+        self.yields.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.releases.fetch_add(1, SeqCst);
+        self.list.remove(task)
+    }
+}
+
+impl Exec {
+    pub(crate) fn new() -> Exec {
+        Exec::default()
+    }
+
+    /// Spawns `future` into the task list and queues its first `Runnable` (not counted as a
+    /// schedule).
+    #[track_caller]
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (handle, runnable) = self.list.spawn(future, self.clone(), None);
+        self.queue
+            .lock()
+            .unwrap()
+            .push_back(runnable.expect("the list is open"));
+        handle
+    }
+
+    /// Spawns `future` into the task list and returns its first `Runnable` unqueued.
+    #[track_caller]
+    pub(crate) fn spawn_unqueued<F>(&self, future: F) -> (JoinHandle<F::Output>, Runnable)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (handle, runnable) = self.list.spawn(future, self.clone(), None);
+        (handle, runnable.expect("the list is open"))
+    }
+
+    /// Pops the next queued `Runnable` (the lock is released before it is returned).
+    pub(crate) fn pop(&self) -> Option<Runnable> {
+        self.queue.lock().unwrap().pop_front()
+    }
+
+    /// Runs the next queued task; `false` if the queue was empty.
+    pub(crate) fn run_one(&self) -> bool {
+        match self.pop() {
+            Some(r) => {
+                r.run();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs queued tasks until the queue is empty; returns how many runs that took.
+    pub(crate) fn run_until_idle(&self) -> usize {
+        let mut runs = 0;
+        while self.run_one() {
+            runs += 1;
+        }
+        runs
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.lock().unwrap().len()
+    }
+
+    pub(crate) fn schedules(&self) -> usize {
+        self.schedules.load(SeqCst)
+    }
+
+    pub(crate) fn yields(&self) -> usize {
+        self.yields.load(SeqCst)
+    }
+
+    /// Closes the list, cancels every task and drops every queued `Runnable` (outside the
+    /// queue's lock: cancelling may wake other tasks). Breaks the `Exec` <-> task cycle.
+    pub(crate) fn shutdown(&self) {
+        self.list.close_and_shutdown_all();
+        loop {
+            let drained: Vec<Runnable> = self.queue.lock().unwrap().drain(..).collect();
+            if drained.is_empty() {
+                break;
+            }
+            drop(drained);
+        }
+    }
+
+    /// Shuts down and asserts that every task allocation was freed: each task holds a clone
+    /// of the executor, so only the caller's own reference may be left.
+    pub(crate) fn shutdown_and_assert_freed(self) {
+        self.shutdown();
+        assert_eq!(self.list.len(), 0);
+        assert_eq!(
+            Arc::strong_count(&self.0),
+            1,
+            "a task allocation (which holds a clone of the executor) was leaked"
+        );
+    }
+
+    /// The number of live task allocations (each holds one clone of the executor); only
+    /// meaningful while the caller holds exactly one `Exec`.
+    pub(crate) fn live_tasks(&self) -> usize {
+        Arc::strong_count(&self.0) - 1
+    }
+}
+
+/// Counts drops of its [`DropToken`]s.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct DropCount(Arc<AtomicUsize>);
+
+impl DropCount {
+    pub(crate) fn new() -> DropCount {
+        DropCount::default()
+    }
+
+    pub(crate) fn token(&self) -> DropToken {
+        DropToken(self.0.clone())
+    }
+
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// Increments its [`DropCount`] when dropped.
+#[derive(Debug)]
+pub(crate) struct DropToken(Arc<AtomicUsize>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A future whose drop is counted (it owns a [`DropToken`]).
+pub(crate) struct Tracked<T> {
+    fut: Pin<Box<dyn Future<Output = T> + Send>>,
+    _token: DropToken,
+}
+
+impl<T> Tracked<T> {
+    pub(crate) fn new(fut: impl Future<Output = T> + Send + 'static, count: &DropCount) -> Self {
+        Tracked {
+            fut: Box::pin(fut),
+            _token: count.token(),
+        }
+    }
+}
+
+impl<T> Future for Tracked<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// A waker that counts its wake-ups.
+#[derive(Default, Debug)]
+pub(crate) struct WakeCounter(AtomicUsize);
+
+impl WakeCounter {
+    pub(crate) fn new() -> Arc<WakeCounter> {
+        Arc::new(WakeCounter::default())
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+impl Wake for WakeCounter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Polls `handle` once with `waker`.
+pub(crate) fn poll_with<T>(
+    handle: &mut JoinHandle<T>,
+    waker: &Waker,
+) -> Poll<Result<T, JoinError>> {
+    Pin::new(handle).poll(&mut Context::from_waker(waker))
+}
+
+/// A waker that does nothing (`Waker::noop` needs Rust 1.85; the MSRV is 1.80).
+pub(crate) fn noop_waker() -> Waker {
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    Waker::from(Arc::new(Noop))
+}
+
+/// Wakes through an owned clone of `waker` (`Waker::wake`, which consumes a reference).
+pub(crate) fn wake_by_value(waker: &Waker) {
+    let owned = waker.clone();
+    owned.wake();
+}
+
+/// Polls `handle` once with a no-op waker.
+pub(crate) fn poll_once<T>(handle: &mut JoinHandle<T>) -> Poll<Result<T, JoinError>> {
+    poll_with(handle, &noop_waker())
+}
+
+/// The handle's result, which must be ready.
+#[track_caller]
+pub(crate) fn ready<T>(handle: &mut JoinHandle<T>) -> Result<T, JoinError> {
+    match poll_once(handle) {
+        Poll::Ready(r) => r,
+        Poll::Pending => panic!("the JoinHandle is not ready"),
+    }
+}
+
+/// A future that stores its waker on every poll and completes once [`Gate::open`] is
+/// called (with the value given there); counts its polls.
+#[derive(Clone, Default)]
+pub(crate) struct Gate(Arc<GateInner>);
+
+#[derive(Default)]
+pub(crate) struct GateInner {
+    open: Mutex<bool>,
+    waker: Mutex<Option<Waker>>,
+    polls: AtomicUsize,
+}
+
+impl Gate {
+    pub(crate) fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// The future to spawn.
+    pub(crate) fn wait(&self) -> impl Future<Output = ()> + Send + Unpin + 'static {
+        let gate = self.0.clone();
+        std::future::poll_fn(move |cx| {
+            gate.polls.fetch_add(1, SeqCst);
+            *gate.waker.lock().unwrap() = Some(cx.waker().clone());
+            if *gate.open.lock().unwrap() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Lets the future complete on its next poll (does not wake it).
+    pub(crate) fn open(&self) {
+        *self.open.lock().unwrap() = true;
+    }
+
+    /// Opens and wakes the task.
+    pub(crate) fn open_and_wake(&self) {
+        self.open();
+        self.wake();
+    }
+
+    /// Wakes the task through its last stored waker (by reference).
+    pub(crate) fn wake(&self) {
+        self.waker
+            .lock()
+            .unwrap()
+            .as_ref()
+            .expect("polled at least once")
+            .wake_by_ref();
+    }
+
+    /// A clone of the last stored waker.
+    pub(crate) fn waker(&self) -> Waker {
+        self.waker
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("polled at least once")
+    }
+
+    /// Drops the stored waker.
+    pub(crate) fn forget_waker(&self) {
+        self.waker.lock().unwrap().take();
+    }
+
+    pub(crate) fn polls(&self) -> usize {
+        self.polls.load(SeqCst)
+    }
+}
+
+impl std::ops::Deref for Gate {
+    type Target = GateInner;
+    fn deref(&self) -> &GateInner {
+        &self.0
+    }
+}
+
+/// Panic payloads that contain this marker are expected: [`quiet_expected_panics`] keeps them
+/// off stderr.
+pub(crate) const EXPECTED: &str = "expected test panic";
+
+/// Installs (once) a panic hook that hides panics whose message contains [`EXPECTED`] and
+/// reports every other one as usual.
+pub(crate) fn quiet_expected_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            if msg.is_some_and(|m| m.contains(EXPECTED)) {
+                return;
+            }
+            default(info);
+        }));
+    });
+}

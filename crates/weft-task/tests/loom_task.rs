@@ -1,0 +1,561 @@
+//! Loom models of the task state machine: every race the state word arbitrates (a wake, an
+//! abort, a `JoinHandle` poll or drop, a waker clone or drop, a list shutdown, each against a
+//! poll on another thread) ends with the task polled to completion at most once, its output
+//! delivered or dropped exactly once, its future dropped exactly once, and its allocation
+//! freed (a leaked task keeps a clone of the executor, a loom `Arc`, which loom reports).
+//!
+//! ```text
+//! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test --release -p weft-task --test loom_task --target-dir target/loom
+//! ```
+#![cfg(weft_loom)]
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+// Bookkeeping only (drop counts, poll counts): not part of any protocol under test. Loom runs
+// one thread at a time, so these always read the latest value.
+use std::sync::atomic::{AtomicBool as StdBool, AtomicUsize as StdUsize, Ordering::SeqCst};
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use weft_core::loom::sync::atomic::AtomicBool;
+use weft_core::loom::sync::{Arc, Mutex};
+use weft_core::loom::thread;
+use weft_task::{JoinError, JoinHandle, Runnable, Schedule, Task, TaskList};
+
+#[cfg(not(debug_assertions))]
+compile_error!("run the loom models with `-C debug-assertions`: the state machine's invariants are debug_asserts");
+
+/// `loom::model`, printing how many interleavings it explored (see them with
+/// `-- --nocapture`).
+fn model<F: Fn() + Send + Sync + 'static>(f: F) {
+    let runs = StdArc::new(StdUsize::new(0));
+    let r = runs.clone();
+    weft_core::loom::model(move || {
+        r.fetch_add(1, SeqCst);
+        f()
+    });
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    eprintln!("{name}: {} interleavings", runs.load(SeqCst));
+}
+
+struct Inner {
+    queue: Mutex<VecDeque<Runnable>>,
+    list: Option<TaskList>,
+}
+
+/// The smallest executor: one FIFO queue (a loom mutex), optionally a task list.
+#[derive(Clone)]
+struct Exec(Arc<Inner>);
+
+impl Schedule for Exec {
+    fn schedule(&self, task: Runnable) {
+        self.0.queue.lock().push_back(task);
+    }
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.0.list.as_ref().and_then(|l| l.remove(task))
+    }
+}
+
+impl Exec {
+    fn new(with_list: bool) -> Exec {
+        Exec(Arc::new(Inner {
+            queue: Mutex::new(VecDeque::new()),
+            list: with_list.then(|| TaskList::new(1)),
+        }))
+    }
+
+    fn list(&self) -> &TaskList {
+        self.0.list.as_ref().expect("made with a list")
+    }
+
+    /// Makes a task; returns its handle and first `Runnable` (not queued).
+    fn spawn<F>(&self, future: F) -> (JoinHandle<F::Output>, Runnable)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.0.list {
+            Some(list) => {
+                let (h, r) = list.spawn(future, self.clone(), None);
+                (h, r.expect("the list is open"))
+            }
+            None => {
+                let (task, r, h) = weft_task::spawn(future, self.clone(), None);
+                drop(task);
+                (h, r)
+            }
+        }
+    }
+
+    /// Runs queued tasks until the queue is empty; returns how many runs that took.
+    fn run_all(&self) -> usize {
+        let mut runs = 0;
+        loop {
+            let next = self.0.queue.lock().pop_front();
+            match next {
+                Some(r) => r.run(),
+                None => return runs,
+            }
+            runs += 1;
+        }
+    }
+
+    /// Asserts that every task was freed: each holds a clone of the executor.
+    fn assert_all_freed(self) {
+        if let Some(list) = &self.0.list {
+            list.close_and_shutdown_all();
+            assert_eq!(list.len(), 0);
+        }
+        assert_eq!(self.0.queue.lock().len(), 0, "a Runnable was left behind");
+        assert_eq!(Arc::strong_count(&self.0), 1, "a task allocation leaked");
+    }
+}
+
+/// Counts drops of its tokens.
+#[derive(Clone, Default)]
+struct Drops(StdArc<StdUsize>);
+
+struct Token(StdArc<StdUsize>);
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+impl Drops {
+    fn token(&self) -> Token {
+        Token(self.0.clone())
+    }
+    fn get(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// The future's side of the bookkeeping: polls, "in poll" (never two at once), drop count.
+#[derive(Clone, Default)]
+struct Probe {
+    polls: StdArc<StdUsize>,
+    in_poll: StdArc<StdBool>,
+    drops: Drops,
+}
+
+impl Probe {
+    /// Wraps `poll` (given the poll number, from 1) into a future that checks that it is
+    /// never polled concurrently and counts its polls and its drop.
+    fn future<T>(
+        &self,
+        mut poll: impl FnMut(usize, &mut Context<'_>) -> Poll<T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send + 'static {
+        let probe = self.clone();
+        let token = self.drops.token();
+        std::future::poll_fn(move |cx| {
+            let _keep = &token;
+            assert!(!probe.in_poll.swap(true, SeqCst), "polled twice at once");
+            let n = probe.polls.fetch_add(1, SeqCst) + 1;
+            let out = poll(n, cx);
+            probe.in_poll.store(false, SeqCst);
+            out
+        })
+    }
+
+    fn polls(&self) -> usize {
+        self.polls.load(SeqCst)
+    }
+}
+
+/// A std waker counting its wake-ups.
+#[derive(Default)]
+struct WakeCount(StdUsize);
+
+impl Wake for WakeCount {
+    fn wake(self: StdArc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn poll_handle<T>(h: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, JoinError>> {
+    Pin::new(h).poll(&mut Context::from_waker(waker))
+}
+
+#[track_caller]
+fn ready<T>(h: &mut JoinHandle<T>) -> Result<T, JoinError> {
+    let noop = Waker::from(StdArc::new(WakeCount::default()));
+    match poll_handle(h, &noop) {
+        Poll::Ready(r) => r,
+        Poll::Pending => panic!("the task did not finish"),
+    }
+}
+
+/// A future that wakes itself and returns `Pending` on its first poll, then is `Ready` with
+/// a counted output token.
+fn yield_once_then(probe: &Probe, out: &Drops) -> impl Future<Output = Token> + Send + 'static {
+    let out = out.clone();
+    probe.future(move |n, cx| {
+        if n == 1 {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        } else {
+            Poll::Ready(out.token())
+        }
+    })
+}
+
+/// (a) The task's waker is handed to thread B, which wakes it while thread A polls the task:
+/// the wake lands before, during (then it goes through `yield_now`) or after that poll, and
+/// the task always completes, never polled by two threads at once.
+#[test]
+fn wake_during_poll_from_another_thread() {
+    model(|| {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let go = Arc::new(AtomicBool::new(false));
+        let slot: StdArc<std::sync::Mutex<Option<Waker>>> = StdArc::default();
+
+        let (g, s) = (go.clone(), slot.clone());
+        let (mut handle, first) = ex.spawn(probe.future(move |n, cx| {
+            if n == 1 {
+                // Keep a waker for B, and come back once: A has something to poll.
+                *s.lock().unwrap() = Some(cx.waker().clone());
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if g.load(SeqCst) {
+                Poll::Ready(n)
+            } else {
+                Poll::Pending
+            }
+        }));
+        first.run();
+        let waker = slot.lock().unwrap().take().unwrap();
+
+        let b = thread::spawn(move || {
+            go.store(true, SeqCst);
+            waker.wake();
+        });
+        let ex2 = ex.clone();
+        let a = thread::spawn(move || ex2.run_all());
+        b.join().unwrap();
+        a.join().unwrap();
+        ex.run_all();
+
+        let polls = ready(&mut handle).expect("completed");
+        assert!(polls == 2 || polls == 3, "{polls} polls");
+        assert_eq!(probe.polls(), polls, "no poll after completion");
+        assert_eq!(probe.drops.get(), 1);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (b) Thread A runs the task (a yield, then completion) while thread B aborts it: the
+/// handle gets the output or a cancellation (only if the task had not completed), and the
+/// future is dropped exactly once either way.
+#[test]
+fn abort_during_poll() {
+    model(|| {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let out = Drops::default();
+        let (mut handle, first) = ex.spawn(yield_once_then(&probe, &out));
+        let abort = handle.abort_handle();
+
+        let ex2 = ex.clone();
+        let a = thread::spawn(move || {
+            first.run();
+            ex2.run_all();
+        });
+        let b = thread::spawn(move || abort.abort());
+        a.join().unwrap();
+        b.join().unwrap();
+        ex.run_all();
+
+        match ready(&mut handle) {
+            Ok(token) => {
+                assert_eq!(probe.polls(), 2);
+                drop(token);
+                assert_eq!(out.get(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e}");
+                assert!(probe.polls() < 2, "cancelled after it completed");
+                assert_eq!(out.get(), 0);
+            }
+        }
+        assert_eq!(probe.drops.get(), 1);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (c) Thread B drops the `JoinHandle` while thread A completes the task: whichever side
+/// comes second drops the output, exactly once, and the allocation is freed. With
+/// `registered`, the handle had stored a join waker first, which the completion reads.
+fn join_handle_dropped_while_completing(registered: bool) {
+    model(move || {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let out = Drops::default();
+        let o = out.clone();
+        let (mut handle, first) = ex.spawn(probe.future(move |_, _| Poll::Ready(o.token())));
+        let woken = StdArc::new(WakeCount::default());
+        if registered {
+            let w = Waker::from(woken.clone());
+            assert!(poll_handle(&mut handle, &w).is_pending());
+        }
+
+        let a = thread::spawn(move || first.run());
+        let b = thread::spawn(move || drop(handle));
+        a.join().unwrap();
+        b.join().unwrap();
+
+        assert_eq!(probe.polls(), 1);
+        assert_eq!(probe.drops.get(), 1);
+        assert_eq!(out.get(), 1, "the output was dropped exactly once");
+        assert!(woken.0.load(SeqCst) <= 1);
+        assert_eq!(
+            StdArc::strong_count(&woken),
+            1,
+            "the join waker was released"
+        );
+        ex.assert_all_freed();
+    });
+}
+
+#[test]
+fn join_handle_dropped_while_completing_no_waker() {
+    join_handle_dropped_while_completing(false);
+}
+
+#[test]
+fn join_handle_dropped_while_completing_with_waker() {
+    join_handle_dropped_while_completing(true);
+}
+
+/// Drives `f` to completion on the current loom thread, parking between polls. Unlike
+/// `loom::future::block_on` (whose waker clones never `will_wake` each other), it polls with
+/// one waker whose clones `will_wake` it, as a real executor does. If nothing ever wakes
+/// it, loom reports a deadlock.
+fn block_on<F: Future + Unpin>(mut f: F) -> F::Output {
+    struct Unpark {
+        thread: thread::Thread,
+        notified: AtomicBool,
+    }
+    impl Wake for Unpark {
+        fn wake(self: StdArc<Self>) {
+            self.wake_by_ref()
+        }
+        fn wake_by_ref(self: &StdArc<Self>) {
+            // A swap, not a store: loom 0.7 may order a plain store before a concurrent
+            // RMW that read the older value (tokio-rs/loom#254), and report a false deadlock.
+            self.notified.swap(true, SeqCst);
+            self.thread.unpark();
+        }
+    }
+    let unpark = StdArc::new(Unpark {
+        thread: thread::current(),
+        notified: AtomicBool::new(false),
+    });
+    let waker = Waker::from(unpark.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = Pin::new(&mut f).poll(&mut cx) {
+            return v;
+        }
+        while !unpark.notified.swap(false, SeqCst) {
+            thread::park();
+        }
+    }
+}
+
+/// (d) Thread B polls the `JoinHandle` (registering its waker; with `replace`, replacing
+/// a waker registered before) while thread A completes the task: B either sees the output
+/// at once or is woken and then sees it, never stuck (loom reports a deadlock otherwise);
+/// the output arrives exactly once and every registered waker is released.
+fn join_handle_polled_while_completing(replace: bool) {
+    model(move || {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let (mut handle, first) = ex.spawn(probe.future(|_, _| Poll::Ready(7_u32)));
+        let woken = StdArc::new(WakeCount::default());
+        if replace {
+            let w = Waker::from(woken.clone());
+            assert!(poll_handle(&mut handle, &w).is_pending());
+        }
+
+        let a = thread::spawn(move || first.run());
+        let b = thread::spawn(move || block_on(&mut handle).map(|v| (v, handle)));
+        a.join().unwrap();
+        let (v, handle) = b.join().unwrap().expect("completed");
+        assert_eq!(v, 7);
+        assert_eq!(probe.polls(), 1);
+        assert_eq!(probe.drops.get(), 1);
+        assert!(woken.0.load(SeqCst) <= 1);
+        drop(handle);
+        assert_eq!(
+            StdArc::strong_count(&woken),
+            1,
+            "the replaced waker was released"
+        );
+        ex.assert_all_freed();
+    });
+}
+
+#[test]
+fn join_handle_polled_while_completing_first_poll() {
+    join_handle_polled_while_completing(false);
+}
+
+#[test]
+fn join_handle_repolled_with_another_waker_while_completing() {
+    join_handle_polled_while_completing(true);
+}
+
+/// (e) Two threads clone, drop and wake (by reference and by value) the task's wakers while
+/// thread A runs it: it is polled exactly twice (one wake suffices, any number coalesce),
+/// never concurrently, and the reference count ends at zero exactly once (no leak, and no
+/// double free, which would show as a use-after-free of the loom objects inside).
+#[test]
+fn wakers_cloned_dropped_and_woken_from_two_threads() {
+    model(|| {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let slot: StdArc<std::sync::Mutex<Option<Waker>>> = StdArc::default();
+        let s = slot.clone();
+        let (mut handle, first) = ex.spawn(probe.future(move |n, cx| {
+            if n == 1 {
+                *s.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(n)
+            }
+        }));
+        first.run();
+        let w1 = slot.lock().unwrap().take().unwrap();
+        let w2 = w1.clone();
+
+        let ex2 = ex.clone();
+        let a = thread::spawn(move || ex2.run_all());
+        let b = thread::spawn(move || {
+            let c = w1.clone();
+            w1.wake_by_ref();
+            drop(w1);
+            c.wake();
+        });
+        let owned = w2.clone();
+        owned.wake(); // by value
+        drop(w2);
+        a.join().unwrap();
+        b.join().unwrap();
+        ex.run_all();
+
+        assert_eq!(ready(&mut handle).expect("completed"), 2);
+        assert_eq!(probe.polls(), 2);
+        assert_eq!(probe.drops.get(), 1);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (f) Thread B closes the task list and shuts every task down while thread A runs the
+/// task (a yield, then completion): the task completes or is cancelled, its future is
+/// dropped exactly once (by A or by B), and the list and the allocation end empty.
+#[test]
+fn list_shutdown_while_running() {
+    model(|| {
+        let ex = Exec::new(true);
+        let probe = Probe::default();
+        let out = Drops::default();
+        let (mut handle, first) = ex.spawn(yield_once_then(&probe, &out));
+
+        let ex2 = ex.clone();
+        let a = thread::spawn(move || {
+            first.run();
+            ex2.run_all();
+        });
+        let ex3 = ex.clone();
+        let b = thread::spawn(move || ex3.list().close_and_shutdown_all());
+        a.join().unwrap();
+        b.join().unwrap();
+        ex.run_all();
+
+        assert!(handle.is_finished());
+        match ready(&mut handle) {
+            Ok(token) => {
+                assert_eq!(probe.polls(), 2);
+                drop(token);
+                assert_eq!(out.get(), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e}");
+                assert!(probe.polls() < 2);
+                assert_eq!(out.get(), 0);
+            }
+        }
+        assert_eq!(probe.drops.get(), 1);
+        assert_eq!(ex.list().len(), 0);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (g) A wake (thread A) and an abort (thread B) race on an idle task: exactly one of them
+/// hands a `Runnable` to the scheduler, and running it cancels the task.
+#[test]
+fn wake_and_abort_race_on_an_idle_task() {
+    model(|| {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let slot: StdArc<std::sync::Mutex<Option<Waker>>> = StdArc::default();
+        let s = slot.clone();
+        let (mut handle, first) = ex.spawn(probe.future(move |_, cx| {
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        first.run();
+        let waker = slot.lock().unwrap().take().unwrap();
+        let abort = handle.abort_handle();
+
+        let a = thread::spawn(move || waker.wake());
+        let b = thread::spawn(move || abort.abort());
+        a.join().unwrap();
+        b.join().unwrap();
+
+        assert_eq!(ex.run_all(), 1, "one Runnable for two notifications");
+        assert!(ready(&mut handle).unwrap_err().is_cancelled());
+        assert_eq!(probe.polls(), 1, "cancelled without another poll");
+        assert_eq!(probe.drops.get(), 1);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (h) Two cancellations race for the future: thread A drops the task's `Runnable` (a
+/// scheduler discarding its queue) while thread B shuts the task list down. Exactly one of
+/// them drops the future; the task ends cancelled and freed.
+#[test]
+fn runnable_dropped_while_the_list_shuts_down() {
+    model(|| {
+        let ex = Exec::new(true);
+        let probe = Probe::default();
+        let (mut handle, first) = ex.spawn(probe.future(|_, _| Poll::Ready(())));
+
+        let a = thread::spawn(move || drop(first));
+        let ex2 = ex.clone();
+        let b = thread::spawn(move || ex2.list().close_and_shutdown_all());
+        a.join().unwrap();
+        b.join().unwrap();
+
+        assert!(ready(&mut handle).unwrap_err().is_cancelled());
+        assert_eq!(probe.polls(), 0);
+        assert_eq!(probe.drops.get(), 1);
+        assert_eq!(ex.list().len(), 0);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}

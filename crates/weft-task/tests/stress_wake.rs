@@ -1,0 +1,206 @@
+//! Many tasks woken concurrently from several threads while two runners poll them: no wake is
+//! lost (every task completes), no task is queued twice or polled by two threads at once, and
+//! every task is freed.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::thread;
+
+use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
+
+const TASKS: usize = 10_000;
+const WAKER_THREADS: usize = 4;
+const WAKES_PER_THREAD: usize = 10;
+/// Each task completes on the first poll that sees this many wakes.
+const WAKES: usize = WAKER_THREADS * WAKES_PER_THREAD;
+const RUNNERS: usize = 2;
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<VecDeque<Runnable>>,
+    list: TaskList,
+    submitted: AtomicUsize,
+    completed: AtomicUsize,
+}
+
+#[derive(Clone, Default)]
+struct Sched(Arc<Shared>);
+
+impl Schedule for Sched {
+    fn schedule(&self, task: Runnable) {
+        self.0.submitted.fetch_add(1, SeqCst);
+        self.0.queue.lock().unwrap().push_back(task);
+    }
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.0.list.remove(task)
+    }
+}
+
+/// A waker that does nothing (`Waker::noop` needs Rust 1.85; the MSRV is 1.80).
+struct Noop;
+
+impl std::task::Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[derive(Default)]
+struct Probe {
+    in_poll: AtomicBool,
+    polls: AtomicUsize,
+    wakes: AtomicUsize,
+    waker: Mutex<Option<Waker>>,
+}
+
+fn task(probe: Arc<Probe>, shared: Arc<Shared>) -> impl Future<Output = usize> {
+    std::future::poll_fn(move |cx| {
+        assert!(
+            !probe.in_poll.swap(true, SeqCst),
+            "polled by two threads at once"
+        );
+        let polls = probe.polls.fetch_add(1, SeqCst) + 1;
+        {
+            let mut slot = probe.waker.lock().unwrap();
+            match &*slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        // Read after publishing the waker: a wake counted later is followed by a poll.
+        let done = probe.wakes.load(SeqCst) >= WAKES;
+        probe.in_poll.store(false, SeqCst);
+        if done {
+            shared.completed.fetch_add(1, SeqCst);
+            Poll::Ready(polls)
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
+#[test]
+fn concurrent_wakes_are_never_lost_nor_doubled() {
+    let sched = Sched::default();
+    let probes: Arc<Vec<Arc<Probe>>> = Arc::new((0..TASKS).map(|_| Arc::default()).collect());
+    let mut handles: Vec<JoinHandle<usize>> = probes
+        .iter()
+        .map(|p| {
+            let (h, r) = sched
+                .0
+                .list
+                .spawn(task(p.clone(), sched.0.clone()), sched.clone(), None);
+            sched.0.queue.lock().unwrap().push_back(r.unwrap());
+            h
+        })
+        .collect();
+
+    let runners: Vec<_> = (0..RUNNERS)
+        .map(|_| {
+            let shared = sched.0.clone();
+            thread::spawn(move || {
+                let mut runs = 0_usize;
+                loop {
+                    let next = shared.queue.lock().unwrap().pop_front();
+                    match next {
+                        Some(r) => {
+                            r.run();
+                            runs += 1;
+                        }
+                        None if shared.completed.load(SeqCst) == TASKS => return runs,
+                        None => thread::yield_now(),
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let wakers: Vec<_> = (0..WAKER_THREADS)
+        .map(|t| {
+            let probes = probes.clone();
+            thread::spawn(move || {
+                let mut left = vec![WAKES_PER_THREAD; TASKS];
+                let mut remaining = TASKS * WAKES_PER_THREAD;
+                let mut kind = t;
+                while remaining > 0 {
+                    let mut progress = false;
+                    // Each thread starts at a different task so that they collide in places.
+                    for k in 0..TASKS {
+                        let i = (k + t * TASKS / WAKER_THREADS) % TASKS;
+                        if left[i] == 0 {
+                            continue;
+                        }
+                        let probe = &probes[i];
+                        let slot = probe.waker.lock().unwrap();
+                        let Some(w) = slot.as_ref() else { continue };
+                        left[i] -= 1;
+                        remaining -= 1;
+                        progress = true;
+                        probe.wakes.fetch_add(1, SeqCst);
+                        kind += 1;
+                        match kind % 3 {
+                            0 => w.wake_by_ref(),
+                            1 => {
+                                let w = w.clone();
+                                drop(slot);
+                                w.wake();
+                            }
+                            _ => {
+                                let w = w.clone();
+                                drop(slot);
+                                w.wake_by_ref();
+                                drop(w.clone());
+                            }
+                        }
+                    }
+                    if !progress {
+                        thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect();
+
+    for w in wakers {
+        w.join().unwrap();
+    }
+    let runs: usize = runners.into_iter().map(|r| r.join().unwrap()).sum();
+
+    let shared = &sched.0;
+    assert_eq!(shared.completed.load(SeqCst), TASKS);
+    assert_eq!(shared.queue.lock().unwrap().len(), 0);
+    let noop = Waker::from(Arc::new(Noop));
+    let mut total_polls = 0;
+    for (h, p) in handles.iter_mut().zip(probes.iter()) {
+        let mut cx = std::task::Context::from_waker(&noop);
+        let polls = match std::pin::Pin::new(h).poll(&mut cx) {
+            Poll::Ready(Ok(polls)) => polls,
+            other => panic!("task did not complete: {other:?}"),
+        };
+        assert_eq!(polls, p.polls.load(SeqCst));
+        assert!(
+            (1..=WAKES + 1).contains(&polls),
+            "{polls} polls for {WAKES} wakes"
+        );
+        assert_eq!(p.wakes.load(SeqCst), WAKES);
+        total_polls += polls;
+    }
+    assert_eq!(runs, total_polls, "every run polled its task once");
+    assert_eq!(
+        shared.submitted.load(SeqCst) + TASKS,
+        runs,
+        "every Runnable handed over was run once"
+    );
+    assert_eq!(shared.list.len(), 0, "every task was released");
+
+    drop(handles);
+    for p in probes.iter() {
+        p.waker.lock().unwrap().take();
+    }
+    assert_eq!(
+        Arc::strong_count(&sched.0),
+        1,
+        "a task allocation (holding a scheduler clone) leaked"
+    );
+}
