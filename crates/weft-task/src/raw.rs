@@ -231,9 +231,9 @@ where
                 .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(output)));
         } else if snapshot.is_join_waker_set() {
-            // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer touch
-            // the slot, and we only read it.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer
+                // touch the slot, and we only read it.
                 self.header.join_waker.with(|w| match unsafe { &*w } {
                     Some(w) => w.wake_by_ref(),
                     None => unreachable!("JOIN_WAKER set with an empty slot"),
