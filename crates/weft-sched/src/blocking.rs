@@ -6,8 +6,9 @@
 //! exit after sitting idle for the keep-alive. The accounting (under one mutex, off the
 //! task hot path) guarantees that a job never waits while a thread could take it: when a job
 //! arrives, either an idle thread is claimed for it (`num_idle` -> `num_notify`) or a new
-//! thread is started, unless the limit is reached, in which case it queues until a thread
-//! frees up.
+//! thread is started already claimed by it (`num_notify`), unless the limit is reached, in
+//! which case it queues until a thread frees up. Invariant: threads waiting for a job =
+//! `num_idle + num_notify`.
 //!
 //! Shutdown: jobs that have not started are cancelled (their `JoinHandle` gives a cancelled
 //! `JoinError`); jobs already running cannot be interrupted, so shutdown waits for them
@@ -189,12 +190,16 @@ impl Inner {
             state.num_idle -= 1;
             state.num_notify += 1;
         } else if state.num_threads < self.max_threads {
+            // The new thread starts out waiting and already claimed by this job (counting it
+            // as idle instead would let the next job claim it and leave this one stranded).
             state.num_threads += 1;
+            state.num_notify += 1;
             let inner = self.clone();
             match self.env.spawn_thread(Box::new(move || inner.run())) {
                 Ok(t) => state.threads.push(t),
                 Err(e) => {
                     state.num_threads -= 1;
+                    state.num_notify -= 1;
                     // The job stays queued; a running thread will get to it. With none, the
                     // job cannot run at all: say why instead of hanging silently.
                     if state.num_threads == 0 {
@@ -208,8 +213,8 @@ impl Inner {
 
     /// The body of a pool thread.
     fn run(self: Arc<Self>) {
+        // Counted as waiting (and claimed) by `submit` already.
         let mut state = self.lock();
-        state.num_idle += 1;
         loop {
             drop(state);
             let job = self.rx.recv_timeout(self.keep_alive);

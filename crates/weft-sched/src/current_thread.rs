@@ -296,11 +296,10 @@ impl Shared {
             {
                 return;
             }
+            // Up to `event_interval` tasks between two polls of the main future, even if it
+            // is woken meanwhile: a main future that keeps yielding must not starve the tasks.
             let mut idle = false;
             for _ in 0..self.event_interval {
-                if main.woken.load(SeqCst) {
-                    break;
-                }
                 match self.next_task(&core_cx) {
                     Some(task) => task.run(),
                     None => {

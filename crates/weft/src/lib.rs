@@ -39,7 +39,11 @@
 //! | `asyncio.current_task()` | [`task::id()`](task::id) |
 //! | "cannot be called from a running event loop" | [`Runtime::block_on`] inside a runtime thread panics and says to `.await` instead |
 
+// The crate example above is the whole program a newcomer writes, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 mod macros;
+mod util;
 
 pub mod future;
 pub mod runtime;
@@ -52,6 +56,12 @@ pub mod task;
 pub mod sched {
     pub use weft_sched::{CurrentThread, Env, Hint, MultiThread, Park, Scheduler, ThreadPark};
     pub use weft_task::Runnable;
+}
+
+#[doc(hidden)]
+/// What the macros' expansions use; not public API.
+pub mod __private {
+    pub use crate::macros::support::*;
 }
 
 pub use runtime::Runtime;

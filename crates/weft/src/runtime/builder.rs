@@ -25,7 +25,7 @@ type Hook = Arc<dyn Fn() + Send + Sync>;
 ///     .on_thread_start(move || { counter.fetch_add(1, Ordering::SeqCst); })
 ///     .build()
 ///     .unwrap();
-/// let name = rt.block_on(weft::spawn(async {
+/// let name = rt.block_on(rt.spawn(async {
 ///     std::thread::current().name().map(str::to_owned)
 /// }));
 /// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));

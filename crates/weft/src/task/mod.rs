@@ -11,7 +11,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-// pub use join_set::JoinSet;
+pub use join_set::JoinSet;
 pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
 
 use crate::runtime::{context, Handle};

@@ -1,0 +1,94 @@
+//! The thread's current timer: the [`TimerHandle`] that [`sleep`](crate::sleep()),
+//! [`timeout`](crate::timeout()), [`interval`](crate::interval()) and [`Instant::now`] use.
+//!
+//! The runtime sets it wherever it enters its context (worker threads, `block_on`, blocking
+//! threads) and restores the previous one when the guard drops, so nested and sibling
+//! runtimes each see their own timer.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use weft_timer::{context, Clock, Driver, TimerHandle};
+//!
+//! let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+//! assert!(context::current().is_none());
+//! {
+//!     let _guard = context::set_current(Some(driver.handle()));
+//!     assert!(TimerHandle::current().ptr_eq(&driver.handle()));
+//! }
+//! assert!(context::current().is_none());
+//! ```
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+use weft_core::loom::thread_local;
+
+use crate::{Instant, TimerHandle};
+
+thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
+    static CURRENT: RefCell<Option<TimerHandle>> = RefCell::new(None);
+}
+
+/// Makes `handle` the current timer of this thread (`None`: no timer) until the returned
+/// guard drops, which restores the previous one. Guards must be dropped in the reverse
+/// order of their creation (they are not `Send`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use weft_timer::{context, Clock, Driver};
+///
+/// let driver = Driver::new(Clock::real(), Arc::new(|| {}));
+/// let guard = context::set_current(Some(driver.handle()));
+/// let inner = context::set_current(None);
+/// assert!(context::current().is_none());
+/// drop(inner);
+/// assert!(context::current().is_some());
+/// drop(guard);
+/// ```
+pub fn set_current(handle: Option<TimerHandle>) -> CurrentGuard {
+    let prev = CURRENT.with(|c| c.replace(handle));
+    CurrentGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+/// The current timer of this thread, if any.
+///
+/// ```
+/// assert!(weft_timer::context::current().is_none());
+/// ```
+pub fn current() -> Option<TimerHandle> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// The current clock's time, or the real time without a current timer.
+pub(crate) fn now() -> Instant {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(TimerHandle::now))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Instant::from_std(std::time::Instant::now()))
+}
+
+/// Returned by [`set_current`]; restores the previous timer on drop.
+#[must_use = "the timer is current only while the guard lives"]
+pub struct CurrentGuard {
+    prev: Option<TimerHandle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+impl fmt::Debug for CurrentGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentGuard").finish_non_exhaustive()
+    }
+}

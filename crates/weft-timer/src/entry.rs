@@ -1,0 +1,244 @@
+//! A timer entry: the heap node a `Sleep` registers in the wheel, and the intrusive list the
+//! wheel's slots are made of.
+//!
+//! # Ownership
+//!
+//! An entry is an `Arc<Entry>`. The `Sleep` holds one reference for its whole life. While the
+//! entry is linked in the wheel (in a slot or in the wheel's list of due entries), the wheel
+//! holds a second one, as the raw pointer of [`Arc::into_raw`] stored in the list; unlinking
+//! turns that pointer back into the `Arc` ([`Arc::from_raw`]) and hands it to the caller, so
+//! the reference is given back exactly once. An entry is therefore freed only when it is out
+//! of the wheel and its `Sleep` is gone, whichever happens last.
+//!
+//! # The state word
+//!
+//! `state` is the entry's deadline as a tick of the wheel (milliseconds since the clock's
+//! origin, rounded up) while it is registered, or [`FIRED`] / [`SHUTDOWN`]. It is written only
+//! under the wheel lock, and read without the lock by the `Sleep`'s poll:
+//!
+//! ```text
+//!   register (lock) ──> tick ──fire (lock)──> FIRED ──reset (lock)──> tick ...
+//!                         └──driver shutdown (lock)──> SHUTDOWN (final)
+//! ```
+//!
+//! A state of `FIRED` or `SHUTDOWN` implies the entry is unlinked: both are stored in the
+//! same critical section that unlinks it, and only the `Sleep`'s owner (`&mut`) can link it
+//! again. So a `Sleep` that reads `FIRED` with `Acquire` may drop its entry without the lock.
+//!
+//! The links (`prev`, `next`, `place`) belong to the wheel: they are only touched while
+//! holding the wheel lock, which is what makes the `Sync` impl sound.
+
+use std::fmt;
+use std::ptr;
+
+use weft_core::loom::cell::UnsafeCell;
+use weft_core::loom::sync::atomic::{AtomicU64, Ordering::*};
+use weft_core::loom::sync::Arc;
+
+use crate::waker::AtomicWaker;
+
+/// The entry's timer fired; its `Sleep` is complete.
+pub(crate) const FIRED: u64 = u64::MAX;
+/// The driver shut down while the entry was registered.
+pub(crate) const SHUTDOWN: u64 = u64::MAX - 1;
+
+/// Where a linked entry is; owned by the wheel lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Not in the wheel.
+    Unlinked,
+    /// In `levels[level].slots[slot]`.
+    Slot { level: u8, slot: u8 },
+    /// In the wheel's list of due entries, about to fire.
+    Due,
+    /// In the wheel's list of entries that never fire.
+    Never,
+}
+
+/// The intrusive part of an entry; owned by the wheel lock.
+#[derive(Debug)]
+pub(crate) struct Links {
+    prev: *const Entry,
+    next: *const Entry,
+    pub(crate) place: Place,
+}
+
+/// One registered timer.
+pub(crate) struct Entry {
+    /// The deadline tick, or `FIRED` / `SHUTDOWN`; see the module docs.
+    state: AtomicU64,
+    /// The waker of the task polling the `Sleep`.
+    pub(crate) waker: AtomicWaker,
+    links: UnsafeCell<Links>,
+}
+
+// SAFETY: `links` (the only field that is not itself thread-safe) is only accessed while
+// holding the wheel lock, which serialises every access; the raw pointers in it point at
+// entries kept alive by the wheel's own references.
+unsafe impl Send for Entry {}
+// SAFETY: as above.
+unsafe impl Sync for Entry {}
+
+impl Entry {
+    /// A new, unlinked entry with deadline `tick`.
+    pub(crate) fn new(tick: u64) -> Entry {
+        Entry {
+            state: AtomicU64::new(tick),
+            waker: AtomicWaker::new(),
+            links: UnsafeCell::new(Links {
+                prev: ptr::null(),
+                next: ptr::null(),
+                place: Place::Unlinked,
+            }),
+        }
+    }
+
+    /// The state, read without the lock (pairs with the `Release` stores under the lock).
+    pub(crate) fn state(&self) -> u64 {
+        self.state.load(Acquire)
+    }
+
+    /// Sets the state. Call only while holding the wheel lock.
+    pub(crate) fn set_state(&self, state: u64) {
+        self.state.store(state, Release);
+    }
+
+    /// The deadline tick of a registered entry. Call only while holding the wheel lock.
+    pub(crate) fn when(&self) -> u64 {
+        self.state.load(Relaxed)
+    }
+
+    /// Where the entry is. Call only while holding the wheel lock.
+    pub(crate) fn place(&self) -> Place {
+        // SAFETY: the caller holds the wheel lock, so no other thread touches the links.
+        self.links.with(|l| unsafe { (*l).place })
+    }
+
+    /// Runs `f` on the links. Call only while holding the wheel lock.
+    pub(crate) fn with_links<R>(&self, f: impl FnOnce(&mut Links) -> R) -> R {
+        // SAFETY: the caller holds the wheel lock, so this is the only access to the links.
+        self.links.with_mut(|l| f(unsafe { &mut *l }))
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("state", &self.state.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// An intrusive doubly linked list of entries, each holding one `Arc` reference (as a raw
+/// pointer). Pushed at the front, popped at the back: first in, first out.
+///
+/// Every method must be called while holding the wheel lock (the `&mut Wheel` borrow the
+/// lists live in is the proof).
+pub(crate) struct List {
+    head: *const Entry,
+    tail: *const Entry,
+}
+
+impl List {
+    pub(crate) const fn new() -> List {
+        List {
+            head: ptr::null(),
+            tail: ptr::null(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+
+    /// Links `entry` at the front, taking over its reference, and records `place` in it.
+    pub(crate) fn push_front(&mut self, entry: Arc<Entry>, place: Place) {
+        let raw = Arc::into_raw(entry);
+        let old_head = self.head;
+        // SAFETY: `raw` comes from `Arc::into_raw` and is kept alive by that reference.
+        unsafe { &*raw }.with_links(|l| {
+            debug_assert_eq!(l.place, Place::Unlinked);
+            l.prev = ptr::null();
+            l.next = old_head;
+            l.place = place;
+        });
+        if old_head.is_null() {
+            self.tail = raw;
+        } else {
+            // SAFETY: `old_head` is linked in this list, so the list's reference keeps it
+            // alive.
+            unsafe { &*old_head }.with_links(|l| l.prev = raw);
+        }
+        self.head = raw;
+    }
+
+    /// Unlinks the last entry and gives its reference back.
+    pub(crate) fn pop_back(&mut self) -> Option<Arc<Entry>> {
+        if self.tail.is_null() {
+            return None;
+        }
+        // SAFETY: the tail is linked in this list.
+        Some(unsafe { self.unlink(self.tail) })
+    }
+
+    /// Unlinks `entry` and gives its reference back.
+    ///
+    /// # Safety
+    ///
+    /// `entry` must be linked in this very list.
+    pub(crate) unsafe fn remove(&mut self, entry: &Entry) -> Arc<Entry> {
+        // SAFETY: the caller guarantees `entry` is in this list.
+        unsafe { self.unlink(entry) }
+    }
+
+    /// # Safety
+    ///
+    /// `entry` must be linked in this list.
+    unsafe fn unlink(&mut self, entry: *const Entry) -> Arc<Entry> {
+        // SAFETY: `entry` is linked here, so the list's reference keeps it alive.
+        let (prev, next) = unsafe { &*entry }.with_links(|l| {
+            let pn = (l.prev, l.next);
+            l.prev = ptr::null();
+            l.next = ptr::null();
+            l.place = Place::Unlinked;
+            pn
+        });
+        if prev.is_null() {
+            debug_assert!(ptr::eq(self.head, entry));
+            self.head = next;
+        } else {
+            // SAFETY: `prev` is linked in this list (it precedes `entry`).
+            unsafe { &*prev }.with_links(|l| l.next = next);
+        }
+        if next.is_null() {
+            debug_assert!(ptr::eq(self.tail, entry));
+            self.tail = prev;
+        } else {
+            // SAFETY: `next` is linked in this list (it follows `entry`).
+            unsafe { &*next }.with_links(|l| l.prev = prev);
+        }
+        // SAFETY: the pointer came from `Arc::into_raw` in `push_front`, and the entry was
+        // just unlinked, so this reference is given back exactly once.
+        unsafe { Arc::from_raw(entry) }
+    }
+
+    /// Moves every entry out into a new list, leaving this one empty.
+    pub(crate) fn take(&mut self) -> List {
+        std::mem::replace(self, List::new())
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        // Give back every reference still held (only a dropped wheel has non-empty lists).
+        while self.pop_back().is_some() {}
+    }
+}
+
+impl fmt::Debug for List {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("List")
+            .field("empty", &self.is_empty())
+            .finish()
+    }
+}

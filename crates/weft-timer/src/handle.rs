@@ -1,0 +1,244 @@
+//! `TimerHandle`: the shared side of a timer driver, through which `Sleep`s register.
+
+use std::fmt;
+use std::sync::Arc as StdArc;
+use std::time::Duration;
+
+use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use weft_core::loom::sync::{Arc, Mutex};
+
+use crate::entry::{Entry, FIRED, SHUTDOWN};
+use crate::wheel::Wheel;
+use crate::{context, Clock, Instant, Sleep};
+
+/// A handle to a timer driver: creates timers on it and reads its clock. Cheap to clone
+/// (one `Arc`), `Send + Sync`.
+///
+/// [`sleep`](crate::sleep()) and friends use the thread's current handle
+/// ([`TimerHandle::current`]); [`TimerHandle::sleep`] uses this one explicitly.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use weft_timer::{Clock, Driver};
+///
+/// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+/// let handle = driver.handle();
+/// let sleep = handle.sleep(Duration::from_secs(1));
+/// assert_eq!(sleep.deadline(), handle.now() + Duration::from_secs(1));
+/// assert_eq!(handle.pending_timers(), 0); // registered lazily, at the first poll
+/// ```
+#[derive(Clone)]
+pub struct TimerHandle {
+    pub(crate) shared: StdArc<Shared>,
+}
+
+/// Everything a driver and its handles share.
+pub(crate) struct Shared {
+    pub(crate) clock: Clock,
+    /// The wheel; also orders `parked_until` and `is_shutdown` updates.
+    pub(crate) wheel: Mutex<Wheel>,
+    /// The tick by which the parked driver will process timers on its own: a timer
+    /// registered with an earlier tick unparks it (and resets this to 0, "not parked", so
+    /// that only the first such timer pays for the wake-up). `u64::MAX`: parked with no
+    /// time-out. Written by the driver and read by registrations, both under the wheel lock.
+    pub(crate) parked_until: AtomicU64,
+    /// Set (under the wheel lock) by `Driver::shutdown`.
+    pub(crate) is_shutdown: AtomicBool,
+    /// Wakes the thread parked on the driver.
+    pub(crate) unpark: StdArc<dyn Fn() + Send + Sync>,
+}
+
+/// What registering an entry did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Registered {
+    /// Linked in the wheel: it will fire.
+    Pending,
+    /// Its tick was reached already: marked fired.
+    Elapsed,
+    /// The driver is shut down: marked so.
+    Shutdown,
+}
+
+impl Shared {
+    /// Links `entry` at deadline tick `tick`, unlinking it first if it is linked (a reset).
+    pub(crate) fn register(&self, entry: &Arc<Entry>, tick: u64) -> Registered {
+        let mut unpark = false;
+        let (result, _released) = {
+            let mut wheel = self.wheel.lock();
+            // The wheel's old reference, if linked, is reused as the new one.
+            let old = wheel.remove(entry);
+            if self.is_shutdown.load(Relaxed) {
+                entry.set_state(SHUTDOWN);
+                (Registered::Shutdown, old)
+            } else {
+                entry.set_state(tick);
+                let wheel_ref = old.unwrap_or_else(|| entry.clone());
+                match wheel.insert(wheel_ref, tick) {
+                    Ok(()) => {
+                        if tick < self.parked_until.load(Relaxed) {
+                            self.parked_until.store(0, Relaxed);
+                            unpark = true;
+                        }
+                        (Registered::Pending, None)
+                    }
+                    Err(wheel_ref) => {
+                        entry.set_state(FIRED);
+                        (Registered::Elapsed, Some(wheel_ref))
+                    }
+                }
+            }
+        };
+        // `_released` (a reference the wheel no longer holds) drops after the lock.
+        if unpark {
+            (self.unpark)();
+        }
+        result
+    }
+
+    /// Unlinks `entry` if it is linked: after this, it can neither fire nor be woken by
+    /// this wheel.
+    pub(crate) fn deregister(&self, entry: &Entry) {
+        let released = self.wheel.lock().remove(entry);
+        drop(released);
+    }
+}
+
+impl TimerHandle {
+    /// The thread's current timer handle.
+    ///
+    /// # Panics
+    ///
+    /// Outside of a runtime with timers enabled, with "there is no timer: this code runs
+    /// outside a weft runtime, or in one built without time (enable it with
+    /// `Builder::enable_time()` or `Builder::enable_all()`)".
+    ///
+    /// ```should_panic
+    /// let _ = weft_timer::TimerHandle::current(); // no runtime here
+    /// ```
+    #[track_caller]
+    pub fn current() -> TimerHandle {
+        match context::current() {
+            Some(handle) => handle,
+            None => panic!(
+                "there is no timer: this code runs outside a weft runtime, or in one built \
+                 without time (enable it with `Builder::enable_time()` or \
+                 `Builder::enable_all()`)"
+            ),
+        }
+    }
+
+    /// The thread's current timer handle, if any.
+    ///
+    /// ```
+    /// assert!(weft_timer::TimerHandle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<TimerHandle> {
+        context::current()
+    }
+
+    /// The driver's clock.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// assert!(driver.handle().clock().is_paused());
+    /// ```
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The driver's clock's current time.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let h = driver.handle();
+    /// assert_eq!(h.now(), h.clock().now());
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// A [`Sleep`] on this driver that completes `duration` from now (see
+    /// [`sleep`](crate::sleep())).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let sleep = driver.handle().sleep(Duration::from_millis(10));
+    /// assert!(!sleep.is_elapsed());
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::after(self.clone(), self.now(), duration)
+    }
+
+    /// A [`Sleep`] on this driver that completes at `deadline` (see
+    /// [`sleep_until`](crate::sleep_until)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let h = driver.handle();
+    /// let sleep = h.sleep_until(h.now());
+    /// assert!(sleep.is_elapsed());
+    /// ```
+    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Sleep::new(self.clone(), deadline)
+    }
+
+    /// Number of timers registered in the wheel (waiting to fire).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// assert_eq!(driver.handle().pending_timers(), 0);
+    /// ```
+    pub fn pending_timers(&self) -> usize {
+        self.shared.wheel.lock().len()
+    }
+
+    /// Whether the driver has shut down (its timers then never complete; polling one panics).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let handle = driver.handle();
+    /// drop(driver);
+    /// assert!(handle.is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        self.shared.is_shutdown.load(Acquire)
+    }
+
+    /// Whether both handles belong to the same driver.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use weft_timer::{Clock, Driver};
+    /// let a = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let b = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// assert!(a.handle().ptr_eq(&a.handle()));
+    /// assert!(!a.handle().ptr_eq(&b.handle()));
+    /// ```
+    pub fn ptr_eq(&self, other: &TimerHandle) -> bool {
+        StdArc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle")
+            .field("clock", &self.shared.clock)
+            .field("shutdown", &self.is_shutdown())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,393 @@
+//! `sleep`, `sleep_until` and the `Sleep` future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
+
+use weft_core::coop;
+use weft_core::loom::sync::Arc;
+
+use crate::entry::{Entry, FIRED, SHUTDOWN};
+use crate::handle::Registered;
+use crate::{Instant, TimerHandle};
+
+/// Waits until `duration` has elapsed on the current runtime's clock.
+///
+/// Equivalent to `sleep_until(Instant::now() + duration)`, with a deadline about 30 years
+/// away when that overflows (so `sleep(Duration::MAX)` is a practically endless sleep, not
+/// a panic). `sleep(Duration::ZERO)` completes at its first poll (still spending one unit of
+/// the task's cooperative budget, so a loop of zero sleeps yields now and then).
+///
+/// Timers have a resolution of 1 ms and never complete early: the deadline is rounded up to
+/// the next millisecond of the clock.
+///
+/// # Panics
+///
+/// If there is no current timer (outside a runtime, or in one built without time).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use std::task::{Context, Waker};
+/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// use std::future::Future;
+/// use weft_timer::{context, sleep, Clock, Driver};
+///
+/// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+/// let _ctx = context::set_current(Some(driver.handle()));
+///
+/// let mut nap = sleep(Duration::from_millis(100));
+/// let mut cx = Context::from_waker(&noop);
+/// assert!(std::pin::Pin::new(&mut nap).poll(&mut cx).is_pending());
+/// driver.clock().advance(Duration::from_millis(100)); // fires it
+/// assert!(std::pin::Pin::new(&mut nap).poll(&mut cx).is_ready());
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    TimerHandle::current().sleep(duration)
+}
+
+/// Waits until `deadline` on the current runtime's clock; see [`sleep()`].
+///
+/// # Panics
+///
+/// If there is no current timer (outside a runtime, or in one built without time).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use weft_timer::{context, sleep_until, Clock, Driver, Instant};
+///
+/// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+/// let _ctx = context::set_current(Some(driver.handle()));
+/// let deadline = Instant::now() + Duration::from_secs(5);
+/// assert_eq!(sleep_until(deadline).deadline(), deadline);
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    TimerHandle::current().sleep_until(deadline)
+}
+
+/// The future returned by [`sleep()`] and [`sleep_until`]: completes (with `()`) once its
+/// deadline has passed on its driver's clock.
+///
+/// A `Sleep` costs nothing until it is first polled and found pending: only then is its
+/// timer entry allocated and linked in the wheel (so a [`timeout`](crate::timeout()) around a
+/// future that is ready at once never touches the timer). [`Sleep::reset`] moves the same
+/// entry, and dropping the `Sleep` unlinks it at once. `Sleep` is `Unpin`.
+///
+/// # Panics
+///
+/// Polling a `Sleep` whose deadline has not passed after its driver shut down panics with
+/// "the timer driver has shut down" (waiting would be forever, completing would be early).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use std::task::{Context, Waker};
+/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// use std::future::Future;
+/// use weft_timer::{Clock, Driver};
+///
+/// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+/// let handle = driver.handle();
+/// let mut cx = Context::from_waker(&noop);
+///
+/// let mut sleep = handle.sleep(Duration::from_millis(10));
+/// assert!(std::pin::Pin::new(&mut sleep).poll(&mut cx).is_pending());
+/// sleep.reset(handle.now() + Duration::from_millis(20)); // the same entry, moved
+/// driver.clock().advance(Duration::from_millis(10));
+/// assert!(!sleep.is_elapsed());
+/// driver.clock().advance(Duration::from_millis(10));
+/// assert!(sleep.is_elapsed());
+/// ```
+pub struct Sleep {
+    handle: TimerHandle,
+    deadline: Instant,
+    /// Allocated at the first pending poll, then reused for the `Sleep`'s whole life.
+    entry: Option<Arc<Entry>>,
+    /// The entry's current registration (linked, fired or shut down) is for `deadline`.
+    /// `false` before the first pending poll, and after an `Interval` tick moved the
+    /// deadline without registering (the next poll does).
+    registered: bool,
+    /// Whether registering should first read the clock, in case the deadline has passed:
+    /// `false` for a sleep of a non-zero duration, whose deadline was just computed from the
+    /// clock (if it has passed by the first poll, the wheel says so, or fires it at the
+    /// driver's next turn): the clock is read once per timer, not twice.
+    check_clock: bool,
+}
+
+impl Sleep {
+    /// A sleep until `deadline`.
+    pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
+        Sleep {
+            handle,
+            deadline,
+            entry: None,
+            registered: false,
+            check_clock: true,
+        }
+    }
+
+    /// A sleep of `duration` from `now` (the handle's clock, just read).
+    pub(crate) fn after(handle: TimerHandle, now: Instant, duration: Duration) -> Sleep {
+        Sleep {
+            handle,
+            deadline: now.saturating_add(duration),
+            entry: None,
+            registered: false,
+            check_clock: duration.is_zero(),
+        }
+    }
+
+    /// The instant at which this sleep completes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let h = driver.handle();
+    /// assert_eq!(h.sleep(Duration::from_secs(1)).deadline(), h.now() + Duration::from_secs(1));
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has been reached: for a registered sleep, whether its timer has
+    /// fired (the next poll then returns `Ready`); before that, whether the clock shows the
+    /// deadline.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let sleep = driver.handle().sleep(Duration::from_millis(5));
+    /// assert!(!sleep.is_elapsed());
+    /// driver.clock().advance(Duration::from_millis(5));
+    /// assert!(sleep.is_elapsed());
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        match (&self.entry, self.registered) {
+            (Some(entry), true) => entry.state() == FIRED,
+            _ => self.deadline <= self.handle.now(),
+        }
+    }
+
+    /// Moves the deadline to `deadline`, whether or not the sleep has completed (a completed
+    /// sleep becomes pending again if `deadline` is ahead). A registered sleep keeps its
+    /// timer entry: it is re-linked in place, with no allocation, and the task that last
+    /// polled it is woken at the new deadline (or at once if it has passed).
+    ///
+    /// `Sleep` is `Unpin`, so this also works through `Pin<&mut Sleep>` (as in tokio:
+    /// `sleep.as_mut().reset(deadline)`).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let h = driver.handle();
+    /// let mut sleep = h.sleep(Duration::ZERO);
+    /// assert!(sleep.is_elapsed());
+    /// sleep.reset(h.now() + Duration::from_secs(1));
+    /// assert!(!sleep.is_elapsed());
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        let Some(entry) = &self.entry else {
+            // Not registered yet: the first pending poll registers.
+            self.check_clock = true;
+            return;
+        };
+        let tick = self.handle.shared.clock.deadline_tick(deadline);
+        self.registered = true;
+        match self.handle.shared.register(entry, tick) {
+            Registered::Pending | Registered::Shutdown => {}
+            Registered::Elapsed => {
+                // Woken at once, as promised: the deadline has passed.
+                if let Some(waker) = entry.waker.take() {
+                    waker.wake();
+                }
+            }
+        }
+    }
+
+    /// Moves the deadline without touching the wheel: the next poll registers (used by
+    /// `Interval` after a tick, when the entry has fired and nobody waits on it).
+    pub(crate) fn reset_lazy(&mut self, deadline: Instant) {
+        if self.registered {
+            if let Some(entry) = &self.entry {
+                if entry.state() != FIRED {
+                    // Still linked (or shut down): keep the wheel exact.
+                    self.reset(deadline);
+                    return;
+                }
+            }
+        }
+        self.deadline = deadline;
+        self.registered = false;
+        self.check_clock = true;
+    }
+
+    /// The handle this sleep's timer lives on.
+    pub(crate) fn handle(&self) -> &TimerHandle {
+        &self.handle
+    }
+
+    /// The address of the timer entry, if allocated (tests check that resets reuse it).
+    #[cfg(all(test, not(weft_loom)))]
+    pub(crate) fn entry_addr(&self) -> Option<*const Entry> {
+        self.entry.as_ref().map(Arc::as_ptr)
+    }
+
+    fn poll_elapsed(&mut self, waker: &Waker) -> Poll<()> {
+        if self.registered {
+            let entry = self
+                .entry
+                .as_ref()
+                .expect("a registered sleep has an entry");
+            match entry.state() {
+                FIRED => return Poll::Ready(()),
+                SHUTDOWN => return self.after_shutdown(),
+                _ => {}
+            }
+            entry.waker.register(waker);
+            // Checked again after registering: a fire between the two reads took the old
+            // waker (or none) and must not be lost.
+            return match entry.state() {
+                FIRED => Poll::Ready(()),
+                SHUTDOWN => self.after_shutdown(),
+                _ => Poll::Pending,
+            };
+        }
+
+        // First poll (or first since an interval tick): maybe no need to wait at all.
+        let shared = &self.handle.shared;
+        if self.check_clock && self.deadline <= shared.clock.now() {
+            return Poll::Ready(());
+        }
+        let tick = shared.clock.deadline_tick(self.deadline);
+        let entry = match &self.entry {
+            Some(entry) => entry,
+            None => self.entry.insert(Arc::new(Entry::new(tick))),
+        };
+        // Before linking, so that the very first fire finds it.
+        entry.waker.register(waker);
+        self.registered = true;
+        match shared.register(entry, tick) {
+            Registered::Pending => Poll::Pending,
+            Registered::Elapsed => Poll::Ready(()),
+            Registered::Shutdown => self.after_shutdown(),
+        }
+    }
+
+    /// The driver is gone: complete if the deadline has passed anyway, else panic (waiting
+    /// would be forever, completing would be early).
+    fn after_shutdown(&self) -> Poll<()> {
+        if self.deadline <= self.handle.now() {
+            return Poll::Ready(());
+        }
+        panic!("the timer driver has shut down");
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Timers take part in the cooperative budget, as every resource does.
+        let coop = ready!(coop::poll_proceed(cx));
+        let result = self.get_mut().poll_elapsed(cx.waker());
+        if result.is_ready() {
+            coop.made_progress();
+        }
+        result
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(entry) = &self.entry {
+            // FIRED or SHUTDOWN entries are out of the wheel for good (only this `Sleep`
+            // could link them again): no lock needed.
+            if !matches!(entry.state(), FIRED | SHUTDOWN) {
+                self.handle.shared.deregister(entry);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.registered)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(weft_loom)))]
+mod tests {
+    use std::sync::Arc as StdArc;
+    use std::task::Context;
+
+    use super::*;
+    use crate::{Clock, Driver};
+
+    fn poll(sleep: &mut Sleep) -> Poll<()> {
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: StdArc<Self>) {}
+        }
+        let noop = Waker::from(StdArc::new(Noop));
+        Pin::new(sleep).poll(&mut Context::from_waker(&noop))
+    }
+
+    #[test]
+    fn reset_reuses_the_entry() {
+        let driver = Driver::new(Clock::paused(), StdArc::new(|| {}));
+        let (h, clock) = (driver.handle(), driver.clock().clone());
+        let ms = Duration::from_millis;
+
+        let mut sleep = h.sleep(ms(10));
+        assert_eq!(
+            sleep.entry_addr(),
+            None,
+            "lazy: nothing before the first poll"
+        );
+        assert!(poll(&mut sleep).is_pending());
+        let addr = sleep.entry_addr().expect("registered");
+
+        // While linked: moved in place.
+        sleep.reset(h.now() + ms(30));
+        assert_eq!(sleep.entry_addr(), Some(addr));
+        assert_eq!(h.pending_timers(), 1);
+        clock.advance(ms(10));
+        assert!(poll(&mut sleep).is_pending());
+        clock.advance(ms(20));
+        assert!(poll(&mut sleep).is_ready());
+
+        // After firing: linked again, same entry.
+        sleep.reset(h.now() + ms(5));
+        assert_eq!(sleep.entry_addr(), Some(addr));
+        assert_eq!(h.pending_timers(), 1);
+        assert!(poll(&mut sleep).is_pending());
+        clock.advance(ms(5));
+        assert!(poll(&mut sleep).is_ready());
+
+        // The interval's lazy path: re-registered by the next poll, same entry.
+        sleep.reset_lazy(h.now() + ms(7));
+        assert_eq!(h.pending_timers(), 0);
+        assert!(poll(&mut sleep).is_pending());
+        assert_eq!(sleep.entry_addr(), Some(addr));
+        assert_eq!(h.pending_timers(), 1);
+        drop(sleep);
+        assert_eq!(h.pending_timers(), 0);
+    }
+}

@@ -1,0 +1,3 @@
+//! Internals shared by several parts of the facade.
+
+pub(crate) mod ready;

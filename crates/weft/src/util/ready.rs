@@ -1,0 +1,347 @@
+//! [`ReadySet`]: which of many child futures woke since they were last polled.
+//!
+//! `join_all` over 100,000 futures and a `JoinSet` of 100,000 tasks must not poll every
+//! child each time one of them wakes (that is quadratic). Instead each child gets its own
+//! waker, an [`Entry`] that knows the child's index. Waking it pushes the entry onto a
+//! lock-free stack shared with the owner and, when the stack was empty, wakes the owner's
+//! (the parent task's) waker. The owner polls only the children it pops.
+//!
+//! # Protocol
+//!
+//! - `queued` dedupes: an entry is pushed only by the wake that flips it from `false` to
+//!   `true`, so it is in the stack (or in the owner's snapshot) at most once. The owner
+//!   flips it back to `false` just before polling the child, so that a wake during or after
+//!   that poll queues it again.
+//! - The stack is a Treiber stack that is only ever pushed by wakers and emptied as a whole
+//!   (one `swap(null)`) by the owner, so ABA cannot happen: a push links to whatever the head
+//!   currently is. The owner reads `next` of each popped node before clearing any `queued`
+//!   flag, so no pusher can rewrite `next` while the owner walks the list.
+//! - The waker of the parent is taken by the push that finds the stack empty. The owner
+//!   registers its waker *before* it empties the stack, so a push after that finds the
+//!   stack empty and sees (takes and wakes) that waker: no wake-up is lost. A poll that
+//!   ends `Pending` has either emptied the stack after registering, or woken itself.
+//! - Entries live as long as the `ReadySet` (they are never removed, only reused), which
+//!   is what keeps every node reachable from the stack alive while the owner walks it. A
+//!   waker that outlives its `ReadySet` keeps its own entry (and the shared stack) alive and
+//!   may still push to a stack nobody will read: harmless.
+//! - Budget: one call of [`ReadySet::poll_next`] makes at most one pass over the snapshot it
+//!   holds plus one refill, and stops early once the task's cooperative budget is spent
+//!   (waking the parent): a child that returns `Pending` only because the budget is spent
+//!   queues itself again, and polling on would spin.
+
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use weft_core::coop;
+
+/// A set of children with per-child wakers and the queue of those that woke.
+pub(crate) struct ReadySet {
+    shared: Arc<Shared>,
+    entries: Vec<Slot>,
+    /// The snapshot being worked through: indices from `pos` on are still to be polled.
+    /// Their `queued` flag is still set.
+    local: Vec<usize>,
+    pos: usize,
+}
+
+struct Slot {
+    entry: Arc<Entry>,
+    /// `Waker::from(entry.clone())`, made once.
+    waker: Waker,
+}
+
+struct Shared {
+    /// Top of the stack of woken entries (null: empty).
+    head: AtomicPtr<Entry>,
+    /// The owner's waker; taken by the push that finds the stack empty.
+    parent: Mutex<Option<Waker>>,
+}
+
+struct Entry {
+    shared: Arc<Shared>,
+    index: usize,
+    /// `true` while the entry is in the stack or in the owner's unpolled snapshot.
+    queued: AtomicBool,
+    /// The node below this one in the stack; written only by the push that owns `queued`.
+    next: AtomicPtr<Entry>,
+}
+
+impl Wake for Entry {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return; // already queued; the owner will poll it
+        }
+        let node = Arc::as_ptr(self).cast_mut();
+        let shared = &self.shared;
+        let mut head = shared.head.load(Ordering::Relaxed);
+        loop {
+            self.next.store(head, Ordering::Relaxed);
+            // Release: the owner's Acquire swap must see `next` (and whatever the child did
+            // before waking).
+            match shared.head.compare_exchange_weak(
+                head,
+                node,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => head = actual,
+            }
+        }
+        if head.is_null() {
+            let waker = shared
+                .parent
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl ReadySet {
+    /// An empty set.
+    pub(crate) fn new() -> ReadySet {
+        ReadySet {
+            shared: Arc::new(Shared {
+                head: AtomicPtr::new(ptr::null_mut()),
+                parent: Mutex::new(None),
+            }),
+            entries: Vec::new(),
+            local: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// A set of `n` children, all ready to be polled.
+    pub(crate) fn with_ready(n: usize) -> ReadySet {
+        let mut set = ReadySet::new();
+        set.entries.reserve_exact(n);
+        set.local.reserve_exact(n);
+        for _ in 0..n {
+            set.push();
+        }
+        set
+    }
+
+    /// Adds a child, ready to be polled, and returns its index.
+    pub(crate) fn push(&mut self) -> usize {
+        let index = self.entries.len();
+        let entry = Arc::new(Entry {
+            shared: self.shared.clone(),
+            index,
+            queued: AtomicBool::new(true),
+            next: AtomicPtr::new(ptr::null_mut()),
+        });
+        let waker = Waker::from(entry.clone());
+        self.entries.push(Slot { entry, waker });
+        self.local.push(index);
+        index
+    }
+
+    /// Marks child `index` ready to be polled (used when an index is reused for a new
+    /// child).
+    pub(crate) fn mark_ready(&mut self, index: usize) {
+        if !self.entries[index]
+            .entry
+            .queued
+            .swap(true, Ordering::AcqRel)
+        {
+            self.local.push(index);
+        }
+        // Otherwise it is queued already (by a stale wake) and will be polled.
+    }
+
+    /// Registers `waker` as the parent's waker (cloning it only if it changed).
+    fn register(&self, waker: &Waker) {
+        let mut parent = self
+            .shared
+            .parent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *parent = Some(waker.clone());
+        }
+    }
+
+    /// Moves the whole stack of woken entries into `local` (oldest wake first).
+    fn refill(&mut self) {
+        self.local.clear();
+        self.pos = 0;
+        let mut node = self.shared.head.swap(ptr::null_mut(), Ordering::Acquire);
+        while !node.is_null() {
+            // SAFETY: only wakers of `self.entries` push onto `self.shared`'s stack (an entry
+            // holds the `Arc<Shared>` it was made with), and `self.entries` keeps every one
+            // of them alive as long as `self`. The Acquire swap synchronises with each
+            // push's Release CAS (the pushes form one release sequence), so `next` and
+            // `index` are visible; `next` cannot change under us because the entry's
+            // `queued` flag stays set until this loop is over.
+            let entry = unsafe { &*node };
+            self.local.push(entry.index);
+            node = entry.next.load(Ordering::Relaxed);
+        }
+        self.local.reverse();
+    }
+
+    /// Polls the children that woke, one at a time, through `poll_child(index, cx)` with
+    /// each child's own waker in `cx`, until `poll_child` returns `Ready`.
+    ///
+    /// Returns `Pending` once the snapshot of woken children is worked through (at most one
+    /// refill per call), or early when the cooperative budget is spent (after waking
+    /// `parent`, since children are left). `parent` is registered to be woken when a child
+    /// wakes; with `None` nothing is registered (for a one-off, non-blocking check).
+    ///
+    /// `poll_child` may be called with an index whose child is gone or finished (a stale
+    /// wake); it should then return `Pending`.
+    pub(crate) fn poll_next<R>(
+        &mut self,
+        parent: Option<&Waker>,
+        mut poll_child: impl FnMut(usize, &mut Context<'_>) -> Poll<R>,
+    ) -> Poll<R> {
+        if let Some(waker) = parent {
+            self.register(waker);
+        }
+        let mut refilled = false;
+        loop {
+            if self.pos == self.local.len() {
+                if refilled {
+                    return Poll::Pending;
+                }
+                self.refill();
+                refilled = true;
+                if self.local.is_empty() {
+                    return Poll::Pending;
+                }
+            }
+            let index = self.local[self.pos];
+            self.pos += 1;
+            let slot = &self.entries[index];
+            // AcqRel: a wake that found the flag still set (and so did not push) happened
+            // before this, and what the child did before that wake is visible to its poll.
+            slot.entry.queued.swap(false, Ordering::AcqRel);
+            let mut cx = Context::from_waker(&slot.waker);
+            if let Poll::Ready(out) = poll_child(index, &mut cx) {
+                return Poll::Ready(out);
+            }
+            if !coop::has_budget_remaining() {
+                // The rest of the snapshot waits for the next poll; make sure there is one.
+                if let Some(waker) = parent {
+                    waker.wake_by_ref();
+                }
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadySet")
+            .field("len", &self.entries.len())
+            .field("snapshot_left", &(self.local.len() - self.pos))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    struct CountWake(AtomicUsize);
+    impl Wake for CountWake {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn drain(set: &mut ReadySet, waker: &Waker) -> Vec<usize> {
+        let mut seen = Vec::new();
+        let _ = set.poll_next::<()>(Some(waker), |i, _| {
+            seen.push(i);
+            Poll::Pending
+        });
+        seen
+    }
+
+    #[test]
+    fn initially_all_ready_then_only_woken_ones() {
+        let count = Arc::new(CountWake(AtomicUsize::new(0)));
+        let parent = Waker::from(count.clone());
+        let mut set = ReadySet::with_ready(4);
+        let mut wakers = Vec::new();
+        let seen = {
+            let mut seen = Vec::new();
+            let _ = set.poll_next::<()>(Some(&parent), |i, cx| {
+                seen.push(i);
+                wakers.push(cx.waker().clone());
+                Poll::Pending
+            });
+            seen
+        };
+        assert_eq!(seen, [0, 1, 2, 3]);
+        assert!(drain(&mut set, &parent).is_empty());
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+
+        wakers[2].wake_by_ref();
+        wakers[2].wake_by_ref(); // deduped
+        wakers[0].wake_by_ref();
+        // Only the first push onto an empty stack wakes the parent.
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(drain(&mut set, &parent), [2, 0]);
+        assert!(drain(&mut set, &parent).is_empty());
+    }
+
+    #[test]
+    fn wake_from_other_threads_is_not_lost() {
+        let count = Arc::new(CountWake(AtomicUsize::new(0)));
+        let parent = Waker::from(count.clone());
+        let n = 64;
+        let mut set = ReadySet::with_ready(n);
+        let mut wakers = Vec::new();
+        let _ = set.poll_next::<()>(Some(&parent), |_, cx| {
+            wakers.push(cx.waker().clone());
+            Poll::Pending
+        });
+        let threads: Vec<_> = wakers
+            .chunks(16)
+            .map(|ws| {
+                let ws = ws.to_vec();
+                std::thread::spawn(move || ws.into_iter().for_each(Waker::wake))
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let mut seen = drain(&mut set, &parent);
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
+        assert!(count.0.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[test]
+    fn ready_stops_the_pass_and_keeps_the_rest() {
+        let parent = Waker::from(Arc::new(CountWake(AtomicUsize::new(0))));
+        let mut set = ReadySet::with_ready(5);
+        let got = set.poll_next(Some(&parent), |i, _| {
+            if i == 1 {
+                Poll::Ready(i)
+            } else {
+                Poll::Pending
+            }
+        });
+        assert_eq!(got, Poll::Ready(1));
+        // 2, 3 and 4 were not polled yet: they are next.
+        assert_eq!(drain(&mut set, &parent), [2, 3, 4]);
+        let i = set.push();
+        set.mark_ready(0);
+        assert_eq!(drain(&mut set, &parent), [5, 0]);
+        assert_eq!(i, 5);
+    }
+}

@@ -1,0 +1,85 @@
+//! `weft::task::yield_now`: a yielding task goes behind the tasks already waiting.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+/// Two tasks that each log and yield `ROUNDS` times, on a runtime with one worker.
+fn interleaving(name: &'static str) -> Vec<char> {
+    const ROUNDS: usize = 50;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    common::for_runtimes(&[name], move |rt, _| {
+        let l = l.clone();
+        rt.block_on(async move {
+            // Both spawned from one task, so both wait in the same local queue from the start.
+            let (a, b) = weft::spawn(async move {
+                let spawn_logger = |who: char| {
+                    let l = l.clone();
+                    weft::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            l.lock().unwrap().push(who);
+                            weft::task::yield_now().await;
+                        }
+                    })
+                };
+                (spawn_logger('a'), spawn_logger('b'))
+            })
+            .await
+            .unwrap();
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+    });
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 2 * ROUNDS);
+    log
+}
+
+fn assert_alternates(name: &str, log: &[char]) {
+    let text: String = log.iter().collect();
+    let first_b = log.iter().position(|&c| c == 'b').unwrap();
+    let last_a = log.iter().rposition(|&c| c == 'a').unwrap();
+    assert!(
+        first_b < last_a,
+        "[{name}] one task finished before the other started: {text}"
+    );
+    let switches = log.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(
+        switches >= log.len() / 2,
+        "[{name}] yield_now should hand over at (nearly) every yield: {switches} switches in {text}"
+    );
+}
+
+#[test]
+fn two_yielding_tasks_interleave_on_one_worker() {
+    for name in ["multi_thread(1)", "current_thread"] {
+        let log = interleaving(name);
+        assert_alternates(name, &log);
+    }
+}
+
+#[test]
+fn yielding_tasks_interleave_with_the_custom_scheduler_too() {
+    // Two threads there: the log may alternate less strictly, but neither task finishes
+    // before the other starts.
+    let log = interleaving("fifo(2)");
+    let first_b = log.iter().position(|&c| c == 'b').unwrap();
+    let last_a = log.iter().rposition(|&c| c == 'a').unwrap();
+    assert!(first_b < last_a, "{}", log.iter().collect::<String>());
+}
+
+#[test]
+fn yield_now_completes_on_every_scheduler() {
+    common::for_each_runtime(|rt, _| {
+        rt.block_on(async {
+            weft::spawn(async {
+                for _ in 0..1_000 {
+                    weft::task::yield_now().await;
+                }
+            })
+            .await
+            .unwrap()
+        });
+    });
+}
