@@ -48,6 +48,7 @@ mod util;
 pub mod future;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
 /// Schedulers: the [`Scheduler`](sched::Scheduler) trait and the built-in ones.
 ///

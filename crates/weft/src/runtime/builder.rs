@@ -3,9 +3,10 @@ use std::io;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use weft_sched::{BlockingPool, CurrentThread, Env, MultiThread, Park, Scheduler, ThreadPark};
+use weft_sched::{BlockingPool, CurrentThread, Env, MultiThread, Park, Scheduler};
 use weft_task::TaskList;
 
+use super::driver::Driver;
 use super::handle::Shared;
 use super::{context, Handle, Runtime};
 
@@ -42,6 +43,8 @@ pub struct Builder {
     on_thread_stop: Option<Hook>,
     global_queue_interval: Option<u32>,
     event_interval: Option<u32>,
+    enable_time: bool,
+    start_paused: bool,
 }
 
 enum Kind {
@@ -65,7 +68,38 @@ impl Builder {
             on_thread_stop: None,
             global_queue_interval: None,
             event_interval: None,
+            enable_time: false,
+            start_paused: false,
         }
+    }
+
+    /// Enables every driver: today the timers (`weft::time`). [`Runtime::new`] and
+    /// [`weft::run`](crate::run) enable everything; a builder starts with nothing enabled,
+    /// like tokio's.
+    pub fn enable_all(self) -> Builder {
+        self.enable_time()
+    }
+
+    /// Enables the timers: `weft::time::{sleep, timeout, interval}` work on this runtime.
+    /// Without it they panic with a message naming this option.
+    pub fn enable_time(mut self) -> Builder {
+        self.enable_time = true;
+        self
+    }
+
+    /// Starts the runtime's clock paused (and enables time): `weft::time::Instant::now()`
+    /// stands still, and whenever every task is idle the clock jumps to the next timer's
+    /// deadline, so a test of an hour-long timeout finishes at once, deterministically.
+    /// See `weft::time::{pause, resume, advance}`.
+    ///
+    /// Only for the current-thread scheduler (where "the thread that parks is idle" means
+    /// "every task is idle"); `build` fails otherwise.
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        if paused {
+            self.enable_time = true;
+        }
+        self
     }
 
     /// A builder for the current-thread scheduler: tasks run on the thread that calls
@@ -182,6 +216,15 @@ impl Builder {
 
     /// Builds the runtime and starts its threads.
     pub fn build(self) -> io::Result<Runtime> {
+        let pausable = matches!(self.kind, Kind::CurrentThread);
+        if self.start_paused && !pausable {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Builder::start_paused(true) needs the current-thread scheduler \
+                 (Builder::new_current_thread()): a paused clock jumps ahead only when every \
+                 task is idle, which only a single-threaded runtime can tell",
+            ));
+        }
         let scheduler: Box<dyn Scheduler> = match self.kind {
             Kind::MultiThread => {
                 let workers = self
@@ -208,7 +251,7 @@ impl Builder {
             }
             Kind::Custom(s) => s,
         };
-        let driver: Arc<dyn Park> = Arc::new(ThreadPark::new());
+        let driver = Arc::new(Driver::new(self.enable_time, self.start_paused, pausable));
         let threads = ThreadConfig {
             name: self.thread_name,
             stack_size: self.thread_stack_size,
@@ -217,7 +260,10 @@ impl Builder {
         };
         let shards = scheduler.num_workers().saturating_mul(4);
         let shared = Arc::new_cyclic(|weak: &Weak<Shared>| {
-            let env = Env::with_spawner(driver, threads.spawner(weak.clone(), true));
+            let env = Env::with_spawner(
+                driver.clone() as Arc<dyn Park>,
+                threads.spawner(weak.clone(), true),
+            );
             let blocking_env =
                 Env::with_spawner(env.driver().clone(), threads.spawner(weak.clone(), false));
             Shared {
@@ -228,6 +274,7 @@ impl Builder {
                     self.max_blocking_threads,
                     self.thread_keep_alive,
                 ),
+                driver,
                 env,
             }
         });
@@ -262,6 +309,8 @@ impl fmt::Debug for Builder {
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
+            .field("enable_time", &self.enable_time)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

@@ -24,17 +24,26 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     }
 }
 
-/// Makes `handle` current until the guard drops (restoring the previous one).
+/// Makes `handle` current until the guard drops (restoring the previous one), and with it
+/// the runtime's timer (for `weft::time`).
 #[must_use = "the context is left when the guard drops"]
-pub(crate) struct SetCurrent(Option<Handle>);
+pub(crate) struct SetCurrent {
+    prev: Option<Handle>,
+    // Dropped after `prev` is restored; restores the previous timer itself.
+    _timer: weft_timer::context::CurrentGuard,
+}
 
 pub(crate) fn set_current(handle: &Handle) -> SetCurrent {
-    SetCurrent(CURRENT.with(|c| c.replace(Some(handle.clone()))))
+    let timer = weft_timer::context::set_current(handle.shared.driver.timer_handle());
+    SetCurrent {
+        prev: CURRENT.with(|c| c.replace(Some(handle.clone()))),
+        _timer: timer,
+    }
 }
 
 impl Drop for SetCurrent {
     fn drop(&mut self) {
-        let prev = self.0.take();
+        let prev = self.prev.take();
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
     }
 }

@@ -8,6 +8,7 @@ use weft_sched::{BlockingPool, Env, Hint, Scheduler};
 use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
 
 use super::context;
+use super::driver::Driver;
 
 /// A cheap, cloneable reference to a runtime: spawn onto it from anywhere, including from
 /// threads that are not part of it.
@@ -30,6 +31,7 @@ pub(crate) struct Shared {
     pub(crate) scheduler: Box<dyn Scheduler>,
     pub(crate) tasks: TaskList,
     pub(crate) blocking: BlockingPool,
+    pub(crate) driver: Arc<Driver>,
     pub(crate) env: Env,
 }
 
@@ -113,7 +115,18 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.blocking.spawn(f)
+        match self.shared.driver.clock() {
+            // On a paused clock, time must not jump ahead while a blocking job is running:
+            // the job may be about to wake a task.
+            Some(clock) if clock.is_paused() => {
+                let inhibit = clock.inhibit_auto_advance();
+                self.shared.blocking.spawn(move || {
+                    let _inhibit = inhibit;
+                    f()
+                })
+            }
+            _ => self.shared.blocking.spawn(f),
+        }
     }
 
     /// Runs `future` to completion on the calling thread, like [`Runtime::block_on`]
@@ -177,6 +190,8 @@ impl Handle {
         // Workers exit; what is still queued belongs to finished tasks and is just freed.
         shared.scheduler.shutdown();
         shared.blocking.shutdown(timeout);
+        // Last: timers of blocking jobs' futures (none) and of handles kept outside.
+        shared.driver.shutdown();
     }
 }
 

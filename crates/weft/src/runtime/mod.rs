@@ -8,6 +8,7 @@
 
 mod builder;
 pub(crate) mod context;
+mod driver;
 mod handle;
 
 use std::fmt;
@@ -39,9 +40,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A multi-thread runtime with one worker per CPU and default settings.
+    /// A multi-thread runtime with one worker per CPU, time enabled, default settings.
     pub fn new() -> io::Result<Runtime> {
-        Builder::new_multi_thread().build()
+        Builder::new_multi_thread().enable_all().build()
     }
 
     /// A builder for a multi-thread runtime; see [`Builder`].

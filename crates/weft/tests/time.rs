@@ -1,0 +1,255 @@
+//! `weft::time` on every scheduler: sleeps never end early, timeouts, intervals, the paused
+//! clock, and the errors for misuse.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{for_each_builder, join_panic_message};
+use weft::runtime::Builder;
+use weft::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
+
+#[test]
+fn sleep_never_ends_before_its_deadline_on_every_scheduler() {
+    for_each_builder(|builder, name| {
+        let rt = builder.enable_time().build().unwrap();
+        rt.block_on(async {
+            let handles: Vec<_> = (1..=20u64)
+                .map(|ms| {
+                    weft::spawn(async move {
+                        let start = Instant::now();
+                        sleep(Duration::from_millis(ms)).await;
+                        start.elapsed()
+                    })
+                })
+                .collect();
+            for (ms, h) in (1..=20u64).zip(handles) {
+                let waited = h.await.unwrap();
+                assert!(
+                    waited >= Duration::from_millis(ms),
+                    "[{name}] a {ms} ms sleep ended after {waited:?}"
+                );
+            }
+        });
+    });
+}
+
+#[test]
+fn timeout_is_wait_for() {
+    for_each_builder(|builder, name| {
+        let rt = builder.enable_time().build().unwrap();
+        rt.block_on(async {
+            // A ready future never times out, even with a zero duration.
+            assert_eq!(timeout(Duration::ZERO, async { 5 }).await.unwrap(), 5);
+            // A slow one does, and the error says so.
+            let start = Instant::now();
+            let err = timeout(Duration::from_millis(15), std::future::pending::<()>())
+                .await
+                .unwrap_err();
+            assert!(start.elapsed() >= Duration::from_millis(15), "[{name}]");
+            assert_eq!(err.to_string(), "deadline has elapsed");
+            // A task's JoinHandle under a timeout: the task itself goes on.
+            let task = weft::spawn(async {
+                sleep(Duration::from_millis(30)).await;
+                "late"
+            });
+            let mut task = std::pin::pin!(task);
+            assert!(timeout(Duration::from_millis(5), &mut task).await.is_err());
+            assert_eq!(task.await.unwrap(), "late");
+        });
+    });
+}
+
+#[test]
+fn a_periodic_task_ticks_without_drift() {
+    for_each_builder(|builder, name| {
+        let rt = builder.enable_time().build().unwrap();
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut every = interval(Duration::from_millis(10));
+            let first = every.tick().await;
+            assert!(
+                first - start < Duration::from_millis(10),
+                "[{name}] first tick is at once"
+            );
+            let mut last = first;
+            for n in 1..=4u32 {
+                let t = every.tick().await;
+                // Scheduled ticks: exactly one period apart, whenever they were observed.
+                assert_eq!(t - last, Duration::from_millis(10), "[{name}]");
+                assert!(
+                    Instant::now() >= first + Duration::from_millis(10) * n,
+                    "[{name}]"
+                );
+                last = t;
+            }
+        });
+    });
+}
+
+#[test]
+fn an_hour_long_timeout_takes_no_time_on_a_paused_clock() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let wall = std::time::Instant::now();
+    let virtual_elapsed = rt.block_on(async {
+        let start = Instant::now();
+        let r = timeout(Duration::from_secs(3600), std::future::pending::<()>()).await;
+        assert!(r.is_err());
+        start.elapsed()
+    });
+    assert!(virtual_elapsed >= Duration::from_secs(3600));
+    assert!(virtual_elapsed < Duration::from_secs(3601));
+    assert!(
+        wall.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        wall.elapsed()
+    );
+}
+
+#[test]
+fn the_paused_clock_fires_timers_in_deadline_order() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    rt.block_on(async {
+        let start = Instant::now();
+        let handles: Vec<_> = [50u64, 10, 40, 20, 30]
+            .into_iter()
+            .map(|ms| {
+                let log = log.clone();
+                weft::spawn(async move {
+                    sleep_until(start + Duration::from_secs(ms)).await;
+                    log.lock().unwrap().push(ms);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    assert_eq!(*log.lock().unwrap(), [10, 20, 30, 40, 50]);
+}
+
+#[test]
+fn advance_fires_exactly_what_falls_due() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let fired = Arc::new(AtomicBool::new(false));
+        let f = fired.clone();
+        let task = weft::spawn(async move {
+            sleep(Duration::from_secs(10)).await;
+            f.store(true, SeqCst);
+        });
+        weft::task::yield_now().await; // let it register
+        weft::time::advance(Duration::from_secs(9)).await;
+        assert!(!fired.load(SeqCst), "fired a second early");
+        weft::time::advance(Duration::from_secs(1)).await;
+        task.await.unwrap();
+        assert!(fired.load(SeqCst));
+    });
+}
+
+#[test]
+fn missed_ticks_follow_the_chosen_behaviour() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let mut burst = interval(ms(10));
+        burst.tick().await;
+        weft::time::advance(ms(35)).await; // ticks at 10, 20, 30 were missed
+                                           // Burst: the missed ticks come at once, then the schedule resumes.
+        assert_eq!(burst.tick().await - start, ms(10));
+        assert_eq!(burst.tick().await - start, ms(20));
+        assert_eq!(burst.tick().await - start, ms(30));
+
+        let start = Instant::now();
+        let mut skip = interval(ms(10));
+        skip.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        skip.tick().await;
+        weft::time::advance(ms(35)).await;
+        skip.tick().await; // the late tick, at once
+        let next = skip.tick().await;
+        assert_eq!(
+            next - start,
+            ms(40),
+            "skip lands on the next multiple of the period"
+        );
+    });
+}
+
+#[test]
+fn a_running_blocking_job_holds_the_paused_clock() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // The job takes 50 ms of real time; the paused clock must not jump past the 1 s
+        // timeout meanwhile just because every task is idle.
+        let job = weft::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            "done"
+        });
+        assert_eq!(
+            timeout(Duration::from_secs(1), job).await.unwrap().unwrap(),
+            "done"
+        );
+    });
+}
+
+#[test]
+fn start_paused_needs_the_current_thread_scheduler() {
+    let err = Builder::new_multi_thread()
+        .worker_threads(2)
+        .start_paused(true)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("current-thread"), "{err}");
+}
+
+#[test]
+fn sleep_without_time_names_the_builder_option() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let err = rt
+        .block_on(rt.spawn(async { sleep(Duration::from_millis(1)).await }))
+        .unwrap_err();
+    let message = join_panic_message(err);
+    assert!(message.contains("enable_time"), "{message}");
+}
+
+#[test]
+fn pause_on_a_multi_thread_runtime_explains_why_not() {
+    let rt = weft::Runtime::new().unwrap();
+    let err = rt
+        .block_on(rt.spawn(async { weft::time::pause() }))
+        .unwrap_err();
+    let message = join_panic_message(err);
+    assert!(message.contains("current-thread"), "{message}");
+}
+
+#[test]
+fn weft_run_has_time_enabled() {
+    let waited = weft::run(async {
+        let start = Instant::now();
+        sleep(Duration::from_millis(5)).await;
+        start.elapsed()
+    });
+    assert!(waited >= Duration::from_millis(5));
+}
