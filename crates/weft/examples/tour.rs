@@ -26,6 +26,7 @@ fn main() {
         spawn_and_await().await;
         join_macro().await;
         join_all_many().await;
+        time().await;
         join_set_completion_order().await;
         select_first().await;
         blocking_jobs().await;
@@ -41,8 +42,7 @@ fn section(title: &str) {
     println!("== {title}");
 }
 
-/// Yields `n` times: a stand-in for "some work that takes a while" (weft's timers are not
-/// part of this tour).
+/// Yields `n` times: some work that takes a few scheduler turns.
 async fn work(n: usize) {
     for _ in 0..n {
         yield_now().await;
@@ -93,18 +93,39 @@ async fn join_all_many() {
     );
 }
 
+/// asyncio: `await asyncio.sleep(d)`, `await asyncio.wait_for(aw, timeout)`, and a periodic
+/// task (`while True: ...; await asyncio.sleep(p)`, but without drift).
+async fn time() {
+    section("time                   (asyncio.sleep / asyncio.wait_for / a periodic task)");
+    let t = Instant::now();
+    weft::time::sleep(Duration::from_millis(20)).await;
+    println!("   sleep(20 ms) returned after {:?}", t.elapsed());
+
+    let slow = weft::time::sleep(Duration::from_secs(5));
+    match weft::time::timeout(Duration::from_millis(10), slow).await {
+        Ok(()) => println!("   the slow operation finished in time?!"),
+        Err(e) => println!("   timeout(10 ms, a 5 s operation) gave: {e}"),
+    }
+
+    let t = Instant::now();
+    let mut every = weft::time::interval(Duration::from_millis(10));
+    let mut ticks = Vec::new();
+    for _ in 0..4 {
+        every.tick().await;
+        ticks.push(format!("{} ms", t.elapsed().as_millis()));
+    }
+    println!("   interval(10 ms) ticked at {}\n", ticks.join(", "));
+}
+
 /// asyncio: `async with asyncio.TaskGroup() as tg: ...` / `for f in as_completed(aws)`
 async fn join_set_completion_order() {
     section("JoinSet                (asyncio.TaskGroup / as_completed)");
     let t = Instant::now();
     let mut set = JoinSet::new();
-    // Spawned in order a, b, c, d; each waits on a (blocking) call that takes a bit less
-    // time than the one before.
+    // Spawned in order a, b, c, d; each sleeps a bit less than the one before.
     for (name, ms) in [("a", 40), ("b", 30), ("c", 20), ("d", 10)] {
         set.spawn(async move {
-            weft::spawn_blocking(move || std::thread::sleep(Duration::from_millis(ms)))
-                .await
-                .unwrap();
+            weft::time::sleep(Duration::from_millis(ms)).await;
             name
         });
     }
@@ -126,8 +147,8 @@ async fn join_set_completion_order() {
 async fn select_first() {
     section("select!                (asyncio.wait(..., FIRST_COMPLETED))");
     let winner = weft::select! {
-        v = async { work(100).await; "slow" } => v,
-        v = async { work(2).await; "fast" } => v,
+        v = async { weft::time::sleep(Duration::from_millis(50)).await; "slow" } => v,
+        v = async { weft::time::sleep(Duration::from_millis(5)).await; "fast" } => v,
     };
     println!("   the first to finish wins: {winner:?} (the other one is dropped)\n");
 }
