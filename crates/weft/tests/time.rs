@@ -253,3 +253,50 @@ fn weft_run_has_time_enabled() {
     });
     assert!(waited >= Duration::from_millis(5));
 }
+
+#[test]
+fn the_asyncio_examples_behave_the_same() {
+    // examples/asyncio_time.rs on a paused clock: the same order of events, the same
+    // virtual durations, no waiting.
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    rt.block_on(async {
+        let t0 = Instant::now();
+        let at = move || t0.elapsed().as_secs();
+        let task = |name: &'static str, secs: u64| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(format!("{} start {name}", at()));
+                sleep(Duration::from_secs(secs)).await;
+                log.lock().unwrap().push(format!("{} finish {name}", at()));
+            }
+        };
+        let one = weft::spawn(task("one", 3));
+        let two = weft::spawn(task("two", 1));
+        one.await.unwrap();
+        two.await.unwrap();
+        assert_eq!(at(), 3, "the tasks ran concurrently");
+
+        let foo = async {
+            sleep(Duration::from_secs(1)).await;
+            "foo"
+        };
+        let bar = async {
+            sleep(Duration::from_secs(2)).await;
+            "bar"
+        };
+        assert_eq!(weft::join!(foo, bar), ("foo", "bar"));
+        assert_eq!(at(), 5, "gather took as long as its slowest part");
+
+        let slow = sleep(Duration::from_secs(5));
+        assert!(timeout(Duration::from_secs(3), slow).await.is_err());
+        assert_eq!(at(), 8, "wait_for gave up after its timeout");
+    });
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["0 start one", "0 start two", "1 finish two", "3 finish one"]
+    );
+}
