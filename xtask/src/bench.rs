@@ -1,8 +1,139 @@
-//! `cargo xtask bench`: weft against tokio and smol, side by side (issue 5).
+//! `cargo xtask bench [--quick] [--workers N] [--reps N] [--filter NAME[,NAME..]]`: weft
+//! against tokio and smol, side by side (issue 5). Builds `weft-benches` in release, runs it,
+//! and checks that it wrote the report: `target/bench/{report.md, report.json, ratios.svg}`.
 
-use crate::cmd::{Result, Steps};
+use std::path::PathBuf;
 
-pub(crate) fn run(_steps: &mut Steps) -> Result {
-    println!("benches arrive with issue 5");
-    Ok(())
+use crate::cmd::{Cmd, Done, Result, Steps};
+
+const PACKAGE: &str = "weft-benches";
+const FILES: [&str; 3] = ["report.md", "report.json", "ratios.svg"];
+
+/// What `cargo xtask bench` was asked for.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    quick: bool,
+    workers: Option<String>,
+    reps: Option<String>,
+    filter: Option<String>,
+}
+
+fn parse(args: &[&str]) -> Result<Options> {
+    let mut opts = Options::default();
+    let mut it = args.iter();
+    while let Some(&arg) = it.next() {
+        let mut value = |name: &str| -> Result<String> {
+            let v = it.next().ok_or(format!("`{name}` needs a value"))?;
+            Ok((*v).to_owned())
+        };
+        let positive = |name: &str, v: String| -> Result<String> {
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(v),
+                _ => Err(format!("`{name}` wants a positive number, got `{v}`")),
+            }
+        };
+        match arg {
+            "--quick" => opts.quick = true,
+            "--workers" => opts.workers = Some(positive("--workers", value("--workers")?)?),
+            "--reps" => opts.reps = Some(positive("--reps", value("--reps")?)?),
+            "--filter" => opts.filter = Some(value("--filter")?),
+            other => {
+                return Err(format!(
+                    "unexpected argument to `bench`: `{other}` \
+                     (usage: cargo xtask bench [--quick] [--workers N] [--reps N] [--filter NAME,..])"
+                ))
+            }
+        }
+    }
+    Ok(opts)
+}
+
+/// The harness's arguments for `opts`, writing to `out`.
+fn harness_args(opts: &Options, out: &str) -> Vec<String> {
+    let mut args = vec!["--out".to_owned(), out.to_owned()];
+    if opts.quick {
+        args.push("--quick".to_owned());
+    }
+    // Default 2 workers: the size of the machines the numbers are meant for.
+    args.push("--workers".to_owned());
+    args.push(opts.workers.clone().unwrap_or_else(|| "2".to_owned()));
+    for (flag, value) in [("--reps", &opts.reps), ("--filter", &opts.filter)] {
+        if let Some(v) = value {
+            args.push(flag.to_owned());
+            args.push(v.clone());
+        }
+    }
+    args
+}
+
+/// `$CARGO_TARGET_DIR`, or `target` under the workspace root (where every command runs).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("target"),
+    }
+}
+
+pub(crate) fn run(steps: &mut Steps, args: &[&str]) -> Result {
+    let opts = parse(args)?;
+    let out = target_dir().join("bench");
+    let out_str = out.to_string_lossy().into_owned();
+    let shown = std::iter::once("cargo xtask bench")
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+
+    steps.run(
+        "bench build",
+        &Cmd::cargo().args(["build", "--release", "-p", PACKAGE]),
+    )?;
+    let run = Cmd::cargo()
+        .args(["run", "--release", "-q", "-p", PACKAGE, "--"])
+        .args(harness_args(&opts, &out_str))
+        .env("WEFT_BENCH_COMMAND", shown);
+    steps.run("bench run", &run)?;
+    steps.step("bench report", |root| {
+        let dir = root.join(&out);
+        for file in FILES {
+            let path = dir.join(file);
+            let len = std::fs::metadata(&path)
+                .map_err(|e| format!("the harness did not write {}: {e}", path.display()))?
+                .len();
+            eprintln!("{} ({len} bytes)", path.display());
+        }
+        Ok(Done::Ran)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_flags() {
+        assert_eq!(parse(&[]).unwrap(), Options::default());
+        let opts = parse(&["--quick", "--workers", "4", "--filter", "spawn,queue"]).unwrap();
+        assert!(opts.quick);
+        assert_eq!(
+            harness_args(&opts, "target/bench"),
+            [
+                "--out",
+                "target/bench",
+                "--quick",
+                "--workers",
+                "4",
+                "--filter",
+                "spawn,queue"
+            ]
+        );
+        assert!(parse(&["--workers", "0"]).is_err());
+        assert!(parse(&["--workers"]).is_err());
+        assert!(parse(&["--fast"]).is_err());
+    }
+
+    #[test]
+    fn two_workers_by_default() {
+        let args = harness_args(&Options::default(), "o");
+        assert_eq!(args, ["--out", "o", "--workers", "2"]);
+    }
 }

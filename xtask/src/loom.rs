@@ -39,7 +39,15 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
     // xtask is not a library and ignores the cfg: skip building it again.
     let build = Cmd::cargo()
         .env("RUSTFLAGS", &rustflags)
-        .args(["build", "--workspace", "--exclude", "xtask", "--release"])
+        .args([
+            "build",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "weft-benches",
+            "--release",
+        ])
         .args(["--target-dir", TARGET_DIR]);
     steps.run("loom build", &build)?;
 

@@ -23,9 +23,10 @@ usage: cargo xtask <command>
 commands:
   test           cargo test --workspace --all-targets
                  cargo test --workspace --doc
+                 cargo test -p weft-reactor -p weft --features weft/backend-polling
                  cargo test --workspace --release --test 'stress*'   (skipped while none exist)
   loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' LOOM_MAX_PREEMPTIONS=2 (unless set)
-                   cargo build --workspace --exclude xtask --release --target-dir target/loom
+                   cargo build --workspace --exclude xtask --exclude weft-benches --release --target-dir target/loom
                    then, for each crates/<crate>/tests/loom_<name>.rs:
                    cargo test -p <crate> --release --test loom_<name> --target-dir target/loom [-- FILTER]
                  (other LOOM_* variables, e.g. LOOM_MAX_BRANCHES, pass through from the environment)
@@ -36,7 +37,11 @@ commands:
                  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \\
                    target/release/examples/leak_check
                  fails if any bytes are definitely lost; a no-op until the example exists
-  bench          placeholder until issue 5
+  bench [--quick] [--workers N] [--reps N] [--filter NAME,..]
+                 cargo build --release -p weft-benches
+                 cargo run --release -p weft-benches -- --out target/bench [--quick] --workers N (default 2)
+                 weft vs tokio vs smol on the same workloads; prints the table and writes
+                 target/bench/report.md, report.json and ratios.svg (--quick: about a minute)
   help           this text (also -h, --help)
 ";
 
@@ -59,8 +64,8 @@ fn main() -> ExitCode {
         ("lint", []) => lint::run(&mut steps),
         ("ci", []) => ci(&mut steps),
         ("leak", []) => leak::run(&mut steps),
-        ("bench", []) => bench::run(&mut steps),
-        ("test" | "loom" | "lint" | "ci" | "leak" | "bench", _) => {
+        ("bench", rest) => bench::run(&mut steps, rest),
+        ("test" | "loom" | "lint" | "ci" | "leak", _) => {
             eprintln!(
                 "error: unexpected arguments to `{task}`: {}\n\n{USAGE}",
                 rest.join(" ")

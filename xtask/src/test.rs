@@ -14,6 +14,19 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
         "doctest",
         &Cmd::cargo().args(["test", "--workspace", "--doc"]),
     )?;
+    // The reactor's second backend: the same suite over `polling` instead of mio.
+    steps.run(
+        "test (polling)",
+        &Cmd::cargo().args([
+            "test",
+            "-p",
+            "weft-reactor",
+            "-p",
+            "weft",
+            "--features",
+            "weft/backend-polling",
+        ]),
+    )?;
     steps.step("stress", |root| {
         let cmd = Cmd::cargo().args(["test", "--workspace", "--release", "--test", STRESS]);
         // A `--test` glob that matches no target is an error to cargo (exit 101,

@@ -38,9 +38,16 @@ impl Interest {
         self.0 & WRITABLE != 0
     }
 
-    /// The readiness bits this interest waits for.
+    /// The readiness bits this interest waits for (closed bits included).
     pub(crate) const fn ready(self) -> Ready {
-        Ready(self.0 as usize)
+        let mut bits = 0;
+        if self.is_readable() {
+            bits |= Ready::mask(Ready::READABLE).0;
+        }
+        if self.is_writable() {
+            bits |= Ready::mask(Ready::WRITABLE).0;
+        }
+        Ready(bits)
     }
 }
 
@@ -66,28 +73,60 @@ impl fmt::Debug for Interest {
 const READABLE: u8 = 0b01;
 const WRITABLE: u8 = 0b10;
 
-/// Readiness reported by a backend, already normalised: a hang-up or an error sets both
+/// Readiness reported by a backend, normalised to four bits: readable, writable, and the
+/// "closed" bits of each direction (hang-up, peer shut down). An error sets both readable
 /// bits, so that whichever direction a task waits on, it wakes and its next system call
-/// reports what happened.
+/// reports the error; a hang-up sets both closed bits.
+///
+/// The closed bits survive the clearing a short read or write does (a drained socket at
+/// end-of-file stays readable: the next read returns 0), and only a `WouldBlock` clears
+/// them, so an operation can never spin on a stale one.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Ready(usize);
 
 impl Ready {
-    pub(crate) const EMPTY: Ready = Ready(0);
     pub(crate) const READABLE: Ready = Ready(READABLE as usize);
     pub(crate) const WRITABLE: Ready = Ready(WRITABLE as usize);
-    pub(crate) const ALL: Ready = Ready((READABLE | WRITABLE) as usize);
+    pub(crate) const READ_CLOSED: Ready = Ready(0b0100);
+    pub(crate) const WRITE_CLOSED: Ready = Ready(0b1000);
+    pub(crate) const ALL: Ready = Ready(0b1111);
 
     /// The readiness from a backend's flags.
-    pub(crate) fn from_flags(readable: bool, writable: bool, hup_or_err: bool) -> Ready {
+    pub(crate) fn from_flags(
+        readable: bool,
+        writable: bool,
+        read_closed: bool,
+        write_closed: bool,
+        error: bool,
+    ) -> Ready {
         let mut bits = 0;
-        if readable || hup_or_err {
-            bits |= READABLE as usize;
+        if readable || error {
+            bits |= Ready::READABLE.0;
         }
-        if writable || hup_or_err {
-            bits |= WRITABLE as usize;
+        if writable || error {
+            bits |= Ready::WRITABLE.0;
+        }
+        if read_closed {
+            bits |= Ready::READ_CLOSED.0;
+        }
+        if write_closed {
+            bits |= Ready::WRITE_CLOSED.0;
         }
         Ready(bits)
+    }
+
+    /// Every bit that makes `direction` (`READABLE` or `WRITABLE`) ready.
+    pub(crate) const fn mask(direction: Ready) -> Ready {
+        if direction.0 == Ready::READABLE.0 {
+            Ready(Ready::READABLE.0 | Ready::READ_CLOSED.0)
+        } else {
+            Ready(Ready::WRITABLE.0 | Ready::WRITE_CLOSED.0)
+        }
+    }
+
+    /// `self` without the closed bits.
+    pub(crate) const fn without_closed(self) -> Ready {
+        Ready(self.0 & (READABLE | WRITABLE) as usize)
     }
 
     pub(crate) const fn from_usize(bits: usize) -> Ready {

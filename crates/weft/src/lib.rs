@@ -21,6 +21,9 @@
 //!   [`yield_now`](task::yield_now), task ids and names.
 //! - [`future`]: [`join_all`](future::join_all), [`try_join_all`](future::try_join_all);
 //!   the macros [`join!`], [`try_join!`], [`select!`].
+//! - [`time`]: `sleep`, `timeout`, `interval`, and a paused clock for tests.
+//! - [`net`], [`io`], [`fs`], [`signal`], [`process`]: sockets, the async I/O traits and
+//!   helpers, files on the blocking pool, signals, child processes.
 //! - [`sched`]: the [`Scheduler`](sched::Scheduler) trait and the built-in schedulers, to
 //!   plug your own in with [`Builder::scheduler`](runtime::Builder::scheduler).
 //!
@@ -45,8 +48,13 @@
 mod macros;
 mod util;
 
+pub mod fs;
 pub mod future;
+pub mod io;
+pub mod net;
+pub mod process;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -44,6 +44,7 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     event_interval: Option<u32>,
     enable_time: bool,
+    enable_io: bool,
     start_paused: bool,
 }
 
@@ -69,15 +70,24 @@ impl Builder {
             global_queue_interval: None,
             event_interval: None,
             enable_time: false,
+            enable_io: false,
             start_paused: false,
         }
     }
 
-    /// Enables every driver: today the timers (`weft::time`). [`Runtime::new`] and
-    /// [`weft::run`](crate::run) enable everything; a builder starts with nothing enabled,
-    /// like tokio's.
+    /// Enables every driver: the timers (`weft::time`) and I/O (`weft::net`,
+    /// `weft::signal`, `weft::process`). [`Runtime::new`] and [`weft::run`](crate::run)
+    /// enable everything; a builder starts with nothing enabled, like tokio's.
     pub fn enable_all(self) -> Builder {
-        self.enable_time()
+        self.enable_time().enable_io()
+    }
+
+    /// Enables the I/O driver (a mio reactor, or `polling` with the `backend-polling`
+    /// feature): sockets, signals and child processes work on this runtime. Without it they
+    /// fail with a message naming this option.
+    pub fn enable_io(mut self) -> Builder {
+        self.enable_io = true;
+        self
     }
 
     /// Enables the timers: `weft::time::{sleep, timeout, interval}` work on this runtime.
@@ -251,7 +261,12 @@ impl Builder {
             }
             Kind::Custom(s) => s,
         };
-        let driver = Arc::new(Driver::new(self.enable_time, self.start_paused, pausable));
+        let driver = Arc::new(Driver::new(
+            self.enable_time,
+            self.start_paused,
+            pausable,
+            self.enable_io,
+        )?);
         let threads = ThreadConfig {
             name: self.thread_name,
             stack_size: self.thread_stack_size,
@@ -310,6 +325,7 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("enable_time", &self.enable_time)
+            .field("enable_io", &self.enable_io)
             .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }

@@ -29,15 +29,17 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
 #[must_use = "the context is left when the guard drops"]
 pub(crate) struct SetCurrent {
     prev: Option<Handle>,
-    // Dropped after `prev` is restored; restores the previous timer itself.
+    // Dropped after `prev` is restored; each restores the previous driver itself.
     _timer: weft_timer::context::CurrentGuard,
+    _reactor: weft_reactor::context::CurrentGuard,
 }
 
 pub(crate) fn set_current(handle: &Handle) -> SetCurrent {
-    let timer = weft_timer::context::set_current(handle.shared.driver.timer_handle());
+    let driver = &handle.shared.driver;
     SetCurrent {
+        _timer: weft_timer::context::set_current(driver.timer_handle()),
+        _reactor: weft_reactor::context::set_current(driver.reactor_handle()),
         prev: CURRENT.with(|c| c.replace(Some(handle.clone()))),
-        _timer: timer,
     }
 }
 

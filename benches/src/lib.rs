@@ -1,0 +1,37 @@
+//! weft against tokio and smol, side by side: the workloads, the harness and the report
+//! behind `cargo xtask bench`.
+//!
+//! Every workload is written once, generic over [`rt::Rt`], and runs on weft, tokio
+//! (multi-thread, same worker count) and smol (one `async-executor` on the same number of
+//! threads, `async-io` for timers and sockets) in one process, the runtimes alternating
+//! across repetitions ([`harness`]). The report gives the median and spread of each, the
+//! ratios weft/tokio and weft/smol (below 1: weft is faster), floors that show what cannot
+//! be avoided ([`floor`], [`workloads::tcp::mio_echo`]), weft's local queue against
+//! crossbeam-deque ([`queue`]), and memory per task and peak RSS ([`memory`]).
+//!
+//! ```text
+//! cargo xtask bench [--quick] [--workers N] [--filter NAME[,NAME..]]
+//!   = cargo run --release -p weft-benches -- --out target/bench [--quick] [--workers N] ...
+//! ```
+//!
+//! writes `target/bench/report.md`, `report.json` and `ratios.svg`.
+//!
+//! # Adding things
+//!
+//! - A workload: a generic `fn name<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &str>` in
+//!   `workloads/`, and an entry in [`workloads::all`].
+//! - weft's own primitives: one line per primitive in `rt/weft.rs` (`type Channel = ..`),
+//!   see [`prims`].
+//! - weft's TCP: an impl of [`rt::Tcp`] and `type Tcp = ..` in `rt/weft.rs`.
+
+pub mod floor;
+pub mod harness;
+pub mod machine;
+pub mod memory;
+pub mod prims;
+pub mod queue;
+pub mod report;
+pub mod rt;
+pub mod sample;
+pub mod stats;
+pub mod workloads;

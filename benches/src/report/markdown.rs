@@ -1,0 +1,295 @@
+//! The Markdown report (the harness prints it too: its tables are padded to line up).
+
+use std::fmt::Write as _;
+
+use super::{per_op, Metric, Report};
+use crate::queue::Queue;
+use crate::rt::Which;
+use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_summary, ratio};
+
+/// A Markdown table with every column padded to its widest cell.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::from("|");
+        for (cell, w) in cells.zip(&widths) {
+            let _ = write!(out, " {cell}{} |", " ".repeat(w - width(cell)));
+        }
+        out.push('\n');
+        out
+    };
+    let mut out = line(&mut header.iter().copied());
+    out.push('|');
+    for w in &widths {
+        let _ = write!(out, "{}|", "-".repeat(w + 2));
+    }
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// The whole report as Markdown.
+pub fn to_markdown(r: &Report) -> String {
+    let mut md = String::new();
+    let cfg = &r.config;
+    let m = &r.machine;
+    let _ = writeln!(md, "# weft benchmarks: weft vs tokio vs smol\n");
+    let _ = writeln!(
+        md,
+        "{} · `{}` · {} mode · {} worker threads per runtime · {} timed repetitions per runtime \
+         (after one warm-up), runtimes alternating · git {} · took {:.0} s\n",
+        r.started_utc(),
+        r.command,
+        if cfg.quick { "quick" } else { "full" },
+        cfg.workers,
+        cfg.reps,
+        m.git,
+        r.took.as_secs_f64(),
+    );
+    let _ = writeln!(
+        md,
+        "Machine: {} CPUs, {}, Linux {}, load average {} at the start, {}.\n",
+        m.cpus, m.cpu_model, m.kernel, m.load_avg, m.rustc
+    );
+    match &r.cross_core {
+        Some(s) => {
+            let _ = writeln!(
+                md,
+                "**Cross-core round trip: {}** median (min {}, max {}, {} runs of two pinned \
+                 threads bouncing one atomic between two CPUs). Compare runs by this first: \
+                 it drifts as the host moves the vCPUs.\n",
+                fmt_ns(s.median),
+                fmt_ns(s.min),
+                fmt_ns(s.max),
+                s.n
+            );
+        }
+        None => {
+            let _ = writeln!(md, "Cross-core round trip: not measured (one CPU).\n");
+        }
+    }
+
+    // ---- side by side ----
+    let _ = writeln!(md, "## Side by side\n");
+    let _ = writeln!(
+        md,
+        "Time per operation: median of the samples (min–max). Wall time unless the row says \
+         (cpu). **Ratios are medians, weft / other: below 1.00 means weft is faster.**\n"
+    );
+    let rows = r.rows();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![row.name.clone(), row.size.clone(), row.per.to_owned()];
+            for c in &row.cells {
+                cells.push(match c {
+                    Ok(s) => fmt_summary(s),
+                    Err(why) => (*why).to_owned(),
+                });
+            }
+            cells.push(fmt_ratio(row.ratio_to(Which::Tokio)));
+            cells.push(fmt_ratio(row.ratio_to(Which::Smol)));
+            cells.push(row.floor.as_ref().map_or_else(String::new, fmt_summary));
+            cells
+        })
+        .collect();
+    md.push_str(&table(
+        &[
+            "workload",
+            "size",
+            "per",
+            "weft",
+            "tokio",
+            "smol",
+            "weft/tokio (<1: weft faster)",
+            "weft/smol (<1: weft faster)",
+            "floor",
+        ],
+        &body,
+    ));
+    md.push('\n');
+    for row in rows.iter().filter(|row| row.metric == Metric::Wall) {
+        if !row.note.is_empty() {
+            let _ = writeln!(md, "- {}: {}", row.name, row.note);
+        }
+    }
+    let _ = writeln!(
+        md,
+        "- channel, mutex, ping_pong and the end-of-workload signal use the same \
+         runtime-agnostic async-channel, async-lock and futures-channel oneshot on every \
+         runtime, so they compare the schedulers; timers and sockets are each runtime's own.\n"
+    );
+
+    // ---- floors ----
+    let floors: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|row| {
+            let floor = row.floor.as_ref()?;
+            let mut cells = vec![
+                row.name.clone(),
+                row.floor_what.unwrap_or("").to_owned(),
+                format!("{} per {}", fmt_ns(floor.median), row.per),
+            ];
+            for c in &row.cells {
+                cells.push(match c {
+                    Ok(s) => format!("{:.2}x", s.median / floor.median),
+                    Err(_) => "n/a".to_owned(),
+                });
+            }
+            Some(cells)
+        })
+        .collect();
+    if !floors.is_empty() {
+        let _ = writeln!(md, "## Floors\n");
+        let _ = writeln!(
+            md,
+            "How close each runtime is to the cost that cannot be avoided: runtime time over \
+             floor time, per operation (1.00x = at the floor).\n"
+        );
+        md.push_str(&table(
+            &["workload", "floor", "floor time", "weft", "tokio", "smol"],
+            &floors,
+        ));
+        md.push('\n');
+    }
+
+    // ---- queues ----
+    if !r.queues.is_empty() {
+        let _ = writeln!(md, "## Local run queue: weft_queue vs crossbeam-deque\n");
+        let _ = writeln!(
+            md,
+            "`weft_queue::{{Local, Steal}}` (fixed 256-slot ring, batch steal of half) against \
+             `crossbeam_deque::{{Worker, Stealer}}` (FIFO), `usize` items. push_pop: one thread, \
+             batches of 128 pushes then 128 pops; time per item. queue_steal: the owner only \
+             pushes (waiting while its queue is 3/4 full, so weft's ring never overflows) and a \
+             thief steals batches into its own queue and pops them; time per item until the \
+             thief has them all (steal throughput).\n"
+        );
+        let body: Vec<Vec<String>> = r
+            .queues
+            .iter()
+            .map(|q| {
+                let s: Vec<_> = q
+                    .samples
+                    .iter()
+                    .map(|list| per_op(list, Metric::Wall, q.ops))
+                    .collect();
+                vec![
+                    q.name.to_owned(),
+                    q.size.clone(),
+                    fmt_summary(&s[0]),
+                    fmt_summary(&s[1]),
+                    fmt_ratio(ratio(Some(&s[0]), Some(&s[1]))),
+                ]
+            })
+            .collect();
+        let names: Vec<&str> = Queue::ALL.iter().map(|q| q.name()).collect();
+        md.push_str(&table(
+            &[
+                "bench",
+                "size",
+                names[0],
+                names[1],
+                "weft/crossbeam (<1: weft faster)",
+            ],
+            &body,
+        ));
+        md.push('\n');
+    }
+
+    // ---- memory ----
+    let mem = &r.memory;
+    if mem.bytes_per_task.iter().any(Option::is_some) || mem.rss.iter().any(Option::is_some) {
+        let _ = writeln!(md, "## Memory\n");
+        let body: Vec<Vec<String>> = Which::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let rss = mem.rss[i];
+                vec![
+                    w.name().to_owned(),
+                    mem.bytes_per_task[i].map_or("–".to_owned(), |b| format!("{b:.0} B")),
+                    rss.map_or("–".to_owned(), |(_, peak)| fmt_bytes(peak as f64)),
+                    rss.map_or("–".to_owned(), |(before, _)| fmt_bytes(before as f64)),
+                    rss.map_or("–".to_owned(), |(before, peak)| {
+                        fmt_bytes(peak as f64 - before as f64)
+                    }),
+                ]
+            })
+            .collect();
+        md.push_str(&table(
+            &[
+                "runtime",
+                "heap per idle task (future excluded)",
+                "peak RSS, spawn_many_local (VmHWM)",
+                "RSS before",
+                "growth",
+            ],
+            &body,
+        ));
+        let _ = writeln!(
+            md,
+            "\nHeap per idle task: a counting global allocator (on only for this) measures the \
+             net heap growth while one task spawns {} tasks that each wait forever on \
+             `std::future::pending()`, after all of them have been polled once; divided by \
+             the count, minus the size of one task's future. It includes what the runtime \
+             keeps per task besides the task itself (smol's executor slab of wakers).\n\n\
+             Peak RSS: a child process per runtime (so runtimes do not share a heap) builds \
+             the runtime, warms it up, reads VmRSS from /proc/self/status, runs \
+             spawn_many_local ({} tasks) once and reads VmHWM, the peak resident set; growth \
+             is the peak minus the RSS before.\n",
+            crate::workloads::thousands(mem.tasks as u64),
+            crate::workloads::thousands(r.config.params.spawn_tasks as u64),
+        );
+    }
+
+    // ---- method ----
+    let _ = writeln!(md, "## Method\n");
+    let _ = writeln!(
+        md,
+        "- One process runs all three runtimes. Per workload, weft \
+         (`runtime::Builder::new_multi_thread().worker_threads({w})`), tokio (the same on \
+         tokio) and smol (one `async_executor::Executor` run by {w} threads, async-io for \
+         timers and sockets) are built once; each runs the workload once untimed, then \
+         repetition r runs them in an order rotated by r. Idle runtimes park their threads.\n\
+         - Every workload is one generic function over the `Rt` trait (`benches/src/rt/`), so \
+         the three run the same code; `block_on` runs on the main thread, which is not a \
+         worker in any of them, and \"from a task\" workloads do their spawning in a spawned \
+         task.\n\
+         - A task's completion is counted with an atomic countdown that fires a \
+         futures-channel oneshot (the same shape as tokio's own benchmarks).\n\
+         - The per-operation time is the sample's wall time (or CPU time of all threads for \
+         (cpu) rows) divided by the operation count: throughput, not latency.\n\
+         - Files: report.md (this), report.json (every sample, in ns), ratios.svg (the \
+         ratios at a glance).",
+        w = cfg.workers
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_line_up() {
+        let t = table(
+            &["a", "bee"],
+            &[
+                vec!["1.2 µs".into(), "x".into()],
+                vec!["3".into(), "–".into()],
+            ],
+        );
+        let widths: Vec<usize> = t.lines().map(|l| l.chars().count()).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{t}");
+        assert!(t.starts_with("| a      | bee |\n|--------|-----|\n"), "{t}");
+    }
+}

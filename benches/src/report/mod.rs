@@ -1,0 +1,179 @@
+//! The report: one model of the results ([`Report`], [`Row`]) and three renderings of it,
+//! Markdown (also what the harness prints), JSON and an SVG chart of the ratios.
+
+mod json;
+mod markdown;
+mod svg;
+
+pub use json::{to_json, Json};
+pub use markdown::to_markdown;
+pub use svg::to_svg;
+
+use std::time::Duration;
+
+use crate::harness::{Config, MemoryResult, QueueResult, WorkloadResult};
+use crate::machine::MachineInfo;
+use crate::rt::Which;
+use crate::sample::Sample;
+use crate::stats::{ratio, Summary};
+
+/// Everything one run found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// When the run started, seconds since the Unix epoch.
+    pub started_unix: u64,
+    /// How long the run took.
+    pub took: Duration,
+    /// The command that ran it, for the report.
+    pub command: String,
+    /// The configuration.
+    pub config: Config,
+    /// The machine.
+    pub machine: MachineInfo,
+    /// Cross-core round trip, ns, over several runs at the start.
+    pub cross_core: Option<Summary>,
+    /// The workloads.
+    pub workloads: Vec<WorkloadResult>,
+    /// The queue micro-benchmarks.
+    pub queues: Vec<QueueResult>,
+    /// The memory figures.
+    pub memory: MemoryResult,
+}
+
+/// Which time a row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Wall-clock time.
+    Wall,
+    /// CPU time of every thread of the process.
+    Cpu,
+}
+
+/// One row of the side-by-side table: time per operation on each runtime.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// `spawn_many_local`, `timers (cpu)`.
+    pub name: String,
+    /// What one sample does.
+    pub size: String,
+    /// What one operation is.
+    pub per: &'static str,
+    /// Which time.
+    pub metric: Metric,
+    /// Per runtime ([`Which::ALL`] order): ns per operation, or why there is none.
+    pub cells: [Result<Summary, &'static str>; 3],
+    /// The floor in ns per operation, if any.
+    pub floor: Option<Summary>,
+    /// What the floor is.
+    pub floor_what: Option<&'static str>,
+    /// The workload's note.
+    pub note: String,
+}
+
+impl Row {
+    /// Median weft time over median `other` time (< 1: weft is faster).
+    pub fn ratio_to(&self, other: Which) -> Option<f64> {
+        let i = Which::ALL.iter().position(|w| *w == other)?;
+        ratio(self.cells[0].as_ref().ok(), self.cells[i].as_ref().ok())
+    }
+}
+
+/// ns per op of each sample's `metric`.
+pub fn per_op(samples: &[Sample], metric: Metric, ops: u64) -> Summary {
+    let ns: Vec<f64> = samples
+        .iter()
+        .map(|s| match metric {
+            Metric::Wall => s.wall,
+            Metric::Cpu => s.cpu,
+        })
+        .map(|d| d.as_nanos() as f64 / ops as f64)
+        .collect();
+    Summary::of(&ns)
+}
+
+impl Report {
+    /// The side-by-side rows, in workload order (a workload with a CPU row gets two).
+    pub fn rows(&self) -> Vec<Row> {
+        let p = &self.config.params;
+        let mut rows = Vec::new();
+        for result in &self.workloads {
+            let w = &result.workload;
+            let ops = (w.ops)(p);
+            let metrics: &[Metric] = if w.cpu_row {
+                &[Metric::Wall, Metric::Cpu]
+            } else {
+                &[Metric::Wall]
+            };
+            for &metric in metrics {
+                let cells = std::array::from_fn(|i| match &result.samples[i] {
+                    Ok(list) if !list.is_empty() => Ok(per_op(list, metric, ops)),
+                    Ok(_) => Err("no samples"),
+                    Err(why) => Err(*why),
+                });
+                let floor = match metric {
+                    Metric::Wall => result.floor.as_deref().map(|f| per_op(f, metric, ops)),
+                    Metric::Cpu => None,
+                };
+                rows.push(Row {
+                    name: match metric {
+                        Metric::Wall => w.name.to_owned(),
+                        Metric::Cpu => format!("{} (cpu)", w.name),
+                    },
+                    size: (w.size)(p),
+                    per: w.per,
+                    metric,
+                    cells,
+                    floor,
+                    floor_what: w.floor.map(|f| f.what),
+                    note: (w.note)(),
+                });
+            }
+        }
+        rows
+    }
+
+    /// The start time as `YYYY-MM-DD HH:MM UTC`.
+    pub fn started_utc(&self) -> String {
+        utc(self.started_unix)
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM UTC` (days to civil date: H. Hinnant's
+/// algorithm).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (hh, mm) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13 UTC");
+    }
+
+    #[test]
+    fn per_op_divides_by_ops() {
+        let s = |ms| Sample {
+            wall: Duration::from_millis(ms),
+            cpu: Duration::from_millis(2 * ms),
+        };
+        let samples = [s(10), s(20), s(30)];
+        assert_eq!(per_op(&samples, Metric::Wall, 1000).median, 20_000.0);
+        assert_eq!(per_op(&samples, Metric::Cpu, 1000).median, 40_000.0);
+    }
+}

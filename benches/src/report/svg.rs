@@ -1,0 +1,222 @@
+//! The ratio chart: per row of the side-by-side table, a bar for weft/tokio and one for
+//! weft/smol, drawn from a line at 1.0 on a log scale, so 0.5 (weft twice as fast) and 2.0
+//! (twice as slow) sit equally far from it. Left of the line weft is faster. Hand-written
+//! SVG: no plotting crates.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::rt::Which;
+use crate::stats::fmt_ns;
+
+const WIDTH: f64 = 980.0;
+const LABEL_W: f64 = 250.0;
+const PLOT_L: f64 = LABEL_W + 20.0;
+const PLOT_R: f64 = WIDTH - 70.0;
+const TOP: f64 = 116.0;
+const ROW_H: f64 = 40.0;
+const BAR_H: f64 = 13.0;
+/// The axis spans 1/4x .. 4x (log2 from -2 to 2); longer bars are clipped with an arrow.
+const LOG2_SPAN: f64 = 2.0;
+const TOKIO: &str = "#3b6fb6";
+const SMOL: &str = "#d9822b";
+
+fn x_of(ratio: f64) -> f64 {
+    let t = (ratio.log2() / LOG2_SPAN).clamp(-1.0, 1.0);
+    let mid = (PLOT_L + PLOT_R) / 2.0;
+    mid + t * (PLOT_R - PLOT_L) / 2.0
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The chart as an SVG document.
+pub fn to_svg(r: &Report) -> String {
+    let rows = r.rows();
+    let height = TOP + ROW_H * rows.len() as f64 + 70.0;
+    let mid = x_of(1.0);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif" font-size="13">"##
+    );
+    let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="white"/>"##);
+    // Title and subtitle.
+    let _ = writeln!(
+        s,
+        r##"<text x="20" y="28" font-size="18" font-weight="bold">weft / tokio and weft / smol, median time per workload (below 1: weft faster)</text>"##
+    );
+    let rtt = r
+        .cross_core
+        .as_ref()
+        .map_or_else(|| "not measured".to_owned(), |c| fmt_ns(c.median));
+    let _ = writeln!(
+        s,
+        r##"<text x="20" y="50" fill="#555">{} · {} mode · {} workers · {} reps · cross-core round trip {} · git {}</text>"##,
+        esc(&r.started_utc()),
+        if r.config.quick { "quick" } else { "full" },
+        r.config.workers,
+        r.config.reps,
+        esc(&rtt),
+        esc(&r.machine.git),
+    );
+    // Faster / slower halves.
+    let plot_top = TOP - 16.0;
+    let plot_h = ROW_H * rows.len() as f64 + 8.0;
+    let _ = writeln!(
+        s,
+        r##"<rect x="{PLOT_L}" y="{plot_top}" width="{}" height="{plot_h}" fill="#eaf5ea"/>"##,
+        mid - PLOT_L
+    );
+    let _ = writeln!(
+        s,
+        r##"<rect x="{mid}" y="{plot_top}" width="{}" height="{plot_h}" fill="#fbecec"/>"##,
+        PLOT_R - mid
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="{}" fill="#2e7d32" font-weight="bold">&#8592; weft faster</text>"##,
+        PLOT_L + 6.0,
+        plot_top - 6.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="{}" fill="#b23b3b" font-weight="bold" text-anchor="end">weft slower &#8594;</text>"##,
+        PLOT_R - 6.0,
+        plot_top - 6.0
+    );
+    // Legend.
+    for (i, (name, color)) in [("weft / tokio", TOKIO), ("weft / smol", SMOL)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = 20.0 + i as f64 * 140.0;
+        let _ = writeln!(
+            s,
+            r##"<rect x="{x}" y="62" width="14" height="12" fill="{color}"/><text x="{}" y="73">{name}</text>"##,
+            x + 20.0
+        );
+    }
+    // Grid.
+    let axis_y = plot_top + plot_h;
+    for tick in [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0] {
+        let x = x_of(tick);
+        let (stroke, w) = if tick == 1.0 {
+            ("#222", 2.0)
+        } else {
+            ("#bbb", 1.0)
+        };
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x:.1}" y1="{plot_top}" x2="{x:.1}" y2="{axis_y}" stroke="{stroke}" stroke-width="{w}"/>"##
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{}" text-anchor="middle" fill="#333">{tick}</text>"##,
+            axis_y + 16.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="{mid}" y="{}" text-anchor="middle" fill="#555">median weft time / median other time (log scale; bars clipped at 0.25 and 4)</text>"##,
+        axis_y + 36.0
+    );
+    // Rows.
+    for (i, row) in rows.iter().enumerate() {
+        let y = TOP + ROW_H * i as f64;
+        if i % 2 == 1 {
+            let _ = writeln!(
+                s,
+                r##"<rect x="10" y="{}" width="{}" height="{ROW_H}" fill="#000" fill-opacity="0.035"/>"##,
+                y - 4.0,
+                WIDTH - 20.0
+            );
+        }
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" font-weight="bold">{}</text>"##,
+            LABEL_W,
+            y + 14.0,
+            esc(&row.name)
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#666" font-size="10">per {}</text>"##,
+            LABEL_W,
+            y + 27.0,
+            esc(row.per)
+        );
+        for (k, (other, color)) in [(Which::Tokio, TOKIO), (Which::Smol, SMOL)]
+            .into_iter()
+            .enumerate()
+        {
+            let by = y + k as f64 * (BAR_H + 3.0);
+            match row.ratio_to(other) {
+                Some(ratio) => {
+                    let x = x_of(ratio);
+                    let (x0, w) = if x < mid {
+                        (x, mid - x)
+                    } else {
+                        (mid, x - mid)
+                    };
+                    let _ = writeln!(
+                        s,
+                        r##"<rect x="{x0:.1}" y="{by}" width="{:.1}" height="{BAR_H}" fill="{color}"><title>{}: weft / {} = {ratio:.3}</title></rect>"##,
+                        w.max(1.0),
+                        esc(&row.name),
+                        other.name()
+                    );
+                    // The value at the bar's end; inside it (white) when the bar is clipped,
+                    // so it never runs into the row labels.
+                    let clipped = !(0.25..=4.0).contains(&ratio);
+                    let (tx, anchor, fill) = match (x < mid, clipped) {
+                        (true, false) => (x - 4.0, "end", "#000"),
+                        (true, true) => (x + 4.0, "start", "#fff"),
+                        (false, false) => (x + 4.0, "start", "#000"),
+                        (false, true) => (x - 4.0, "end", "#fff"),
+                    };
+                    let _ = writeln!(
+                        s,
+                        r##"<text x="{tx:.1}" y="{}" text-anchor="{anchor}" font-size="11" fill="{fill}">{ratio:.2}{}</text>"##,
+                        by + BAR_H - 2.5,
+                        if clipped { " (beyond the axis)" } else { "" }
+                    );
+                }
+                None => {
+                    let why = match &row.cells[0] {
+                        Err(why) => why,
+                        Ok(_) => "n/a",
+                    };
+                    let _ = writeln!(
+                        s,
+                        r##"<text x="{}" y="{}" font-size="11" fill="#777">vs {}: {}</text>"##,
+                        mid + 6.0,
+                        by + BAR_H - 2.0,
+                        other.name(),
+                        esc(why)
+                    );
+                }
+            }
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_scale_is_symmetric_about_one() {
+        let mid = x_of(1.0);
+        assert!((mid - x_of(0.5) - (x_of(2.0) - mid)).abs() < 1e-9);
+        assert_eq!(x_of(0.01), x_of(0.25));
+        assert_eq!(x_of(100.0), PLOT_R);
+        assert_eq!(esc("a<b&\"c\""), "a&lt;b&amp;&quot;c&quot;");
+    }
+}

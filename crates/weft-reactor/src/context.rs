@@ -1,0 +1,87 @@
+//! The thread's current reactor: the [`ReactorHandle`] that [`Registration::new`] and the
+//! net types register with.
+//!
+//! The runtime sets it wherever it enters its context (worker threads, `block_on`, blocking
+//! threads) and restores the previous one when the guard drops, so nested and sibling
+//! runtimes each see their own reactor.
+//!
+//! [`Registration::new`]: crate::Registration::new
+//!
+//! ```
+//! use weft_reactor::{context, Reactor, ReactorHandle};
+//!
+//! let reactor = Reactor::new()?;
+//! assert!(context::current().is_none());
+//! {
+//!     let _guard = context::set_current(Some(reactor.handle()));
+//!     assert!(ReactorHandle::current().ptr_eq(&reactor.handle()));
+//! }
+//! assert!(context::current().is_none());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+use weft_core::loom::thread_local;
+
+use crate::ReactorHandle;
+
+thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
+    static CURRENT: RefCell<Option<ReactorHandle>> = RefCell::new(None);
+}
+
+/// Makes `handle` the current reactor of this thread (`None`: no reactor) until the
+/// returned guard drops, which restores the previous one. Guards must be dropped in the
+/// reverse order of their creation (they are not `Send`).
+///
+/// ```
+/// use weft_reactor::{context, Reactor};
+///
+/// let reactor = Reactor::new()?;
+/// let guard = context::set_current(Some(reactor.handle()));
+/// let inner = context::set_current(None);
+/// assert!(context::current().is_none());
+/// drop(inner);
+/// assert!(context::current().is_some());
+/// drop(guard);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_current(handle: Option<ReactorHandle>) -> CurrentGuard {
+    let prev = CURRENT.with(|c| c.replace(handle));
+    CurrentGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+/// The current reactor of this thread, if any.
+///
+/// ```
+/// assert!(weft_reactor::context::current().is_none());
+/// ```
+pub fn current() -> Option<ReactorHandle> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// Returned by [`set_current`]; restores the previous reactor on drop.
+#[must_use = "the reactor is current only while the guard lives"]
+pub struct CurrentGuard {
+    prev: Option<ReactorHandle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+impl fmt::Debug for CurrentGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentGuard").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,221 @@
+//! TCP, UDP and Unix-domain sockets on the reactor.
+//!
+//! Every type here is a std socket set non-blocking and registered with the current
+//! reactor ([`ReactorHandle::current`](crate::ReactorHandle::current): constructing one
+//! outside a runtime with I/O panics). All of them share one code path on both backends.
+//! Streams implement [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], also through
+//! a shared reference (`&TcpStream`), whose `poll_close` shuts the write direction down.
+//! Address arguments take std's [`ToSocketAddrs`](std::net::ToSocketAddrs), resolved on the
+//! calling thread (a host name means a blocking DNS lookup; resolve ahead of time, or on
+//! the blocking pool, where that matters).
+//!
+//! Each operation waits for readiness through the [`Registration`],
+//! so it spends the task's cooperative budget, is woken by the reactor, and fails with the
+//! shutdown error once the reactor shuts down.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsRawFd;
+use std::task::{ready, Context, Poll};
+
+use crate::{Interest, ReactorHandle, Registration};
+
+/// Implements `AsyncRead` and `AsyncWrite` for a stream type by delegating to the impls
+/// on its shared reference.
+macro_rules! forward_async_io {
+    ($ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self).poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self).poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self).poll_close(cx)
+            }
+        }
+    };
+}
+use forward_async_io;
+
+mod socket;
+pub mod split;
+mod tcp;
+mod udp;
+mod unix;
+
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// Types of the split halves of the streams, and the error of a failed reunite.
+pub mod tcp_split {
+    pub use super::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+}
+
+/// Types of the split halves of [`UnixStream`], and the error of a failed reunite.
+pub mod unix_split {
+    pub use super::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+}
+
+/// A non-blocking socket and its registration. The registration is declared first, so it
+/// drops (deregisters) before the socket closes.
+#[derive(Debug)]
+pub(crate) struct Source<S: AsRawFd> {
+    registration: Registration,
+    io: S,
+}
+
+impl<S: AsRawFd> Source<S> {
+    /// Registers `io` (already non-blocking) for reading and writing with the current
+    /// reactor.
+    #[track_caller]
+    pub(crate) fn new(io: S) -> io::Result<Source<S>> {
+        Source::with_handle(&ReactorHandle::current(), io)
+    }
+
+    pub(crate) fn with_handle(handle: &ReactorHandle, io: S) -> io::Result<Source<S>> {
+        let registration = Registration::with_handle(
+            handle,
+            io.as_raw_fd(),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        Ok(Source { registration, io })
+    }
+
+    /// Deregisters and hands the socket back (still non-blocking).
+    pub(crate) fn into_inner(self) -> S {
+        let Source { registration, io } = self;
+        drop(registration);
+        io
+    }
+
+    pub(crate) fn get(&self) -> &S {
+        &self.io
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Reads into `buf` once readable. A short read means the socket was drained, so the
+    /// readiness is cleared at once (saving the `WouldBlock` call), unless an event came
+    /// in between; the read-closed bit stays, so an end-of-file that came with the data is
+    /// not lost. (Only where the backend reports peer shutdowns: with polling, which does
+    /// not ask for `EPOLLRDHUP`, a FIN is just readability, and the next read must see it.)
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Read,
+    {
+        let reg = &self.registration;
+        loop {
+            let ev = ready!(reg.poll_read_event(cx))?;
+            match (&self.io).read(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        reg.clear_drained(ev);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => reg.clear(ev),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Writes `buf` once writable; a short write clears the readiness as a short read does.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Write,
+    {
+        self.poll_write_with(cx, buf.len(), |mut io| io.write(buf))
+    }
+
+    /// Writes `bufs` once writable.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Write,
+    {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_write_with(cx, len, |mut io| io.write_vectored(bufs))
+    }
+
+    fn poll_write_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let reg = &self.registration;
+        loop {
+            let ev = ready!(reg.poll_write_event(cx))?;
+            match op(&self.io) {
+                Ok(n) => {
+                    if n > 0 && n < len {
+                        reg.clear_drained(ev);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => reg.clear(ev),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// Resolves `addr` on this thread, then tries `f` on each address in turn, returning the
+/// first success or the last error.
+pub(crate) async fn each_addr<A, T, F, Fut>(addr: A, mut f: F) -> io::Result<T>
+where
+    A: std::net::ToSocketAddrs,
+    F: FnMut(std::net::SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        match f(addr).await {
+            Ok(v) => return Ok(v),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
+    }))
+}

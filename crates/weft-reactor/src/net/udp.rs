@@ -1,0 +1,248 @@
+//! [`UdpSocket`].
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
+
+use super::{each_addr, Source};
+
+/// A UDP socket.
+///
+/// Unconnected, it sends to and receives from any address ([`send_to`](Self::send_to),
+/// [`recv_from`](Self::recv_from)); after [`connect`](Self::connect) it exchanges datagrams
+/// with one peer ([`send`](Self::send), [`recv`](Self::recv)). All methods take `&self`, so
+/// one socket can be shared (in an `Arc`) by a sending task and a receiving task.
+///
+/// ```
+/// # use weft_reactor::{context, Reactor};
+/// # let reactor = Reactor::new()?;
+/// # let _ctx = context::set_current(Some(reactor.handle()));
+/// use weft_reactor::net::UdpSocket;
+///
+/// let socket = UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+/// socket.try_send_to(b"ping", socket.local_addr()?)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UdpSocket {
+    source: Source<std::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds a socket to `addr` (each resolved address in turn, until one binds).
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        each_addr(addr, |addr| async move {
+            UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+        })
+        .await
+    }
+
+    /// Wraps a std socket, setting it non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be set non-blocking or registered.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            source: Source::new(socket)?,
+        })
+    }
+
+    /// Deregisters the socket and hands it back, still non-blocking.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.source.into_inner())
+    }
+
+    /// Sets the default peer (the first resolved address that works): `send` goes there
+    /// and `recv` only receives from there.
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let socket = self.source.get();
+        each_addr(addr, |addr| async move { socket.connect(addr) }).await
+    }
+
+    /// Sends `buf` to the connected peer, waiting for room in the send buffer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send(cx, buf)).await
+    }
+
+    /// Polls [`send`](Self::send).
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .poll_write_io(cx, || socket.send(buf))
+    }
+
+    /// Sends without waiting: `WouldBlock` when the send buffer is full.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        self.source.registration().try_write_io(|| socket.send(buf))
+    }
+
+    /// Receives a datagram from the connected peer into `buf`, waiting for one. Bytes
+    /// beyond `buf.len()` are discarded.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    }
+
+    /// Polls [`recv`](Self::recv).
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .poll_read_io(cx, || socket.recv(buf))
+    }
+
+    /// Receives without waiting: `WouldBlock` when no datagram is queued.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        self.source.registration().try_read_io(|| socket.recv(buf))
+    }
+
+    /// Sends `buf` to `target` (resolved first; the first address is used).
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = first_addr(target)?;
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// Polls [`send_to`](Self::send_to).
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .poll_write_io(cx, || socket.send_to(buf, target))
+    }
+
+    /// Sends to `target` without waiting.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .try_write_io(|| socket.send_to(buf, target))
+    }
+
+    /// Receives a datagram and its sender's address, waiting for one.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// Polls [`recv_from`](Self::recv_from).
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .poll_read_io(cx, || socket.recv_from(buf))
+    }
+
+    /// Receives a datagram and its sender's address without waiting.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .try_read_io(|| socket.recv_from(buf))
+    }
+
+    /// Like [`recv_from`](Self::recv_from), leaving the datagram queued.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let socket = self.source.get();
+        poll_fn(|cx| {
+            self.source
+                .registration()
+                .poll_read_io(cx, || socket.peek_from(buf))
+        })
+        .await
+    }
+
+    /// Waits until a datagram can be received.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.registration().readable().await
+    }
+
+    /// Waits until a datagram can be sent.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.registration().writable().await
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().local_addr()
+    }
+
+    /// The connected peer's address (`NotConnected` if none).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().peer_addr()
+    }
+
+    /// Sets `SO_BROADCAST`.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.source.get().set_broadcast(on)
+    }
+
+    /// Reads `SO_BROADCAST`.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.source.get().broadcast()
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.source.get().set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.source.get().ttl()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get().take_error()
+    }
+}
+
+fn first_addr(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    addr.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
+    })
+}
+
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get().as_raw_fd()
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get().as_fd()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.get().fmt(f)
+    }
+}

@@ -1,0 +1,437 @@
+//! [`UnixListener`], [`UnixStream`] and [`UnixDatagram`].
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::{self as std_unix, SocketAddr};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{socket, split, Source};
+
+/// A Unix-domain stream socket server.
+///
+/// ```
+/// # use weft_reactor::{context, Reactor};
+/// # let reactor = Reactor::new()?;
+/// # let _ctx = context::set_current(Some(reactor.handle()));
+/// use weft_reactor::net::UnixListener;
+///
+/// let dir = std::env::temp_dir().join(format!("weft-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("listener.sock");
+/// # let _ = std::fs::remove_file(&path);
+/// let listener = UnixListener::bind(&path)?;
+/// assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+/// # drop(listener); std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixListener {
+    source: Source<std_unix::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds a listener to `path` (which must not exist yet).
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_std(std_unix::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a std listener, setting it non-blocking.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn from_std(listener: std_unix::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            source: Source::new(listener)?,
+        })
+    }
+
+    /// Deregisters the listener and hands it back, still non-blocking.
+    pub fn into_std(self) -> io::Result<std_unix::UnixListener> {
+        Ok(self.source.into_inner())
+    }
+
+    /// Accepts a connection, waiting for one. Cancel-safe.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection; see [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let listener = self.source.get();
+        let (stream, addr) = ready!(self
+            .source
+            .registration()
+            .poll_read_io(cx, || listener.accept()))?;
+        stream.set_nonblocking(true)?;
+        let source = Source::with_handle(self.source.registration().handle(), stream)?;
+        Poll::Ready(Ok((UnixStream { source }, addr)))
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().local_addr()
+    }
+}
+
+/// A Unix-domain stream connection: [`AsyncRead`] + [`AsyncWrite`], also on
+/// `&UnixStream`, splittable like [`TcpStream`](super::TcpStream).
+pub struct UnixStream {
+    source: Source<std_unix::UnixStream>,
+}
+
+/// The owned read half of a [`UnixStream`].
+pub type OwnedReadHalf = split::OwnedReadHalf<UnixStream>;
+/// The owned write half of a [`UnixStream`]; dropping it shuts the write direction down.
+pub type OwnedWriteHalf = split::OwnedWriteHalf<UnixStream>;
+/// The borrowed read half of a [`UnixStream`].
+pub type ReadHalf<'a> = split::ReadHalf<'a, UnixStream>;
+/// The borrowed write half of a [`UnixStream`].
+pub type WriteHalf<'a> = split::WriteHalf<'a, UnixStream>;
+/// Two owned halves of different [`UnixStream`]s.
+pub type ReuniteError = split::ReuniteError<UnixStream>;
+
+impl UnixStream {
+    /// Connects to the socket at `path` (non-blocking connect, then a wait for writability
+    /// and the socket's error). A path with no socket fails with `NotFound`, one nobody
+    /// listens on with `ConnectionRefused`; when the listener's backlog is full, Linux
+    /// refuses at once with `WouldBlock` (as with mio and tokio): retry later.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let stream = UnixStream::from_nonblocking(socket::connect_unix(path.as_ref())?)?;
+        let reg = stream.source.registration();
+        loop {
+            poll_fn(|cx| reg.poll_write_ready(cx)).await?;
+            if let Some(e) = stream.source.get().take_error()? {
+                return Err(e);
+            }
+            match stream.source.get().peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => reg.clear_write_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A connected pair of streams.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std_unix::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    #[track_caller]
+    fn from_nonblocking(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: Source::new(stream)?,
+        })
+    }
+
+    /// Wraps a std stream, setting it non-blocking.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_nonblocking(stream)
+    }
+
+    /// Deregisters the stream and hands it back, still non-blocking.
+    pub fn into_std(self) -> io::Result<std_unix::UnixStream> {
+        Ok(self.source.into_inner())
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().peer_addr()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get().take_error()
+    }
+
+    /// Shuts down the read, write or both directions.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get().shutdown(how)
+    }
+
+    /// Waits until the stream is readable (or at end-of-file, or in error).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.registration().readable().await
+    }
+
+    /// Waits until the stream is writable (or in error).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.registration().writable().await
+    }
+
+    /// Polls for read readiness.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.registration().poll_read_ready(cx)
+    }
+
+    /// Polls for write readiness.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.registration().poll_write_ready(cx)
+    }
+
+    /// Reads what is there without waiting: `WouldBlock` when nothing is.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut stream = self.source.get();
+        self.source.registration().try_read_io(|| stream.read(buf))
+    }
+
+    /// Writes without waiting: `WouldBlock` when the send buffer is full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut stream = self.source.get();
+        self.source
+            .registration()
+            .try_write_io(|| stream.write(buf))
+    }
+
+    /// Splits into borrowed halves.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (split::ReadHalf(self), split::WriteHalf(self))
+    }
+
+    /// Splits into owned halves; dropping the write half shuts the write direction down.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::into_split(self, |s| s.shutdown(Shutdown::Write))
+    }
+}
+
+impl AsyncRead for &UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for &UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+super::forward_async_io!(UnixStream);
+
+/// A Unix-domain datagram socket.
+///
+/// ```
+/// # use weft_reactor::{context, Reactor};
+/// # let reactor = Reactor::new()?;
+/// # let _ctx = context::set_current(Some(reactor.handle()));
+/// use weft_reactor::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// a.try_send(b"hi")?;
+/// let mut buf = [0; 8];
+/// assert_eq!(b.try_recv(&mut buf)?, 2); // a new socket is tried at once
+/// assert_eq!(&buf[..2], b"hi");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UnixDatagram {
+    source: Source<std_unix::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// A socket bound to `path` (which must not exist yet).
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std_unix::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can still send, and receive once connected or
+    /// sent to through an address it learns).
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std_unix::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of sockets.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std_unix::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Wraps a std socket, setting it non-blocking.
+    ///
+    /// # Panics
+    ///
+    /// Without a current reactor.
+    #[track_caller]
+    pub fn from_std(socket: std_unix::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            source: Source::new(socket)?,
+        })
+    }
+
+    /// Deregisters the socket and hands it back, still non-blocking.
+    pub fn into_std(self) -> io::Result<std_unix::UnixDatagram> {
+        Ok(self.source.into_inner())
+    }
+
+    /// Sets the default peer to the socket at `path`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.source.get().connect(path)
+    }
+
+    /// Sends `buf` to the connected peer, waiting for room.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        let reg = self.source.registration();
+        poll_fn(|cx| reg.poll_write_io(cx, || socket.send(buf))).await
+    }
+
+    /// Sends without waiting.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        self.source.registration().try_write_io(|| socket.send(buf))
+    }
+
+    /// Receives a datagram from the connected peer, waiting for one.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        let reg = self.source.registration();
+        poll_fn(|cx| reg.poll_read_io(cx, || socket.recv(buf))).await
+    }
+
+    /// Receives without waiting.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.source.get();
+        self.source.registration().try_read_io(|| socket.recv(buf))
+    }
+
+    /// Sends `buf` to the socket at `path`, waiting for room.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let socket = self.source.get();
+        let reg = self.source.registration();
+        let path = path.as_ref();
+        poll_fn(|cx| reg.poll_write_io(cx, || socket.send_to(buf, path))).await
+    }
+
+    /// Receives a datagram and its sender's address, waiting for one.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let socket = self.source.get();
+        let reg = self.source.registration();
+        poll_fn(|cx| reg.poll_read_io(cx, || socket.recv_from(buf))).await
+    }
+
+    /// Waits until a datagram can be received.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.registration().readable().await
+    }
+
+    /// Waits until a datagram can be sent.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.registration().writable().await
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get().peer_addr()
+    }
+
+    /// Shuts down the read, write or both directions.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get().shutdown(how)
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get().take_error()
+    }
+}
+
+macro_rules! fd_impls {
+    ($($ty:ty),*) => {$(
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.source.get().as_raw_fd()
+            }
+        }
+
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.source.get().as_fd()
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.source.get().fmt(f)
+            }
+        }
+    )*};
+}
+fd_impls!(UnixListener, UnixStream, UnixDatagram);
