@@ -5,7 +5,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::{NoTcp, Rt};
+use std::io;
+use std::net::SocketAddr;
+
+use weft::io::{AsyncReadExt, AsyncWriteExt};
+use weft::net::{TcpListener, TcpStream};
+
+use super::{Rt, Tcp};
 use crate::prims::{AgnosticChannel, AgnosticMutex, AgnosticOneshot};
 
 /// weft's multi-thread runtime with `worker_threads(N)` and `enable_all()`.
@@ -35,8 +41,7 @@ impl Rt for Weft {
     type Channel = AgnosticChannel;
     type Mutex<T: Send + 'static> = AgnosticMutex<T>;
     type Oneshot = AgnosticOneshot;
-    // `weft::net` lands with issue 4: then `type Tcp = WeftTcp;` (see `Tcp`'s docs).
-    type Tcp = NoTcp;
+    type Tcp = WeftTcp;
 
     fn build(workers: usize) -> Weft {
         let rt = weft::runtime::Builder::new_multi_thread()
@@ -91,5 +96,40 @@ impl Rt for Weft {
 
     async fn join_all<T: Send + 'static>(handles: Vec<WeftJoin<T>>) -> Vec<T> {
         weft::future::join_all(handles).await
+    }
+}
+
+/// `weft::net::{TcpListener, TcpStream}` with `weft::io`'s extension traits.
+#[derive(Debug)]
+pub struct WeftTcp;
+
+impl Tcp for WeftTcp {
+    type Listener = TcpListener;
+    type Stream = TcpStream;
+
+    async fn bind(addr: SocketAddr) -> io::Result<Self::Listener> {
+        TcpListener::bind(addr).await
+    }
+    fn local_addr(listener: &Self::Listener) -> io::Result<SocketAddr> {
+        listener.local_addr()
+    }
+    async fn accept(listener: &Self::Listener) -> io::Result<Self::Stream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+    async fn connect(addr: SocketAddr) -> io::Result<Self::Stream> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+    async fn read<'a>(stream: &'a mut Self::Stream, buf: &'a mut [u8]) -> io::Result<usize> {
+        stream.read(buf).await
+    }
+    async fn read_exact<'a>(stream: &'a mut Self::Stream, buf: &'a mut [u8]) -> io::Result<()> {
+        stream.read_exact(buf).await
+    }
+    async fn write_all<'a>(stream: &'a mut Self::Stream, buf: &'a [u8]) -> io::Result<()> {
+        stream.write_all(buf).await
     }
 }
