@@ -17,6 +17,7 @@
 
 pub mod coop;
 pub mod loom;
+pub mod scoped;
 
 mod padded;
 mod rand;

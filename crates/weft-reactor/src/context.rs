@@ -21,10 +21,9 @@
 //! ```
 
 use std::cell::RefCell;
-use std::fmt;
-use std::marker::PhantomData;
 
 use weft_core::loom::thread_local;
+use weft_core::scoped;
 
 use crate::ReactorHandle;
 
@@ -50,11 +49,7 @@ thread_local! {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn set_current(handle: Option<ReactorHandle>) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.replace(handle));
-    CurrentGuard {
-        prev,
-        _not_send: PhantomData,
-    }
+    scoped::set(&CURRENT, handle)
 }
 
 /// The current reactor of this thread, if any.
@@ -63,25 +58,8 @@ pub fn set_current(handle: Option<ReactorHandle>) -> CurrentGuard {
 /// assert!(weft_reactor::context::current().is_none());
 /// ```
 pub fn current() -> Option<ReactorHandle> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    scoped::get(&CURRENT)
 }
 
-/// Returned by [`set_current`]; restores the previous reactor on drop.
-#[must_use = "the reactor is current only while the guard lives"]
-pub struct CurrentGuard {
-    prev: Option<ReactorHandle>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
-    }
-}
-
-impl fmt::Debug for CurrentGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CurrentGuard").finish_non_exhaustive()
-    }
-}
+/// Returned by [`set_current`]; restores the previous reactor on drop (not `Send`).
+pub type CurrentGuard = scoped::ScopeGuard<ReactorHandle>;

@@ -19,10 +19,9 @@
 //! ```
 
 use std::cell::RefCell;
-use std::fmt;
-use std::marker::PhantomData;
 
 use weft_core::loom::thread_local;
+use weft_core::scoped;
 
 use crate::{Instant, TimerHandle};
 
@@ -48,11 +47,7 @@ thread_local! {
 /// drop(guard);
 /// ```
 pub fn set_current(handle: Option<TimerHandle>) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.replace(handle));
-    CurrentGuard {
-        prev,
-        _not_send: PhantomData,
-    }
+    scoped::set(&CURRENT, handle)
 }
 
 /// The current timer of this thread, if any.
@@ -61,7 +56,7 @@ pub fn set_current(handle: Option<TimerHandle>) -> CurrentGuard {
 /// assert!(weft_timer::context::current().is_none());
 /// ```
 pub fn current() -> Option<TimerHandle> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    scoped::get(&CURRENT)
 }
 
 /// The current clock's time, or the real time without a current timer.
@@ -73,22 +68,5 @@ pub(crate) fn now() -> Instant {
         .unwrap_or_else(|| Instant::from_std(std::time::Instant::now()))
 }
 
-/// Returned by [`set_current`]; restores the previous timer on drop.
-#[must_use = "the timer is current only while the guard lives"]
-pub struct CurrentGuard {
-    prev: Option<TimerHandle>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
-    }
-}
-
-impl fmt::Debug for CurrentGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CurrentGuard").finish_non_exhaustive()
-    }
-}
+/// Returned by [`set_current`]; restores the previous timer on drop (not `Send`).
+pub type CurrentGuard = scoped::ScopeGuard<TimerHandle>;

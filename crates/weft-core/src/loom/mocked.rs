@@ -19,7 +19,9 @@ pub mod sync {
 }
 
 pub mod thread {
-    pub use loom::thread::{current, park, spawn, yield_now, Builder, JoinHandle, Thread};
+    pub use loom::thread::{
+        current, park, spawn, yield_now, Builder, JoinHandle, LocalKey, Thread,
+    };
 
     /// Loom has no clock: sleeping is a yield to the model's scheduler.
     pub fn sleep(_: std::time::Duration) {

@@ -48,7 +48,9 @@ pub mod sync {
 }
 
 pub mod thread {
-    pub use std::thread::{current, park, sleep, spawn, yield_now, Builder, JoinHandle, Thread};
+    pub use std::thread::{
+        current, park, sleep, spawn, yield_now, Builder, JoinHandle, LocalKey, Thread,
+    };
 }
 
 pub mod hint {
