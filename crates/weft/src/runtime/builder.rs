@@ -30,7 +30,8 @@ type Hook = Arc<dyn Fn() + Send + Sync>;
 ///     std::thread::current().name().map(str::to_owned)
 /// }));
 /// assert_eq!(name.unwrap().as_deref(), Some("my-worker"));
-/// assert!(started.load(Ordering::SeqCst) >= 2);
+/// drop(rt); // shuts down and joins the threads: both workers have run the hook
+/// assert_eq!(started.load(Ordering::SeqCst), 2);
 /// ```
 pub struct Builder {
     kind: Kind,
