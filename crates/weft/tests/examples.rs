@@ -1,0 +1,272 @@
+//! The networking examples, run as child processes against std clients on a free port:
+//! `echo_server`, `chat_server` and `graceful_shutdown`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Serialises the `cargo build`s of examples run by tests on parallel threads.
+static BUILD: Mutex<()> = Mutex::new(());
+
+/// The example's binary, built first if it is not there yet.
+fn example_binary(name: &str) -> PathBuf {
+    // The test binary is target/<profile>/deps/examples-<hash>; examples live in
+    // target/<profile>/examples/.
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
+    let path = profile_dir.join("examples").join(name);
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    if !path.exists() {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--example", name]);
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    assert!(path.exists(), "no example binary at {}", path.display());
+    path
+}
+
+/// A free loopback port (bound by std, then released for the child to take).
+fn free_addr() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+/// A running example; killed (and reaped) when dropped, so a failing test leaves nothing.
+struct ChildGuard {
+    child: Child,
+    stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl ChildGuard {
+    fn spawn(name: &str, args: &[&str]) -> ChildGuard {
+        let mut child = Command::new(example_binary(name))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        ChildGuard {
+            child,
+            stdout: Some(stdout),
+        }
+    }
+
+    /// Reads the child's stdout until a line containing `needle`; returns that line.
+    fn wait_for_line(&mut self, needle: &str) -> String {
+        let stdout = self.stdout.as_mut().unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = stdout
+                .read_line(&mut line)
+                .expect("read the child's stdout");
+            assert!(
+                n > 0,
+                "the child's stdout ended before a line with {needle:?}"
+            );
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Lets the rest of stdout drain in the background (so the child never blocks on it).
+    fn drain_stdout(&mut self) {
+        if let Some(mut out) = self.stdout.take() {
+            thread::spawn(move || {
+                let mut sink = Vec::new();
+                let _ = out.read_to_end(&mut sink);
+            });
+        }
+    }
+
+    /// Waits up to `limit` for the child to exit.
+    fn wait_timeout(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects to `addr`, retrying while the child is still starting up.
+fn connect(addr: &str) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => {
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                return s;
+            }
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("could not connect to {addr}: {e}"),
+        }
+    }
+}
+
+/// Some bytes that differ per client and per position (a small xorshift).
+fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn echo_server_echoes_for_ten_concurrent_clients() {
+    let addr = free_addr();
+    let mut server = ChildGuard::spawn("echo_server", &[&addr]);
+    server.wait_for_line("listening on");
+    server.drain_stdout();
+    let clients: Vec<_> = (0..10u64)
+        .map(|i| {
+            let addr = addr.clone();
+            thread::spawn(move || {
+                let data = random_bytes(i + 1, 1000);
+                let mut s = connect(&addr);
+                s.write_all(&data).unwrap();
+                s.shutdown(Shutdown::Write).unwrap();
+                let mut back = Vec::new();
+                s.read_to_end(&mut back).unwrap();
+                assert_eq!(back, data, "client {i} got other bytes back");
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("a client failed");
+    }
+}
+
+/// Reads one line from a chat client.
+fn read_line(r: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("read a chat line");
+    line
+}
+
+#[test]
+fn chat_server_broadcasts_to_the_others_only() {
+    let addr = free_addr();
+    let mut server = ChildGuard::spawn("chat_server", &[&addr]);
+    server.wait_for_line("listening on");
+    server.drain_stdout();
+    // Each client reads its welcome line: then it is registered.
+    let mut clients: Vec<(TcpStream, BufReader<TcpStream>)> = (0..3)
+        .map(|_| {
+            let s = connect(&addr);
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            assert!(read_line(&mut r).starts_with("welcome"));
+            (s, r)
+        })
+        .collect();
+    let a_addr = clients[0].0.local_addr().unwrap();
+    let b_addr = clients[1].0.local_addr().unwrap();
+
+    clients[0].0.write_all(b"hello from A\n").unwrap();
+    for (_, r) in &mut clients[1..] {
+        assert_eq!(read_line(r), format!("{a_addr}: hello from A\n"));
+    }
+    // B answers; A's next line is B's, so A's own line never came back to it (an outbox is
+    // first in, first out, and A's line was queued before B sent).
+    clients[1].0.write_all(b"hi A, B here\n").unwrap();
+    assert_eq!(
+        read_line(&mut clients[0].1),
+        format!("{b_addr}: hi A, B here\n")
+    );
+    assert_eq!(
+        read_line(&mut clients[2].1),
+        format!("{b_addr}: hi A, B here\n")
+    );
+
+    // A client that leaves is removed: the others go on chatting.
+    drop(clients.remove(2));
+    clients[0].0.write_all(b"still here\n").unwrap();
+    assert_eq!(
+        read_line(&mut clients[1].1),
+        format!("{a_addr}: still here\n")
+    );
+}
+
+#[test]
+fn graceful_shutdown_on_sigterm_lets_connections_finish() {
+    let addr = free_addr();
+    let mut server = ChildGuard::spawn("graceful_shutdown", &[&addr]);
+    server.wait_for_line("echo server on");
+
+    let mut s = connect(&addr);
+    s.write_all(b"before").unwrap();
+    let mut buf = [0u8; 6];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"before");
+
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    server.wait_for_line("stopped accepting");
+
+    // The open connection is still served...
+    s.write_all(b"after!").unwrap();
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"after!");
+    // ...while new ones are refused.
+    let err = TcpStream::connect(&addr).expect_err("connect after shutdown began");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    // The server is still running: it waits for this connection.
+    assert!(server.child.try_wait().unwrap().is_none());
+
+    // Hang up: the server finishes and exits 0.
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    server.wait_for_line("shut down after");
+    server.drain_stdout();
+    let status = server
+        .wait_timeout(Duration::from_secs(10))
+        .expect("the server did not exit within 10 s of its last connection closing");
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn graceful_shutdown_stops_after_serve_for() {
+    let addr = free_addr();
+    let mut server = ChildGuard::spawn("graceful_shutdown", &[&addr, "--serve-for", "0.3"]);
+    server.wait_for_line("echo server on");
+    server.drain_stdout();
+    let status = server
+        .wait_timeout(Duration::from_secs(10))
+        .expect("the server did not stop on its own");
+    assert!(status.success(), "exit status {status}");
+}
