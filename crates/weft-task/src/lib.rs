@@ -145,7 +145,7 @@ impl Task {
 
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.header().name.as_deref()
+        self.header().name()
     }
 
     /// Where the task was spawned.

@@ -34,8 +34,16 @@ pub(crate) struct Header {
     pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
     /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed twice so that it costs one pointer in every task, named or not (most are not).
+    name: Option<Box<Box<str>>>,
     pub(crate) location: &'static Location<'static>,
+}
+
+impl Header {
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(|name| &**name)
+    }
 }
 
 /// Operations that need the concrete future and scheduler types.
@@ -90,7 +98,7 @@ where
             list_prev: UnsafeCell::new(None),
             list_next: UnsafeCell::new(None),
             join_waker: UnsafeCell::new(None),
-            name,
+            name: name.map(Box::new),
             location,
         },
         scheduler,

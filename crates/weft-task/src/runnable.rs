@@ -74,7 +74,7 @@ impl Runnable {
 
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.header().name.as_deref()
+        self.header().name()
     }
 
     /// Where the task was spawned.
