@@ -193,6 +193,18 @@ impl TimerHandle {
         Sleep::new(self.clone(), deadline)
     }
 
+    /// [`sleep`](TimerHandle::sleep) on a handle the caller owns: no second reference count
+    /// taken and dropped (`sleep()` and `timeout()` get theirs from the context).
+    pub(crate) fn into_sleep(self, duration: Duration) -> Sleep {
+        let now = self.now();
+        Sleep::after(self, now, duration)
+    }
+
+    /// [`sleep_until`](TimerHandle::sleep_until) on a handle the caller owns.
+    pub(crate) fn into_sleep_until(self, deadline: Instant) -> Sleep {
+        Sleep::new(self, deadline)
+    }
+
     /// Number of timers registered in the wheel (waiting to fire).
     ///
     /// ```

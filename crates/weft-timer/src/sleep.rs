@@ -47,7 +47,7 @@ use crate::{Instant, TimerHandle};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    TimerHandle::current().sleep(duration)
+    TimerHandle::current().into_sleep(duration)
 }
 
 /// Waits until `deadline` on the current runtime's clock; see [`sleep()`].
@@ -68,7 +68,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    TimerHandle::current().sleep_until(deadline)
+    TimerHandle::current().into_sleep_until(deadline)
 }
 
 /// The future returned by [`sleep()`] and [`sleep_until`]: completes (with `()`) once its

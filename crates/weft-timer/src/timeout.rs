@@ -50,7 +50,7 @@ use crate::{Instant, Sleep, TimerHandle};
 /// ```
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(future.into_future(), TimerHandle::current().sleep(duration))
+    Timeout::new(future.into_future(), TimerHandle::current().into_sleep(duration))
 }
 
 /// Runs `future`, giving up at `deadline`; see [`timeout()`].
@@ -74,7 +74,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(
         future.into_future(),
-        TimerHandle::current().sleep_until(deadline),
+        TimerHandle::current().into_sleep_until(deadline),
     )
 }
 
