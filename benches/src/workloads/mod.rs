@@ -253,8 +253,10 @@ pub fn all() -> Vec<Workload> {
             run: |rts, w, p| on_runtime!(rts, w, time::timeout_ready(p)),
             floor: None,
             note: || {
-                "smol has no timeout(): `future.or(timer)` with `async_io::Timer::after` made \
-                 at the call"
+                "weft's timeout() starts its time at the first poll (as asyncio's wait_for \
+                 starts when awaited), so a future ready at once costs no clock read; tokio's \
+                 reads the clock at the call; smol has no timeout(): `future.or(timer)` with \
+                 `async_io::Timer::after` made at the call"
                     .to_owned()
             },
         },

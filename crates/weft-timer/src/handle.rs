@@ -200,6 +200,12 @@ impl TimerHandle {
         Sleep::after(self, now, duration)
     }
 
+    /// A sleep of `duration` counted from its first poll, on a handle the caller owns (the
+    /// timer of [`timeout()`](crate::timeout())).
+    pub(crate) fn into_sleep_after_first_poll(self, duration: Duration) -> Sleep {
+        Sleep::after_first_poll(self, duration)
+    }
+
     /// [`sleep_until`](TimerHandle::sleep_until) on a handle the caller owns.
     pub(crate) fn into_sleep_until(self, deadline: Instant) -> Sleep {
         Sleep::new(self, deadline)

@@ -107,7 +107,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// ```
 pub struct Sleep {
     handle: TimerHandle,
-    deadline: Instant,
+    deadline: Deadline,
     /// Allocated at the first pending poll, then reused for the `Sleep`'s whole life.
     entry: Option<Arc<Entry>>,
     /// The entry's current registration (linked, fired or shut down) is for `deadline`.
@@ -121,12 +121,21 @@ pub struct Sleep {
     check_clock: bool,
 }
 
+/// When a [`Sleep`] completes.
+#[derive(Clone, Copy, Debug)]
+enum Deadline {
+    At(Instant),
+    /// `duration` after the first poll (a [`timeout`](crate::timeout()) whose future is ready
+    /// at once then never reads the clock).
+    AfterFirstPoll(Duration),
+}
+
 impl Sleep {
     /// A sleep until `deadline`.
     pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
         Sleep {
             handle,
-            deadline,
+            deadline: Deadline::At(deadline),
             entry: None,
             registered: false,
             check_clock: true,
@@ -137,14 +146,29 @@ impl Sleep {
     pub(crate) fn after(handle: TimerHandle, now: Instant, duration: Duration) -> Sleep {
         Sleep {
             handle,
-            deadline: now.saturating_add(duration),
+            deadline: Deadline::At(now.saturating_add(duration)),
             entry: None,
             registered: false,
             check_clock: duration.is_zero(),
         }
     }
 
-    /// The instant at which this sleep completes.
+    /// A sleep of `duration` counted from its first poll.
+    pub(crate) fn after_first_poll(handle: TimerHandle, duration: Duration) -> Sleep {
+        Sleep {
+            handle,
+            deadline: Deadline::AfterFirstPoll(duration),
+            entry: None,
+            registered: false,
+            check_clock: false,
+        }
+    }
+
+    /// The instant at which this sleep completes. (For the sleep of a [`timeout()`] not yet
+    /// polled, whose time starts at its first poll: the deadline it would have if polled
+    /// now.)
+    ///
+    /// [`timeout()`]: crate::timeout()
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -155,7 +179,10 @@ impl Sleep {
     /// assert_eq!(h.sleep(Duration::from_secs(1)).deadline(), h.now() + Duration::from_secs(1));
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match self.deadline {
+            Deadline::At(at) => at,
+            Deadline::AfterFirstPoll(duration) => self.handle.now().saturating_add(duration),
+        }
     }
 
     /// Whether the deadline has been reached: for a registered sleep, whether its timer has
@@ -175,7 +202,7 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         match (&self.entry, self.registered) {
             (Some(entry), true) => entry.state() == FIRED,
-            _ => self.deadline <= self.handle.now(),
+            _ => self.deadline() <= self.handle.now(),
         }
     }
 
@@ -199,7 +226,7 @@ impl Sleep {
     /// assert!(!sleep.is_elapsed());
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.deadline = Deadline::At(deadline);
         let Some(entry) = &self.entry else {
             // Not registered yet: the first pending poll registers.
             self.check_clock = true;
@@ -230,7 +257,7 @@ impl Sleep {
                 }
             }
         }
-        self.deadline = deadline;
+        self.deadline = Deadline::At(deadline);
         self.registered = false;
         self.check_clock = true;
     }
@@ -269,10 +296,24 @@ impl Sleep {
 
         // First poll (or first since an interval tick): maybe no need to wait at all.
         let shared = &self.handle.shared;
-        if self.check_clock && self.deadline <= shared.clock.now() {
-            return Poll::Ready(());
-        }
-        let tick = shared.clock.deadline_tick(self.deadline);
+        let deadline = match self.deadline {
+            Deadline::At(at) => {
+                if self.check_clock && at <= shared.clock.now() {
+                    return Poll::Ready(());
+                }
+                at
+            }
+            Deadline::AfterFirstPoll(duration) => {
+                // The time starts now.
+                let at = shared.clock.now().saturating_add(duration);
+                self.deadline = Deadline::At(at);
+                if duration.is_zero() {
+                    return Poll::Ready(());
+                }
+                at
+            }
+        };
+        let tick = shared.clock.deadline_tick(deadline);
         let entry = match &self.entry {
             Some(entry) => entry,
             None => self.entry.insert(Arc::new(Entry::new(tick))),
@@ -290,7 +331,7 @@ impl Sleep {
     /// The driver is gone: complete if the deadline has passed anyway, else panic (waiting
     /// would be forever, completing would be early).
     fn after_shutdown(&self) -> Poll<()> {
-        if self.deadline <= self.handle.now() {
+        if self.deadline() <= self.handle.now() {
             return Poll::Ready(());
         }
         panic!("the timer driver has shut down");

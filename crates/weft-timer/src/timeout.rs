@@ -15,10 +15,12 @@ use crate::{Instant, Sleep, TimerHandle};
 /// `Ok(output)`, or `Err(Elapsed)` once the time is up (the future is then dropped with the
 /// `Timeout`, cancelling it).
 ///
-/// The future is polled before the timer at every poll, so a future that is ready never
-/// times out, even with a zero duration; and a future that completes without ever waiting
-/// costs no timer at all (no allocation, no lock: the timer registers lazily). A duration
-/// too large for `Instant` means a deadline about 30 years away.
+/// The time starts at the first poll, as a Python `asyncio.wait_for` starts when awaited (for
+/// the usual `timeout(d, f).await` that is the moment of the call; to count from an earlier
+/// instant, use [`timeout_at`]). The future is polled before the timer at every poll, so a
+/// future that is ready never times out, even with a zero duration; and a future that
+/// completes at its first poll costs no timer at all: no clock read, no allocation, no lock.
+/// A duration too large for `Instant` means a deadline about 30 years away.
 ///
 /// # Panics
 ///
@@ -50,7 +52,10 @@ use crate::{Instant, Sleep, TimerHandle};
 /// ```
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(future.into_future(), TimerHandle::current().into_sleep(duration))
+    Timeout::new(
+        future.into_future(),
+        TimerHandle::current().into_sleep_after_first_poll(duration),
+    )
 }
 
 /// Runs `future`, giving up at `deadline`; see [`timeout()`].
@@ -145,7 +150,8 @@ impl<F> Timeout<F> {
         self.future
     }
 
-    /// The instant at which the timeout elapses.
+    /// The instant at which the timeout elapses (for a [`timeout()`] not yet polled, whose
+    /// time starts at its first poll: the instant it would elapse at if polled now).
     ///
     /// ```
     /// # use std::sync::Arc;

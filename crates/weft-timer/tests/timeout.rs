@@ -40,6 +40,30 @@ fn a_ready_future_never_times_out() {
 }
 
 #[test]
+fn a_timeout_starts_at_its_first_poll_and_timeout_at_at_its_instant() {
+    let (driver, clock, _ctx) = paused();
+    let start = Instant::now();
+    let mut late = timeout(ms(10), pending::<()>());
+    let mut fixed = timeout_at(start + ms(10), pending::<()>());
+    // Before its first poll, a timeout's deadline moves with the clock.
+    clock.advance(ms(10));
+    assert_eq!(late.deadline(), start + ms(20));
+    assert!(poll_noop(&mut late).is_pending());
+    assert_eq!(poll_noop(&mut fixed), Poll::Ready(Err(elapsed_error())));
+    // Now it is fixed: 10 ms from the first poll.
+    clock.advance(ms(9));
+    assert_eq!(late.deadline(), start + ms(20));
+    assert!(poll_noop(&mut late).is_pending());
+    clock.advance(ms(1));
+    assert_eq!(poll_noop(&mut late), Poll::Ready(Err(elapsed_error())));
+    assert_eq!(driver.pending_timers(), 0);
+
+    // A zero-duration timeout around a pending future elapses at its first poll.
+    let mut zero = timeout(Duration::ZERO, pending::<()>());
+    assert_eq!(poll_noop(&mut zero), Poll::Ready(Err(elapsed_error())));
+}
+
+#[test]
 fn a_pending_future_times_out_at_the_deadline() {
     let (driver, clock, _ctx) = paused();
     let counter = Counter::new();
