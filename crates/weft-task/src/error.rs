@@ -22,8 +22,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    /// Behind a mutex only so that `JoinError` is `Sync`; it is only ever taken by value.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    /// Behind a mutex only so that `JoinError` is `Sync`; boxed so that every task's output
+    /// slot stays small (`JoinError` is two words: a task cell fits glibc's lock-free fastbins).
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
@@ -36,7 +37,7 @@ impl JoinError {
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
             id,
         }
     }
