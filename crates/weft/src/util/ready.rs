@@ -30,11 +30,14 @@
 //!   queues itself again, and polling on would spin.
 
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use weft_core::coop;
+// The protocol's atomics and lock come from the loom shim (`tests/loom_ready.rs` models
+// it); `Arc` stays std's, as `Wake` wants.
+use weft_core::loom::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use weft_core::loom::sync::Mutex;
 
 /// A set of children with per-child wakers and the queue of those that woke.
 pub(crate) struct ReadySet {
@@ -95,11 +98,7 @@ impl Wake for Entry {
             }
         }
         if head.is_null() {
-            let waker = shared
-                .parent
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            let waker = shared.parent.lock().take();
             if let Some(waker) = waker {
                 waker.wake();
             }
@@ -162,11 +161,7 @@ impl ReadySet {
 
     /// Registers `waker` as the parent's waker (cloning it only if it changed).
     fn register(&self, waker: &Waker) {
-        let mut parent = self
-            .shared
-            .parent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut parent = self.shared.parent.lock();
         if !parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *parent = Some(waker.clone());
         }
@@ -251,7 +246,7 @@ impl std::fmt::Debug for ReadySet {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(weft_loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;

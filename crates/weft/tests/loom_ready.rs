@@ -1,0 +1,157 @@
+//! Loom models of the ready list behind `join_all` and `JoinSet` (`src/util/ready.rs`):
+//! children woken from other threads while the parent polls, registers its waker and
+//! empties the stack. Under every interleaving: no wake-up is lost (a lost one leaves the
+//! parent parked for ever, which loom reports as a deadlock), every child is polled again
+//! after its wake, and `join_all` returns every output in order.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test --release -p weft --test loom_ready --target-dir target/loom
+//! ```
+#![cfg(weft_loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use weft_core::loom::sync::Mutex;
+use weft_core::loom::{model, thread};
+
+/// An event source a child waits on: `fire` counts up and wakes the registered waker.
+struct Source {
+    fired: AtomicUsize,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Source {
+    fn new() -> Arc<Source> {
+        Arc::new(Source {
+            fired: AtomicUsize::new(0),
+            waker: Mutex::new(None),
+        })
+    }
+
+    fn fire(&self) {
+        self.fired.fetch_add(1, SeqCst);
+        let waker = self.waker.lock().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A child that completes with `out` once its source has fired `need` times.
+struct Child {
+    source: Arc<Source>,
+    need: usize,
+    out: usize,
+}
+
+impl Future for Child {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        if self.source.fired.load(SeqCst) >= self.need {
+            return Poll::Ready(self.out);
+        }
+        *self.source.waker.lock() = Some(cx.waker().clone());
+        // Checked again after registering: a fire in between took no waker.
+        if self.source.fired.load(SeqCst) >= self.need {
+            return Poll::Ready(self.out);
+        }
+        Poll::Pending
+    }
+}
+
+/// `join_all` keeps a ready list only above 16 children: pads `children` with children
+/// that are ready at once (outputs 100, 101, ...), ahead of them.
+fn with_ready_children(children: Vec<Child>) -> Vec<Child> {
+    let done = Source::new();
+    let mut all: Vec<Child> = (0..16)
+        .map(|i| Child {
+            source: done.clone(),
+            need: 0,
+            out: 100 + i,
+        })
+        .collect();
+    all.extend(children);
+    all
+}
+
+/// The outputs `join_all(with_ready_children(..))` gives: the padding's, then `tail`.
+fn padded(tail: &[usize]) -> Vec<usize> {
+    (100..116).chain(tail.iter().copied()).collect()
+}
+
+/// The parent: a waker that unparks the model's main thread.
+struct Unpark(thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` on this thread until it is ready, parking between polls: if the future
+/// loses a wake-up, it parks for ever and loom reports the deadlock.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
+}
+
+#[test]
+fn wakes_from_two_threads_are_never_lost() {
+    model(|| {
+        let (a, b) = (Source::new(), Source::new());
+        let children = vec![
+            Child {
+                source: a.clone(),
+                need: 1,
+                out: 10,
+            },
+            Child {
+                source: b.clone(),
+                need: 1,
+                out: 11,
+            },
+        ];
+        let ta = thread::spawn(move || a.fire());
+        let tb = thread::spawn(move || b.fire());
+        let all = with_ready_children(children);
+        assert_eq!(block_on(weft::future::join_all(all)), padded(&[10, 11]));
+        ta.join().unwrap();
+        tb.join().unwrap();
+    });
+}
+
+#[test]
+fn a_child_woken_again_while_queued_or_polled_is_polled_again() {
+    model(|| {
+        // One child needs two fires, from two threads: its second wake may land while it
+        // is still queued (deduped), while the parent polls it, or after.
+        let source = Source::new();
+        let children = vec![Child {
+            source: source.clone(),
+            need: 2,
+            out: 7,
+        }];
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let source = source.clone();
+                thread::spawn(move || source.fire())
+            })
+            .collect();
+        let all = with_ready_children(children);
+        assert_eq!(block_on(weft::future::join_all(all)), padded(&[7]));
+        threads.into_iter().for_each(|t| t.join().unwrap());
+    });
+}
