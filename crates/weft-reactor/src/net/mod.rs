@@ -19,10 +19,130 @@ use std::task::{ready, Context, Poll};
 
 use crate::{Interest, ReactorHandle, Registration};
 
-/// Implements `AsyncRead` and `AsyncWrite` for a stream type by delegating to the impls
-/// on its shared reference.
-macro_rules! forward_async_io {
-    ($ty:ty) => {
+/// What TCP and Unix-domain streams share, for a type with a `source: Source<std stream>`
+/// field and a `shutdown(&self, Shutdown)` method: readiness, `try_read`/`try_write`, the
+/// splits, and `AsyncRead`/`AsyncWrite` on `&T` (`poll_close` shuts the write side down)
+/// and on `T` (through `&T`).
+macro_rules! stream_io {
+    ($ty:ident) => {
+        impl $ty {
+            /// Takes the socket's pending error (`SO_ERROR`).
+            pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+                self.source.get().take_error()
+            }
+
+            /// Waits until the stream is readable (or at end-of-file, or in error).
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.source.registration().readable().await
+            }
+
+            /// Waits until the stream is writable (or in error).
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.source.registration().writable().await
+            }
+
+            /// Polls for read readiness.
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.source.registration().poll_read_ready(cx)
+            }
+
+            /// Polls for write readiness.
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.source.registration().poll_write_ready(cx)
+            }
+
+            /// Reads what is there without waiting: `WouldBlock` when nothing is (which
+            /// clears the readiness, so `readable` waits for the next data).
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let mut stream = self.source.get();
+                self.source
+                    .registration()
+                    .try_read_io(|| std::io::Read::read(&mut stream, buf))
+            }
+
+            /// Writes without waiting: `WouldBlock` when the send buffer is full.
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                let mut stream = self.source.get();
+                self.source
+                    .registration()
+                    .try_write_io(|| std::io::Write::write(&mut stream, buf))
+            }
+
+            /// Splits into borrowed halves, for reading and writing at the same time in one
+            /// task.
+            pub fn split(
+                &mut self,
+            ) -> (
+                $crate::net::split::ReadHalf<'_, $ty>,
+                $crate::net::split::WriteHalf<'_, $ty>,
+            ) {
+                (
+                    $crate::net::split::ReadHalf(self),
+                    $crate::net::split::WriteHalf(self),
+                )
+            }
+
+            /// Splits into owned halves, for reading and writing from two tasks. Dropping
+            /// the write half shuts the write direction down; `OwnedReadHalf::reunite` puts
+            /// the stream back together.
+            pub fn into_split(
+                self,
+            ) -> (
+                $crate::net::split::OwnedReadHalf<$ty>,
+                $crate::net::split::OwnedWriteHalf<$ty>,
+            ) {
+                $crate::net::split::into_split(self, |s| s.shutdown(std::net::Shutdown::Write))
+            }
+        }
+
+        impl futures_io::AsyncRead for &$ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.source.poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for &$ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.source.poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.source.poll_write_vectored(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+            }
+        }
+
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -66,7 +186,7 @@ macro_rules! forward_async_io {
         }
     };
 }
-use forward_async_io;
+use stream_io;
 
 mod socket;
 pub mod split;

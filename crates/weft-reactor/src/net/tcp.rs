@@ -2,14 +2,11 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{each_addr, socket, split, Source};
 
@@ -111,7 +108,7 @@ impl TcpListener {
 
 /// A TCP connection.
 ///
-/// Implements [`AsyncRead`] and [`AsyncWrite`], also on `&TcpStream`; `poll_close` shuts
+/// Implements [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite), also on `&TcpStream`; `poll_close` shuts
 /// the write direction down. Split it with [`split`](Self::split) (borrowed halves) or
 /// [`into_split`](Self::into_split) (owned halves, for two tasks).
 pub struct TcpStream {
@@ -230,11 +227,6 @@ impl TcpStream {
         socket::linger(self.as_raw_fd())
     }
 
-    /// Takes the socket's pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get().take_error()
-    }
-
     /// Shuts down the read, write or both directions. After `Shutdown::Write` the peer
     /// reads end-of-file, and this side can still read what the peer sends.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
@@ -254,94 +246,9 @@ impl TcpStream {
             .registration()
             .poll_read_io(cx, || stream.peek(buf))
     }
-
-    /// Waits until the stream is readable (or at end-of-file, or in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.registration().readable().await
-    }
-
-    /// Waits until the stream is writable (or in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.registration().writable().await
-    }
-
-    /// Polls for read readiness.
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.registration().poll_read_ready(cx)
-    }
-
-    /// Polls for write readiness.
-    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.registration().poll_write_ready(cx)
-    }
-
-    /// Reads what is there without waiting: `WouldBlock` when nothing is (which clears the
-    /// readiness, so [`readable`](Self::readable) waits for the next data).
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::io::Read;
-        let mut stream = self.source.get();
-        self.source.registration().try_read_io(|| stream.read(buf))
-    }
-
-    /// Writes without waiting: `WouldBlock` when the send buffer is full.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        use std::io::Write;
-        let mut stream = self.source.get();
-        self.source
-            .registration()
-            .try_write_io(|| stream.write(buf))
-    }
-
-    /// Splits into borrowed halves, for reading and writing at the same time in one task.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (split::ReadHalf(self), split::WriteHalf(self))
-    }
-
-    /// Splits into owned halves, for reading and writing from two tasks. Dropping the
-    /// write half shuts the write direction down; [`OwnedReadHalf::reunite`] puts the
-    /// stream back together.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self, |s| s.shutdown(Shutdown::Write))
-    }
 }
 
-impl AsyncRead for &TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for &TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
-
-super::forward_async_io!(TcpStream);
+super::stream_io!(TcpStream);
 
 impl AsRawFd for TcpListener {
     fn as_raw_fd(&self) -> RawFd {

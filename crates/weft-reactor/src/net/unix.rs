@@ -2,15 +2,12 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self as std_unix, SocketAddr};
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{socket, split, Source};
 
@@ -87,7 +84,7 @@ impl UnixListener {
     }
 }
 
-/// A Unix-domain stream connection: [`AsyncRead`] + [`AsyncWrite`], also on
+/// A Unix-domain stream connection: [`AsyncRead`](futures_io::AsyncRead) + [`AsyncWrite`](futures_io::AsyncWrite), also on
 /// `&UnixStream`, splittable like [`TcpStream`](super::TcpStream).
 pub struct UnixStream {
     source: Source<std_unix::UnixStream>,
@@ -173,98 +170,13 @@ impl UnixStream {
         self.source.get().peer_addr()
     }
 
-    /// Takes the socket's pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get().take_error()
-    }
-
     /// Shuts down the read, write or both directions.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.source.get().shutdown(how)
     }
-
-    /// Waits until the stream is readable (or at end-of-file, or in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.registration().readable().await
-    }
-
-    /// Waits until the stream is writable (or in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.registration().writable().await
-    }
-
-    /// Polls for read readiness.
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.registration().poll_read_ready(cx)
-    }
-
-    /// Polls for write readiness.
-    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.registration().poll_write_ready(cx)
-    }
-
-    /// Reads what is there without waiting: `WouldBlock` when nothing is.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut stream = self.source.get();
-        self.source.registration().try_read_io(|| stream.read(buf))
-    }
-
-    /// Writes without waiting: `WouldBlock` when the send buffer is full.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        let mut stream = self.source.get();
-        self.source
-            .registration()
-            .try_write_io(|| stream.write(buf))
-    }
-
-    /// Splits into borrowed halves.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (split::ReadHalf(self), split::WriteHalf(self))
-    }
-
-    /// Splits into owned halves; dropping the write half shuts the write direction down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::into_split(self, |s| s.shutdown(Shutdown::Write))
-    }
 }
 
-impl AsyncRead for &UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for &UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
-
-super::forward_async_io!(UnixStream);
+super::stream_io!(UnixStream);
 
 /// A Unix-domain datagram socket.
 ///
