@@ -65,6 +65,29 @@ pub fn ratio(a: Option<&Summary>, b: Option<&Summary>) -> Option<f64> {
     (a > 0.0 && b > 0.0).then_some(a / b)
 }
 
+/// The ratios `a[i] / b[i]` of samples taken side by side (repetition `i` ran every runtime
+/// back to back, so a slow spell of the host hits both sides of a pair), summarised; `None`
+/// when the lengths differ, either is empty, or a sample is zero.
+pub fn paired_ratios(a: &[f64], b: &[f64]) -> Option<Summary> {
+    if a.len() != b.len() || a.is_empty() {
+        return None;
+    }
+    let ratios: Option<Vec<f64>> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (x > 0.0 && y > 0.0).then(|| x / y))
+        .collect();
+    Some(Summary::of(&ratios?))
+}
+
+/// A paired ratio as its median and 10th–90th percentile: `0.83 (0.78–0.91)`.
+pub fn fmt_ratio_band(r: Option<&Summary>) -> String {
+    match r {
+        Some(s) => format!("{:.2} ({:.2}–{:.2})", s.median, s.p10, s.p90),
+        None => "–".to_owned(),
+    }
+}
+
 /// `x` with three significant digits (at least as many as its integer part).
 fn sig3(x: f64) -> String {
     if x >= 100.0 {
@@ -145,6 +168,18 @@ mod tests {
         assert!((s.p90 - 9.0).abs() < 1e-9, "{}", s.p90);
         // Interpolated between order statistics.
         assert!((percentile(&[0.0, 10.0], 0.25) - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn paired_ratios_pair_samples_by_repetition() {
+        // The host slowed down for the second repetition: each pair still says 0.5.
+        let band = paired_ratios(&[10.0, 40.0, 12.0], &[20.0, 80.0, 24.0]).unwrap();
+        assert_eq!((band.median, band.p10, band.p90), (0.5, 0.5, 0.5));
+        assert_eq!(fmt_ratio_band(Some(&band)), "0.50 (0.50–0.50)");
+        assert!(paired_ratios(&[1.0], &[1.0, 2.0]).is_none());
+        assert!(paired_ratios(&[1.0], &[0.0]).is_none());
+        assert!(paired_ratios(&[], &[]).is_none());
+        assert_eq!(fmt_ratio_band(None), "–");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{per_op, Metric, Report};
+use super::{paired_to_weft, per_op, Metric, Report};
 use crate::queue::Queue;
 use crate::rt::Which;
 use crate::sample::Sample;
@@ -179,6 +179,7 @@ pub fn to_json(r: &Report) -> String {
                     (which.name().to_owned(), value)
                 })
                 .collect();
+            let paired = paired_to_weft(&res.samples, Metric::Wall, ops);
             let wall = |i: usize| match &res.samples[i] {
                 Ok(list) if !list.is_empty() => Some(per_op(list, Metric::Wall, ops)),
                 _ => None,
@@ -197,6 +198,14 @@ pub fn to_json(r: &Report) -> String {
                 (
                     "ratio_weft_smol",
                     Json::opt(ratio(wall(0).as_ref(), wall(2).as_ref())),
+                ),
+                (
+                    "paired_ratio_weft_tokio",
+                    paired[1].as_ref().map_or(Json::Null, summary),
+                ),
+                (
+                    "paired_ratio_weft_smol",
+                    paired[2].as_ref().map_or(Json::Null, summary),
                 ),
                 (
                     "floor",

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{per_op, Metric, Report};
 use crate::queue::Queue;
 use crate::rt::Which;
-use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_summary, ratio};
+use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_ratio_band, fmt_summary, ratio};
 
 /// A Markdown table with every column padded to its widest cell.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -82,7 +82,11 @@ pub fn to_markdown(r: &Report) -> String {
     let _ = writeln!(
         md,
         "Time per operation: median of the samples (min–max). Wall time unless the row says \
-         (cpu). **Ratios are medians, weft / other: below 1.00 means weft is faster.**\n"
+         (cpu). **Ratios are weft / other: below 1.00 means weft is faster.** Each repetition \
+         runs the three runtimes back to back, so a ratio is taken per repetition (a slow spell \
+         of the host then slows both sides of it) and shown as the median with the 10th–90th \
+         percentile of those ratios in brackets: a band that straddles 1.00 is a tie on this \
+         machine.\n"
     );
     let rows = r.rows();
     let body: Vec<Vec<String>> = rows
@@ -95,8 +99,12 @@ pub fn to_markdown(r: &Report) -> String {
                     Err(why) => (*why).to_owned(),
                 });
             }
-            cells.push(fmt_ratio(row.ratio_to(Which::Tokio)));
-            cells.push(fmt_ratio(row.ratio_to(Which::Smol)));
+            for other in [Which::Tokio, Which::Smol] {
+                cells.push(match row.ratio_band_to(other) {
+                    Some(band) => fmt_ratio_band(Some(band)),
+                    None => fmt_ratio(row.ratio_to(other)),
+                });
+            }
             cells.push(row.floor.as_ref().map_or_else(String::new, fmt_summary));
             cells
         })

@@ -15,7 +15,7 @@ use crate::harness::{Config, MemoryResult, QueueResult, WorkloadResult};
 use crate::machine::MachineInfo;
 use crate::rt::Which;
 use crate::sample::Sample;
-use crate::stats::{ratio, Summary};
+use crate::stats::{paired_ratios, ratio, Summary};
 
 /// Everything one run found.
 #[derive(Debug, Clone)]
@@ -62,6 +62,9 @@ pub struct Row {
     pub metric: Metric,
     /// Per runtime ([`Which::ALL`] order): ns per operation, or why there is none.
     pub cells: [Result<Summary, &'static str>; 3],
+    /// Per runtime ([`Which::ALL`] order): weft's time over that runtime's, repetition by
+    /// repetition (see [`paired_ratios`]); `None` for weft itself or a missing runtime.
+    pub paired: [Option<Summary>; 3],
     /// The floor in ns per operation, if any.
     pub floor: Option<Summary>,
     /// What the floor is.
@@ -71,24 +74,56 @@ pub struct Row {
 }
 
 impl Row {
-    /// Median weft time over median `other` time (< 1: weft is faster).
+    /// weft over `other` (< 1: weft is faster): the median of the per-repetition ratios, or
+    /// the ratio of the medians where the samples do not pair up.
     pub fn ratio_to(&self, other: Which) -> Option<f64> {
         let i = Which::ALL.iter().position(|w| *w == other)?;
-        ratio(self.cells[0].as_ref().ok(), self.cells[i].as_ref().ok())
+        match &self.paired[i] {
+            Some(band) => Some(band.median),
+            None => ratio(self.cells[0].as_ref().ok(), self.cells[i].as_ref().ok()),
+        }
+    }
+
+    /// The per-repetition ratios of weft over `other`, summarised.
+    pub fn ratio_band_to(&self, other: Which) -> Option<&Summary> {
+        let i = Which::ALL.iter().position(|w| *w == other)?;
+        self.paired[i].as_ref()
     }
 }
 
-/// ns per op of each sample's `metric`.
-pub fn per_op(samples: &[Sample], metric: Metric, ops: u64) -> Summary {
-    let ns: Vec<f64> = samples
+/// ns per op of each sample's `metric`, in repetition order.
+pub fn ns_per_op(samples: &[Sample], metric: Metric, ops: u64) -> Vec<f64> {
+    samples
         .iter()
         .map(|s| match metric {
             Metric::Wall => s.wall,
             Metric::Cpu => s.cpu,
         })
         .map(|d| d.as_nanos() as f64 / ops as f64)
-        .collect();
-    Summary::of(&ns)
+        .collect()
+}
+
+/// ns per op of each sample's `metric`, summarised.
+pub fn per_op(samples: &[Sample], metric: Metric, ops: u64) -> Summary {
+    Summary::of(&ns_per_op(samples, metric, ops))
+}
+
+/// weft's samples over each runtime's, repetition by repetition ([`Which::ALL`] order;
+/// `None` for weft itself and for a runtime without samples).
+pub fn paired_to_weft(
+    samples: &[Result<Vec<Sample>, &'static str>; 3],
+    metric: Metric,
+    ops: u64,
+) -> [Option<Summary>; 3] {
+    let ns = |i: usize| match &samples[i] {
+        Ok(list) if !list.is_empty() => Some(ns_per_op(list, metric, ops)),
+        _ => None,
+    };
+    let weft = ns(0);
+    std::array::from_fn(|i| match (i, &weft) {
+        (0, _) | (_, None) => None,
+        (_, Some(w)) => paired_ratios(w, &ns(i)?),
+    })
 }
 
 impl Report {
@@ -115,6 +150,7 @@ impl Report {
                     Metric::Cpu => None,
                 };
                 rows.push(Row {
+                    paired: paired_to_weft(&result.samples, metric, ops),
                     name: match metric {
                         Metric::Wall => w.name.to_owned(),
                         Metric::Cpu => format!("{} (cpu)", w.name),

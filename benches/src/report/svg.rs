@@ -170,6 +170,19 @@ pub fn to_svg(r: &Report) -> String {
                         esc(&row.name),
                         other.name()
                     );
+                    // The 10th–90th percentile of the per-repetition ratios: a whisker
+                    // through the bar (one that crosses 1.00 is a tie on this machine).
+                    if let Some(band) = row.ratio_band_to(other) {
+                        let cy = by + BAR_H / 2.0;
+                        let _ = writeln!(
+                            s,
+                            r##"<line x1="{:.1}" y1="{cy}" x2="{:.1}" y2="{cy}" stroke="#333" stroke-width="1.5" opacity="0.7"><title>per-repetition ratio, 10th–90th percentile: {:.2}–{:.2}</title></line>"##,
+                            x_of(band.p10),
+                            x_of(band.p90),
+                            band.p10,
+                            band.p90
+                        );
+                    }
                     // The value at the bar's end; inside it (white) when the bar is clipped,
                     // so it never runs into the row labels.
                     let clipped = !(0.25..=4.0).contains(&ratio);
