@@ -5,7 +5,9 @@
 //! (multi-thread, same worker count) and smol (one `async-executor` on the same number of
 //! threads, `async-io` for timers and sockets) in one process, the runtimes alternating
 //! across repetitions ([`harness`]). The report gives the median and spread of each, the
-//! ratios weft/tokio and weft/smol (below 1: weft is faster), floors that show what cannot
+//! ratios weft/tokio and weft/smol (below 1: weft is faster; taken per repetition, in which
+//! the runtimes run back to back, and given as the median with the 10th–90th percentile
+//! band, [`stats::paired_ratios`]), floors that show what cannot
 //! be avoided ([`floor`], [`workloads::tcp::mio_echo`]), weft's local queue against
 //! crossbeam-deque ([`queue`]), and memory per task and peak RSS ([`memory`]).
 //!
