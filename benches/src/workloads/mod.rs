@@ -1,4 +1,4 @@
-//! The workloads: each written once, generic over [`Rt`](crate::rt::Rt), and listed in
+//! The workloads: each written once, generic over [`Rt`], and listed in
 //! [`all`] with what the report needs to show it.
 
 pub mod sched;
