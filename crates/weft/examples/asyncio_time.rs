@@ -1,7 +1,7 @@
 //! The asyncio tutorial's first programs, line for line in weft: two tasks sleeping
-//! concurrently, `gather`, and `wait_for` with a timeout.
+//! concurrently, `gather`, `wait_for` with a timeout, and `as_completed`.
 //!
-//!     cargo run --release --example asyncio_time      (about 6 seconds: the sleeps are real)
+//!     cargo run --release --example asyncio_time      (about 9 seconds: the sleeps are real)
 //!
 //! The same programs run under a paused clock in `crates/weft/tests/time.rs`
 //! (`the_asyncio_examples_behave_the_same`), where they take no time at all.
@@ -38,6 +38,13 @@ async fn some_function() {
     sleep(Duration::from_secs(5)).await;
 }
 
+// async def my_task(duration):
+//     await asyncio.sleep(duration); return f"Task completed in {duration} seconds"
+async fn my_task(duration: u64) -> String {
+    sleep(Duration::from_secs(duration)).await;
+    format!("Task completed in {duration} seconds")
+}
+
 fn main() {
     // asyncio.run(main())
     weft::run(async {
@@ -64,6 +71,14 @@ fn main() {
             .is_err()
         {
             println!("Task took too long.");
+        }
+
+        println!("\nas_completed: results as they finish (1 s, 2 s, 3 s)");
+        // for coroutine in asyncio.as_completed([my_task(1), my_task(3), my_task(2)]):
+        //     result = await coroutine; print(result)
+        let mut tasks = weft::task::as_completed([my_task(1), my_task(3), my_task(2)]);
+        while let Some(result) = tasks.next().await {
+            println!("{result}");
         }
     });
 }

@@ -18,7 +18,7 @@
 //! - [`run`], [`spawn`], [`spawn_blocking`]: the everyday entry points.
 //! - [`runtime`]: [`Runtime`], its [`Builder`](runtime::Builder) and [`Handle`](runtime::Handle).
 //! - [`task`]: [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
-//!   [`yield_now`](task::yield_now), task ids and names.
+//!   [`as_completed`](task::as_completed), [`yield_now`](task::yield_now), task ids and names.
 //! - [`future`]: [`join_all`](future::join_all), [`try_join_all`](future::try_join_all);
 //!   the macros [`join!`], [`try_join!`], [`select!`].
 //! - [`time`]: `sleep`, `timeout`, `interval`, and a paused clock for tests.
@@ -36,6 +36,7 @@
 //! | `await task`, `task.cancel()`, `task.done()` | `handle.await`, [`handle.abort()`](task::JoinHandle::abort), [`handle.is_finished()`](task::JoinHandle::is_finished) |
 //! | `asyncio.gather(*aws)` | [`join!`], [`future::join_all`], [`future::try_join_all`] |
 //! | `asyncio.wait(..., FIRST_COMPLETED)` | [`select!`] |
+//! | `asyncio.as_completed(aws)` | [`task::as_completed`] (a stream of outputs in completion order) |
 //! | `asyncio.TaskGroup` | [`task::JoinSet`] |
 //! | `loop.run_in_executor`, `asyncio.to_thread` | [`spawn_blocking`] |
 //! | `await asyncio.sleep(0)` | [`task::yield_now()`](task::yield_now) |

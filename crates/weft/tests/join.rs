@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
-use common::{for_each_runtime, DropCounter, Flag};
+use common::{for_each_runtime, in_task, DropCounter, Flag};
 use weft::future::{join_all, try_join_all};
 use weft::task::yield_now;
 
@@ -15,15 +15,6 @@ async fn after(yields: usize, value: u32) -> u32 {
         yield_now().await;
     }
     value
-}
-
-/// Runs `f`'s future in a task of `rt` and returns its output (the macros are tested in
-/// tasks, where they are normally used; see block_on.rs for a yielding block_on future).
-fn in_task<T: Send + 'static>(
-    rt: &weft::Runtime,
-    f: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    rt.block_on(rt.spawn(f)).unwrap()
 }
 
 #[test]

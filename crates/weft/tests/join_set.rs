@@ -7,15 +7,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
-use common::{for_each_runtime, join_panic_message, DropCounter, Flag};
+use common::{for_each_runtime, in_task, join_panic_message, DropCounter, Flag};
 use weft::task::{yield_now, JoinSet};
-
-fn in_task<T: Send + 'static>(
-    rt: &weft::Runtime,
-    f: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    rt.block_on(rt.spawn(f)).unwrap()
-}
 
 #[test]
 fn tasks_come_out_in_completion_order() {

@@ -6,7 +6,7 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::{for_each_runtime, DropCounter, Flag};
+use common::{for_each_runtime, in_task, DropCounter, Flag};
 use weft::future::Either;
 use weft::task::yield_now;
 
@@ -15,13 +15,6 @@ async fn after(yields: usize, value: u32) -> u32 {
         yield_now().await;
     }
     value
-}
-
-fn in_task<T: Send + 'static>(
-    rt: &weft::Runtime,
-    f: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    rt.block_on(rt.spawn(f)).unwrap()
 }
 
 #[test]

@@ -294,6 +294,23 @@ fn the_asyncio_examples_behave_the_same() {
         let slow = sleep(Duration::from_secs(5));
         assert!(timeout(Duration::from_secs(3), slow).await.is_err());
         assert_eq!(at(), 8, "wait_for gave up after its timeout");
+
+        let my_task = |secs: u64| async move {
+            sleep(Duration::from_secs(secs)).await;
+            format!("Task completed in {secs} seconds")
+        };
+        let mut tasks = weft::task::as_completed([my_task(1), my_task(3), my_task(2)]);
+        let mut finished = Vec::new();
+        while let Some(result) = tasks.next().await {
+            finished.push((at(), result));
+        }
+        let expected: Vec<(u64, String)> = (1..=3)
+            .map(|s| (8 + s, format!("Task completed in {s} seconds")))
+            .collect();
+        assert_eq!(
+            finished, expected,
+            "as_completed yields each as it finishes"
+        );
     });
     assert_eq!(
         *log.lock().unwrap(),

@@ -125,6 +125,7 @@ where
                 };
                 // Drop the futures still running now, not when the `TryJoinAll` is dropped.
                 inner.clear();
+                inner.finished = true;
                 Poll::Ready(Err(err))
             }
         }
@@ -143,8 +144,9 @@ impl<F: Future> fmt::Debug for TryJoinAll<F> {
     }
 }
 
-/// The machinery behind both [`JoinAll`] and [`TryJoinAll`].
-struct Join<F: Future> {
+/// The machinery behind [`JoinAll`], [`TryJoinAll`] and
+/// [`AsCompleted`](crate::task::AsCompleted).
+pub(crate) struct Join<F: Future> {
     children: Pin<Box<[MaybeDone<F>]>>,
     /// `None` for at most [`SMALL`] children: then all are polled on every wake-up.
     ready: Option<ReadySet>,
@@ -155,7 +157,7 @@ struct Join<F: Future> {
 }
 
 impl<F: Future> Join<F> {
-    fn new(iter: impl Iterator<Item = F>) -> Join<F> {
+    pub(crate) fn new(iter: impl Iterator<Item = F>) -> Join<F> {
         let children: Box<[MaybeDone<F>]> = iter.map(MaybeDone::new).collect();
         let n = children.len();
         Join {
@@ -173,9 +175,10 @@ impl<F: Future> Join<F> {
         unsafe { children.as_mut().map_unchecked_mut(|c| &mut c[index]) }
     }
 
-    /// Polls the children. `Ready(None)`: all are done. `Ready(Some(i))`: child `i` just
-    /// completed with an output `stop` returns `true` for (the others may still run).
-    fn poll(
+    /// Polls the children. `Ready(None)`: all are done (a last call; polling again panics).
+    /// `Ready(Some(i))`: child `i` just completed with an output `stop` returns `true` for;
+    /// the others may still run, and the next call goes on with them.
+    pub(crate) fn poll(
         &mut self,
         cx: &mut Context<'_>,
         stop: impl Fn(&F::Output) -> bool,
@@ -207,7 +210,6 @@ impl<F: Future> Join<F> {
             }
             *remaining -= 1;
             if child.output().is_some_and(&stop) {
-                *finished = true;
                 Poll::Ready(Some(index))
             } else if *remaining == 0 {
                 *finished = true;
@@ -230,7 +232,7 @@ impl<F: Future> Join<F> {
         }
     }
 
-    fn take_output(&mut self, index: usize) -> Option<F::Output> {
+    pub(crate) fn take_output(&mut self, index: usize) -> Option<F::Output> {
         Self::child(&mut self.children, index).take_output()
     }
 
@@ -256,7 +258,12 @@ impl<F: Future> Join<F> {
         self.ready = None;
     }
 
-    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Children not done yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("len", &self.children.len())
             .field("remaining", &self.remaining)

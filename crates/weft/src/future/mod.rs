@@ -20,7 +20,7 @@
 //! });
 //! ```
 
-mod join_all;
+pub(crate) mod join_all;
 mod maybe_done;
 mod select;
 

@@ -1,9 +1,11 @@
-//! Tasks: spawning, handles, ids, names, and [`JoinSet`] for groups of tasks.
+//! Tasks: spawning, handles, ids, names, [`JoinSet`] for groups of tasks, and
+//! [`as_completed`] for outputs in completion order.
 //!
 //! A task is a future the runtime polls on its own, concurrently with everything else:
 //! asyncio's `create_task`. [`spawn`] returns a [`JoinHandle`] to await its output, abort
 //! it or ask whether it is done.
 
+mod as_completed;
 mod join_set;
 
 use std::future::Future;
@@ -11,6 +13,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use join_set::JoinSet;
 pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
 

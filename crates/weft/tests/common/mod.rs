@@ -147,6 +147,12 @@ pub fn poll_once<T>(handle: &mut JoinHandle<T>) -> Poll<Result<T, JoinError>> {
     Pin::new(handle).poll(&mut cx)
 }
 
+/// Runs `f` in a task of `rt` and returns its output (for code that is normally awaited in
+/// a task rather than in `block_on`).
+pub fn in_task<T: Send + 'static>(rt: &Runtime, f: impl Future<Output = T> + Send + 'static) -> T {
+    rt.block_on(rt.spawn(f)).unwrap()
+}
+
 /// Counts drops: put one in a future (or an output) and read [`DropCounter::count`].
 #[derive(Clone, Debug, Default)]
 pub struct DropCounter(Arc<AtomicUsize>);
