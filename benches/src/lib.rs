@@ -12,11 +12,14 @@
 //! crossbeam-deque ([`queue`]), and memory per task and peak RSS ([`memory`]).
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--workers N] [--filter NAME[,NAME..]]
+//! cargo xtask bench [--quick] [--workers N[,N..]] [--filter NAME[,NAME..]]
 //!   = cargo run --release -p weft-benches -- --out target/bench [--quick] [--workers N] ...
 //! ```
 //!
-//! writes `target/bench/report.md`, `report.json` and `ratios.svg`.
+//! writes `target/bench/report.md`, `report.json` and `ratios.svg`; with several worker
+//! counts (`--workers 2,4,8,16` on a many-core machine, to see how the schedulers scale), one
+//! such report per count in `target/bench/workers-N/` and `target/bench/scaling.md`, the
+//! counts side by side.
 //!
 //! # Adding things
 //!

@@ -1,6 +1,6 @@
 //! The benchmark harness: `cargo xtask bench` runs it (see the crate docs of `weft_benches`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,10 +15,11 @@ use weft_benches::workloads::{self, Params};
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 const USAGE: &str = "\
-usage: weft-benches [--quick] [--workers N] [--reps N] [--filter NAME[,NAME..]] [--out DIR]
+usage: weft-benches [--quick] [--workers N[,N..]] [--reps N] [--filter NAME[,NAME..]] [--out DIR]
 
   --quick        fewer repetitions and smaller sizes (about a minute on 2 cores)
-  --workers N    worker threads of every runtime (default 2)
+  --workers N    worker threads of every runtime (default 2); several (2,4,8,16) run the
+                 suite once per count, into DIR/workers-N/, and write DIR/scaling.md
   --reps N       timed repetitions per runtime per workload (default 9 quick, 21 full)
   --filter ..    only the workloads whose names contain one of these (e.g. spawn,queue,memory)
   --out DIR      where report.md, report.json and ratios.svg go (default target/bench)
@@ -27,7 +28,8 @@ Run it through `cargo xtask bench`, which builds it in release first.";
 
 struct Args {
     quick: bool,
-    workers: usize,
+    /// One suite per count.
+    workers: Vec<usize>,
     reps: Option<usize>,
     filter: Vec<String>,
     out: PathBuf,
@@ -39,7 +41,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         quick: false,
-        workers: 2,
+        workers: vec![2],
         reps: None,
         filter: Vec::new(),
         out: PathBuf::from("target/bench"),
@@ -57,7 +59,12 @@ fn parse_args() -> Result<Args, String> {
         };
         match arg.as_str() {
             "--quick" => args.quick = true,
-            "--workers" => args.workers = number("--workers", value("--workers")?)?,
+            "--workers" => {
+                args.workers = value("--workers")?
+                    .split(',')
+                    .map(|v| number("--workers", v.to_owned()))
+                    .collect::<Result<_, _>>()?;
+            }
             "--reps" => args.reps = Some(number("--reps", value("--reps")?)?),
             "--filter" => {
                 args.filter = value("--filter")?
@@ -120,17 +127,54 @@ fn main() -> ExitCode {
             eprintln!("error: no runtime called `{name}`");
             return ExitCode::from(2);
         };
-        let (before, peak) = harness::child_rss(which, args.workers, args.tasks);
+        let (before, peak) = harness::child_rss(which, args.workers[0], args.tasks);
         println!("rss_before={before} peak={peak}");
         return ExitCode::SUCCESS;
     }
 
+    match run_and_write(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One suite per worker count; with one count its report goes to `--out`, with several each
+/// goes to `--out/workers-N/` and `--out/scaling.md` sets them side by side.
+fn run_and_write(args: &Args) -> Result<(), String> {
+    if let [workers] = args.workers[..] {
+        let report = run_suite(args, workers);
+        println!("{}", report::to_markdown(&report));
+        return write_report(&report, &args.out);
+    }
+    let mut reports = Vec::new();
+    for &workers in &args.workers {
+        let report = run_suite(args, workers);
+        write_report(&report, &args.out.join(format!("workers-{workers}")))?;
+        reports.push(report);
+    }
+    let md = report::to_scaling_markdown(&reports);
+    println!("{md}");
+    write_file(&args.out.join("scaling.md"), md)
+}
+
+fn write_file(path: &Path, text: String) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Runs every selected workload, the queues and the memory probes with `workers` worker
+/// threads per runtime.
+fn run_suite(args: &Args, workers: usize) -> Report {
     let started = Instant::now();
     let started_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let cfg = Config {
-        workers: args.workers,
+        workers,
         reps: args.reps.unwrap_or(if args.quick { 9 } else { 21 }),
         quick: args.quick,
         params: if args.quick {
@@ -169,7 +213,7 @@ fn main() -> ExitCode {
         spawn_rss_child(which, cfg.workers, cfg.params.spawn_tasks)
     });
 
-    let report = Report {
+    Report {
         started_unix,
         took: started.elapsed(),
         command,
@@ -179,26 +223,13 @@ fn main() -> ExitCode {
         workloads: results,
         queues,
         memory,
-    };
-    let md = report::to_markdown(&report);
-    println!("{md}");
+    }
+}
 
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("error: creating {}: {e}", args.out.display());
-        return ExitCode::FAILURE;
-    }
-    let files = [
-        ("report.md", md),
-        ("report.json", report::to_json(&report)),
-        ("ratios.svg", report::to_svg(&report)),
-    ];
-    for (name, text) in files {
-        let path = args.out.join(name);
-        if let Err(e) = std::fs::write(&path, text) {
-            eprintln!("error: writing {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
-        eprintln!("wrote {}", path.display());
-    }
-    ExitCode::SUCCESS
+/// Writes report.md, report.json and ratios.svg into `dir`.
+fn write_report(report: &Report, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    write_file(&dir.join("report.md"), report::to_markdown(report))?;
+    write_file(&dir.join("report.json"), report::to_json(report))?;
+    write_file(&dir.join("ratios.svg"), report::to_svg(report))
 }

@@ -1,6 +1,8 @@
-//! `cargo xtask bench [--quick] [--workers N] [--reps N] [--filter NAME[,NAME..]]`: weft
+//! `cargo xtask bench [--quick] [--workers N[,N..]] [--reps N] [--filter NAME[,NAME..]]`: weft
 //! against tokio and smol, side by side (issue 5). Builds `weft-benches` in release, runs it,
-//! and checks that it wrote the report: `target/bench/{report.md, report.json, ratios.svg}`.
+//! and checks that it wrote the report: `target/bench/{report.md, report.json, ratios.svg}`,
+//! or with several worker counts (`--workers 2,4,8,16`, for a many-core machine) one such
+//! report per count in `target/bench/workers-N/` and `target/bench/scaling.md`.
 
 use std::path::PathBuf;
 
@@ -34,13 +36,20 @@ fn parse(args: &[&str]) -> Result<Options> {
         };
         match arg {
             "--quick" => opts.quick = true,
-            "--workers" => opts.workers = Some(positive("--workers", value("--workers")?)?),
+            "--workers" => {
+                let list = value("--workers")?;
+                for count in list.split(',') {
+                    positive("--workers", count.to_owned())?;
+                }
+                opts.workers = Some(list);
+            }
             "--reps" => opts.reps = Some(positive("--reps", value("--reps")?)?),
             "--filter" => opts.filter = Some(value("--filter")?),
             other => {
                 return Err(format!(
                     "unexpected argument to `bench`: `{other}` \
-                     (usage: cargo xtask bench [--quick] [--workers N] [--reps N] [--filter NAME,..])"
+                     (usage: cargo xtask bench [--quick] [--workers N[,N..]] [--reps N] \
+                     [--filter NAME,..])"
                 ))
             }
         }
@@ -92,9 +101,10 @@ pub(crate) fn run(steps: &mut Steps, args: &[&str]) -> Result {
         .args(harness_args(&opts, &out_str))
         .env("WEFT_BENCH_COMMAND", shown);
     steps.run("bench run", &run)?;
+    let expected = expected_files(&opts);
     steps.step("bench report", |root| {
         let dir = root.join(&out);
-        for file in FILES {
+        for file in &expected {
             let path = dir.join(file);
             let len = std::fs::metadata(&path)
                 .map_err(|e| format!("the harness did not write {}: {e}", path.display()))?
@@ -103,6 +113,22 @@ pub(crate) fn run(steps: &mut Steps, args: &[&str]) -> Result {
         }
         Ok(Done::Ran)
     })
+}
+
+/// The files the harness writes under the output directory for `opts`.
+fn expected_files(opts: &Options) -> Vec<String> {
+    let counts: Vec<&str> = opts
+        .workers
+        .as_deref()
+        .map_or(vec!["2"], |w| w.split(',').collect());
+    if let [_] = counts[..] {
+        return FILES.iter().map(|f| (*f).to_owned()).collect();
+    }
+    counts
+        .iter()
+        .flat_map(|n| FILES.iter().map(move |f| format!("workers-{n}/{f}")))
+        .chain(std::iter::once("scaling.md".to_owned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -127,8 +153,32 @@ mod tests {
             ]
         );
         assert!(parse(&["--workers", "0"]).is_err());
+        assert!(parse(&["--workers", "2,0"]).is_err());
+        assert!(parse(&["--workers", "2,x"]).is_err());
         assert!(parse(&["--workers"]).is_err());
         assert!(parse(&["--fast"]).is_err());
+    }
+
+    #[test]
+    fn several_worker_counts_write_a_report_each_and_the_scaling_table() {
+        let opts = parse(&["--workers", "2,16"]).unwrap();
+        assert_eq!(
+            harness_args(&opts, "o"),
+            ["--out", "o", "--workers", "2,16"]
+        );
+        assert_eq!(
+            expected_files(&opts),
+            [
+                "workers-2/report.md",
+                "workers-2/report.json",
+                "workers-2/ratios.svg",
+                "workers-16/report.md",
+                "workers-16/report.json",
+                "workers-16/ratios.svg",
+                "scaling.md"
+            ]
+        );
+        assert_eq!(expected_files(&Options::default()), FILES);
     }
 
     #[test]

@@ -37,11 +37,13 @@ commands:
                  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \\
                    target/release/examples/leak_check
                  fails if any bytes are definitely lost; a no-op until the example exists
-  bench [--quick] [--workers N] [--reps N] [--filter NAME,..]
+  bench [--quick] [--workers N[,N..]] [--reps N] [--filter NAME,..]
                  cargo build --release -p weft-benches
                  cargo run --release -p weft-benches -- --out target/bench [--quick] --workers N (default 2)
                  weft vs tokio vs smol on the same workloads; prints the table and writes
-                 target/bench/report.md, report.json and ratios.svg (--quick: about a minute)
+                 target/bench/report.md, report.json and ratios.svg (--quick: about a minute);
+                 several counts (--workers 2,4,8,16) write target/bench/workers-N/ each and
+                 target/bench/scaling.md
   help           this text (also -h, --help)
 ";
 

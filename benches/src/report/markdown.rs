@@ -36,6 +36,85 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// How the runtimes scale: one report per worker count (`--workers 2,4,8,16`), side by side.
+/// Per row and worker count: weft's median time per operation, and the median
+/// per-repetition ratios weft/tokio and weft/smol.
+pub fn to_scaling_markdown(reports: &[Report]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# weft benchmarks: scaling with the worker count\n");
+    if let Some(first) = reports.first() {
+        let _ = writeln!(
+            md,
+            "{} · `{}` · {} mode · git {} · {} CPUs, {}\n",
+            first.started_utc(),
+            first.command,
+            if first.config.quick { "quick" } else { "full" },
+            first.machine.git,
+            first.machine.cpus,
+            first.machine.cpu_model,
+        );
+    }
+    let _ = writeln!(
+        md,
+        "Each cell: weft's median time per operation · weft/tokio · weft/smol (medians of the \
+         per-repetition ratios; below 1.00 weft is faster). The full report of each worker \
+         count is in `workers-N/report.md`.\n"
+    );
+    let cross: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let rt = r
+                .cross_core
+                .as_ref()
+                .map_or("n/a".to_owned(), |s| fmt_ns(s.median));
+            format!("{}: {rt}", workers(r.config.workers))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Cross-core round trip at the start of each: {}.\n",
+        cross.join(", ")
+    );
+
+    let headers: Vec<String> = std::iter::once("workload".to_owned())
+        .chain(reports.iter().map(|r| workers(r.config.workers)))
+        .collect();
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let per_report: Vec<Vec<super::Row>> = reports.iter().map(Report::rows).collect();
+    let names: Vec<String> = per_report
+        .first()
+        .map(|rows| rows.iter().map(|row| row.name.clone()).collect())
+        .unwrap_or_default();
+    let body: Vec<Vec<String>> = names
+        .iter()
+        .map(|name| {
+            let mut cells = vec![name.clone()];
+            for rows in &per_report {
+                cells.push(match rows.iter().find(|row| &row.name == name) {
+                    Some(row) => match &row.cells[0] {
+                        Ok(weft) => format!(
+                            "{} · {} · {}",
+                            fmt_ns(weft.median),
+                            fmt_ratio(row.ratio_to(Which::Tokio)),
+                            fmt_ratio(row.ratio_to(Which::Smol))
+                        ),
+                        Err(why) => (*why).to_owned(),
+                    },
+                    None => "–".to_owned(),
+                });
+            }
+            cells
+        })
+        .collect();
+    md.push_str(&table(&header_refs, &body));
+    md
+}
+
+/// `1 worker`, `16 workers`.
+fn workers(n: usize) -> String {
+    format!("{n} worker{}", if n == 1 { "" } else { "s" })
+}
+
 /// The whole report as Markdown.
 pub fn to_markdown(r: &Report) -> String {
     let mut md = String::new();
@@ -286,6 +365,69 @@ pub fn to_markdown(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report of `workers` workers with one workload whose three runtimes took
+    /// `ms[0..3]` ms per sample (two samples each).
+    fn fake_report(workers: usize, ms: [u64; 3]) -> Report {
+        use std::time::Duration;
+
+        use crate::harness::{Config, MemoryResult, WorkloadResult};
+        use crate::machine::MachineInfo;
+        use crate::sample::Sample;
+        use crate::workloads::{all, Params};
+
+        let sample = |ms: u64| Sample {
+            wall: Duration::from_millis(ms),
+            cpu: Duration::from_millis(ms),
+        };
+        let workload = *all()
+            .iter()
+            .find(|w| w.name == "yield_many")
+            .expect("yield_many");
+        Report {
+            started_unix: 0,
+            took: Duration::from_secs(1),
+            command: "test".to_owned(),
+            config: Config {
+                workers,
+                reps: 2,
+                quick: true,
+                params: Params::quick(),
+                queue_ops: 1,
+                memory_tasks: 1,
+                filter: Vec::new(),
+            },
+            machine: MachineInfo::collect(),
+            cross_core: None,
+            workloads: vec![WorkloadResult {
+                workload,
+                samples: ms.map(|ms| Ok(vec![sample(ms), sample(ms)])),
+                floor: None,
+            }],
+            queues: Vec::new(),
+            memory: MemoryResult {
+                tasks: 0,
+                bytes_per_task: [None; 3],
+                rss: [None; 3],
+            },
+        }
+    }
+
+    #[test]
+    fn the_scaling_table_has_a_column_per_worker_count() {
+        let md = to_scaling_markdown(&[fake_report(1, [10, 20, 40]), fake_report(16, [5, 20, 10])]);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert!(
+            rows[0].contains("1 worker ") && rows[0].contains("16 workers"),
+            "{md}"
+        );
+        let yield_row = rows.iter().find(|r| r.contains("yield_many")).expect(&md);
+        // weft/tokio and weft/smol per count: 0.50 and 0.25 with one worker, 0.25 and 0.50
+        // with sixteen.
+        assert!(yield_row.contains("· 0.50 · 0.25 |"), "{yield_row}");
+        assert!(yield_row.contains("· 0.25 · 0.50 |"), "{yield_row}");
+        assert!(md.contains("1 worker: n/a, 16 workers: n/a"), "{md}");
+    }
 
     #[test]
     fn tables_line_up() {

@@ -6,7 +6,7 @@ mod markdown;
 mod svg;
 
 pub use json::{to_json, Json};
-pub use markdown::to_markdown;
+pub use markdown::{to_markdown, to_scaling_markdown};
 pub use svg::to_svg;
 
 use std::time::Duration;
