@@ -84,43 +84,65 @@ struct Entry {
     next: AtomicPtr<Entry>,
 }
 
-impl Entry {
-    /// The chunk this entry lives in.
-    fn chunk(&self) -> &Chunk {
-        let slot = self.index % CHUNK;
-        let offset = offset_of!(Chunk, entries) + slot * std::mem::size_of::<Entry>();
-        // SAFETY: every `Entry` is element `index % CHUNK` of the `entries` array of a live
-        // `Chunk` (entries are only ever made in `Chunk::new` and never moved out), so
-        // stepping back by its offset lands on that chunk, which outlives any `&Entry`.
-        unsafe { &*(ptr::from_ref(self).cast::<u8>().sub(offset).cast::<Chunk>()) }
-    }
+/// The chunk that `entry` lives in.
+///
+/// # Safety
+///
+/// `entry` points to an entry of a live chunk and carries the provenance of the whole chunk
+/// (it came from [`entry_ptr`], not from a `&Entry`).
+unsafe fn chunk_of(entry: *const Entry) -> NonNull<Chunk> {
+    // SAFETY: the entry is alive (see above).
+    let slot = unsafe { (*entry).index } % CHUNK;
+    let offset = offset_of!(Chunk, entries) + slot * std::mem::size_of::<Entry>();
+    // SAFETY: every `Entry` is element `index % CHUNK` of the `entries` array of a `Chunk`
+    // (entries are only ever made in `Chunk::new` and never moved out), so stepping back by
+    // its offset stays inside that allocation and lands on the chunk.
+    unsafe { NonNull::new_unchecked(entry.cast::<u8>().sub(offset).cast::<Chunk>().cast_mut()) }
+}
 
-    fn wake(&self) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return; // already queued; the owner will poll it
+/// Entry `slot` of `chunk`, as a pointer that keeps the provenance of the whole chunk (so
+/// that [`chunk_of`] may step back from it).
+///
+/// # Safety
+///
+/// `chunk` is live and `slot < CHUNK`.
+unsafe fn entry_ptr(chunk: NonNull<Chunk>, slot: usize) -> *const Entry {
+    // SAFETY: a place projection through the live chunk's pointer; no reference is made.
+    unsafe { ptr::addr_of!((*chunk.as_ptr()).entries[slot]) }
+}
+
+/// Wakes `entry`: queues it for the owner unless it is queued already, and wakes the owner
+/// if the stack was empty.
+///
+/// # Safety
+///
+/// As for [`chunk_of`].
+unsafe fn wake_entry(entry: *const Entry) {
+    // SAFETY: the entry is alive (the caller's waker holds a reference to its chunk).
+    let this = unsafe { &*entry };
+    if this.queued.swap(true, Ordering::AcqRel) {
+        return; // already queued; the owner will poll it
+    }
+    // SAFETY: as the caller promised; the chunk is alive for the same reason.
+    let shared = &unsafe { chunk_of(entry).as_ref() }.shared;
+    let node = entry.cast_mut();
+    let mut head = shared.head.load(Ordering::Relaxed);
+    loop {
+        this.next.store(head, Ordering::Relaxed);
+        // Release: the owner's Acquire swap must see `next` (and whatever the child did
+        // before waking).
+        match shared
+            .head
+            .compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => break,
+            Err(actual) => head = actual,
         }
-        let node = ptr::from_ref(self).cast_mut();
-        let shared = &self.chunk().shared;
-        let mut head = shared.head.load(Ordering::Relaxed);
-        loop {
-            self.next.store(head, Ordering::Relaxed);
-            // Release: the owner's Acquire swap must see `next` (and whatever the child did
-            // before waking).
-            match shared.head.compare_exchange_weak(
-                head,
-                node,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => head = actual,
-            }
-        }
-        if head.is_null() {
-            let waker = shared.parent.lock().take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+    }
+    if head.is_null() {
+        let waker = shared.parent.lock().take();
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
@@ -161,32 +183,28 @@ impl Chunk {
     }
 }
 
-/// The waker of an entry: its data is the `*const Entry`, and it holds one reference to the
-/// entry's chunk.
+/// The waker of an entry: its data is the entry's pointer (from [`entry_ptr`]), and it
+/// holds one reference to the entry's chunk.
 static WAKER_VTABLE: RawWakerVTable =
     RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
 
-/// The `Entry` behind a waker's data pointer.
-///
-/// # Safety
-///
-/// `data` is the data of a live waker made by [`entry_waker`] (or a clone of one), so its
-/// chunk is alive.
-unsafe fn waker_entry<'a>(data: *const ()) -> &'a Entry {
-    // SAFETY: see above; the waker's chunk reference keeps the entry alive.
-    unsafe { &*data.cast::<Entry>() }
-}
+// The four functions below are only called by `Waker` on a live waker of ours: `data` came
+// from `entry_ptr` (through `ReadySet::borrowed_waker`, then clones), and the waker holds a
+// reference to the entry's chunk, so the chunk is alive and `data` may step back to it.
 
 unsafe fn waker_clone(data: *const ()) -> RawWaker {
-    // SAFETY: called on a live waker of ours.
-    let entry = unsafe { waker_entry(data) };
+    // SAFETY: see above.
+    let chunk = unsafe { chunk_of(data.cast()) };
     // Relaxed, as for `Arc::clone`: the new reference is made from an existing one.
-    entry.chunk().refs.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: the chunk is alive (see above).
+    unsafe { chunk.as_ref() }
+        .refs
+        .fetch_add(1, Ordering::Relaxed);
     RawWaker::new(data, &WAKER_VTABLE)
 }
 
 unsafe fn waker_wake(data: *const ()) {
-    // SAFETY: called on a live waker of ours, whose reference this consumes.
+    // SAFETY: see above; this consumes the waker's reference.
     unsafe {
         waker_wake_by_ref(data);
         waker_drop(data);
@@ -194,16 +212,13 @@ unsafe fn waker_wake(data: *const ()) {
 }
 
 unsafe fn waker_wake_by_ref(data: *const ()) {
-    // SAFETY: called on a live waker of ours.
-    unsafe { waker_entry(data) }.wake();
+    // SAFETY: see above.
+    unsafe { wake_entry(data.cast()) }
 }
 
 unsafe fn waker_drop(data: *const ()) {
-    // SAFETY: called on a live waker of ours, whose reference this gives up.
-    unsafe {
-        let chunk = NonNull::from(waker_entry(data).chunk());
-        Chunk::release(chunk);
-    }
+    // SAFETY: see above; this gives the waker's reference up.
+    unsafe { Chunk::release(chunk_of(data.cast())) }
 }
 
 impl ReadySet {
@@ -255,7 +270,8 @@ impl ReadySet {
     /// A waker of entry `index` borrowed from the set's own reference to its chunk (not to
     /// be dropped: `ManuallyDrop`); cloning it takes a reference of its own.
     fn borrowed_waker(&self, index: usize) -> ManuallyDrop<Waker> {
-        let data = ptr::from_ref(self.entry(index)).cast::<()>();
+        // SAFETY: the set holds a reference to each of its chunks; `index < len`.
+        let data = unsafe { entry_ptr(self.chunks[index / CHUNK], index % CHUNK) }.cast::<()>();
         // SAFETY: the vtable's functions treat `data` as an `Entry` of a live chunk, which it
         // is for as long as the set (which outlives the returned waker's every use in
         // `poll_next`) holds its reference; the `ManuallyDrop` never gives that reference up.
