@@ -48,7 +48,7 @@ pub fn to_svg(r: &Report) -> String {
     // Title and subtitle.
     let _ = writeln!(
         s,
-        r##"<text x="20" y="28" font-size="18" font-weight="bold">weft / tokio and weft / smol, median time per workload (below 1: weft faster)</text>"##
+        r##"<text x="20" y="28" font-size="18" font-weight="bold">weft / tokio and weft / smol per workload (below 1: weft faster)</text>"##
     );
     let rtt = r
         .cross_core
@@ -122,7 +122,7 @@ pub fn to_svg(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        r##"<text x="{mid}" y="{}" text-anchor="middle" fill="#555">median weft time / median other time (log scale; bars clipped at 0.25 and 4)</text>"##,
+        r##"<text x="{mid}" y="{}" text-anchor="middle" fill="#555">weft time / other time per repetition: median, whiskers 10th–90th pct (log scale, clipped at 0.25 and 4)</text>"##,
         axis_y + 36.0
     );
     // Rows.
