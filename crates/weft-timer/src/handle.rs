@@ -174,7 +174,7 @@ impl TimerHandle {
     /// assert!(!sleep.is_elapsed());
     /// ```
     pub fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::after(self.clone(), self.now(), duration)
+        self.clone().into_sleep(duration)
     }
 
     /// A [`Sleep`] on this driver that completes at `deadline` (see
@@ -198,17 +198,6 @@ impl TimerHandle {
     pub(crate) fn into_sleep(self, duration: Duration) -> Sleep {
         let now = self.now();
         Sleep::after(self, now, duration)
-    }
-
-    /// A sleep of `duration` counted from its first poll, on a handle the caller owns (the
-    /// timer of [`timeout()`](crate::timeout())).
-    pub(crate) fn into_sleep_after_first_poll(self, duration: Duration) -> Sleep {
-        Sleep::after_first_poll(self, duration)
-    }
-
-    /// [`sleep_until`](TimerHandle::sleep_until) on a handle the caller owns.
-    pub(crate) fn into_sleep_until(self, deadline: Instant) -> Sleep {
-        Sleep::new(self, deadline)
     }
 
     /// Number of timers registered in the wheel (waiting to fire).

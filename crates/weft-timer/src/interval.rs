@@ -70,7 +70,7 @@ pub fn interval(period: Duration) -> Interval {
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "`interval` period must be non-zero");
-    Interval::new(TimerHandle::current().into_sleep_until(start), period)
+    Interval::new(Sleep::new(TimerHandle::current(), start), period)
 }
 
 /// What an [`Interval`] does when ticks were missed: the task took more than a period (plus

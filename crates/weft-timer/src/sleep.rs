@@ -68,7 +68,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    TimerHandle::current().into_sleep_until(deadline)
+    Sleep::new(TimerHandle::current(), deadline)
 }
 
 /// The future returned by [`sleep()`] and [`sleep_until`]: completes (with `()`) once its

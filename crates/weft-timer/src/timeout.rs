@@ -54,7 +54,7 @@ use crate::{Instant, Sleep, TimerHandle};
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(
         future.into_future(),
-        TimerHandle::current().into_sleep_after_first_poll(duration),
+        Sleep::after_first_poll(TimerHandle::current(), duration),
     )
 }
 
@@ -79,7 +79,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(
         future.into_future(),
-        TimerHandle::current().into_sleep_until(deadline),
+        Sleep::new(TimerHandle::current(), deadline),
     )
 }
 

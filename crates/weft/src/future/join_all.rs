@@ -170,8 +170,8 @@ impl<F: Future> Join<F> {
 
     /// Child `index`, pinned.
     fn child(children: &mut Pin<Box<[MaybeDone<F>]>>, index: usize) -> Pin<&mut MaybeDone<F>> {
-        // SAFETY: the elements of a pinned slice are pinned too (structural pinning): they
-        // are never moved out of the slice, only dropped with it.
+        // The elements of a pinned slice are pinned too (structural pinning).
+        // SAFETY: they are never moved out of the slice, only dropped with it.
         unsafe { children.as_mut().map_unchecked_mut(|c| &mut c[index]) }
     }
 
@@ -261,6 +261,11 @@ impl<F: Future> Join<F> {
     /// Children not done yet.
     pub(crate) fn remaining(&self) -> usize {
         self.remaining
+    }
+
+    /// Whether `poll` reported the end (`Ready(None)`); it must not be called again.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
     }
 
     pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {

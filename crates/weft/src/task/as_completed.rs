@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 
@@ -46,7 +46,6 @@ where
 {
     AsCompleted {
         inner: Join::new(futures.into_iter().map(IntoFuture::into_future)),
-        done: false,
     }
 }
 
@@ -57,7 +56,6 @@ where
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<F: Future> {
     inner: Join<F>,
-    done: bool,
 }
 
 impl<F: Future> AsCompleted<F> {
@@ -86,11 +84,8 @@ impl<F: Future> AsCompleted<F> {
     /// # });
     /// ```
     pub fn len(&self) -> usize {
-        if self.done {
-            0
-        } else {
-            self.inner.remaining()
-        }
+        // Each child's output is handed out as it completes, so what is not done is to come.
+        self.inner.remaining()
     }
 
     /// Whether every output was handed out.
@@ -104,21 +99,16 @@ impl<F: Future> AsCompleted<F> {
     }
 
     fn poll_next_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
-        if self.done {
+        if self.inner.is_finished() {
             return Poll::Ready(None);
         }
-        match self.inner.poll(cx, |_| true) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(index)) => {
-                Poll::Ready(self.inner.take_output(index).map(Some).unwrap_or_else(|| {
-                    unreachable!("a child that just completed holds its output")
-                }))
-            }
-            Poll::Ready(None) => {
-                self.done = true;
-                Poll::Ready(None)
-            }
-        }
+        let Some(index) = ready!(self.inner.poll(cx, |_| true)) else {
+            return Poll::Ready(None);
+        };
+        let output = self.inner.take_output(index);
+        Poll::Ready(Some(
+            output.expect("a child that just completed holds its output"),
+        ))
     }
 }
 
@@ -137,7 +127,7 @@ impl<F: Future> Stream for AsCompleted<F> {
 
 impl<F: Future> FusedStream for AsCompleted<F> {
     fn is_terminated(&self) -> bool {
-        self.done
+        self.inner.is_finished()
     }
 }
 

@@ -39,7 +39,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use weft_core::coop;
 // The protocol's atomics and lock come from the loom shim (`tests/loom_ready.rs` models
-// it); `Arc` stays std's, as `Wake` wants.
+// it); the `Arc<Shared>` is std's, outside the protocol.
 use weft_core::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use weft_core::loom::sync::Mutex;
 
@@ -94,9 +94,9 @@ unsafe fn chunk_of(entry: *const Entry) -> NonNull<Chunk> {
     // SAFETY: the entry is alive (see above).
     let slot = unsafe { (*entry).index } % CHUNK;
     let offset = offset_of!(Chunk, entries) + slot * std::mem::size_of::<Entry>();
-    // SAFETY: every `Entry` is element `index % CHUNK` of the `entries` array of a `Chunk`
-    // (entries are only ever made in `Chunk::new` and never moved out), so stepping back by
-    // its offset stays inside that allocation and lands on the chunk.
+    // Every `Entry` is element `index % CHUNK` of the `entries` array of a `Chunk` (entries
+    // are only ever made in `Chunk::new` and never moved out).
+    // SAFETY: so stepping back by its offset stays inside that allocation, on the chunk.
     unsafe { NonNull::new_unchecked(entry.cast::<u8>().sub(offset).cast::<Chunk>().cast_mut()) }
 }
 
@@ -272,9 +272,10 @@ impl ReadySet {
     fn borrowed_waker(&self, index: usize) -> ManuallyDrop<Waker> {
         // SAFETY: the set holds a reference to each of its chunks; `index < len`.
         let data = unsafe { entry_ptr(self.chunks[index / CHUNK], index % CHUNK) }.cast::<()>();
-        // SAFETY: the vtable's functions treat `data` as an `Entry` of a live chunk, which it
-        // is for as long as the set (which outlives the returned waker's every use in
-        // `poll_next`) holds its reference; the `ManuallyDrop` never gives that reference up.
+        // The vtable's functions treat `data` as an `Entry` of a live chunk, which it is for
+        // as long as the set (which outlives the returned waker's every use in `poll_next`)
+        // holds its reference; the `ManuallyDrop` never gives that reference up.
+        // SAFETY: see above.
         ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &WAKER_VTABLE)) })
     }
 
