@@ -6,7 +6,6 @@
 //!   slot, a global injection queue, steal-half, a bounded number of searching workers,
 //!   park/unpark that loses no wake-up).
 //! - [`CurrentThread`]: runs every task on the thread that calls `block_on`.
-//! - [`BlockingPool`]: threads for blocking work (`spawn_blocking`).
 //! - [`Park`]: the seam to the runtime's driver. An idle worker parks in it; the driver
 //!   behind it (I/O readiness, timers) is the facade's business, so a custom scheduler gets
 //!   working sleeps and sockets without knowing how they are built.
@@ -43,14 +42,12 @@
 //! sched.shutdown();
 //! ```
 
-mod blocking;
 mod current_thread;
 mod env;
 mod multi_thread;
 mod park;
 mod scheduler;
 
-pub use blocking::BlockingPool;
 pub use current_thread::CurrentThread;
 pub use env::Env;
 pub use multi_thread::MultiThread;

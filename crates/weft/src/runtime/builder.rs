@@ -3,7 +3,8 @@ use std::io;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use weft_sched::{BlockingPool, CurrentThread, Env, MultiThread, Park, Scheduler};
+use weft_blocking::{BlockingPool, Spawner};
+use weft_sched::{CurrentThread, Env, MultiThread, Park, Scheduler};
 use weft_task::TaskList;
 
 use super::driver::Driver;
@@ -280,13 +281,11 @@ impl Builder {
                 driver.clone() as Arc<dyn Park>,
                 threads.spawner(weak.clone(), true),
             );
-            let blocking_env =
-                Env::with_spawner(env.driver().clone(), threads.spawner(weak.clone(), false));
             Shared {
                 scheduler,
                 tasks: TaskList::new(shards),
                 blocking: BlockingPool::new(
-                    blocking_env,
+                    Spawner::new(threads.spawner(weak.clone(), false)),
                     self.max_blocking_threads,
                     self.thread_keep_alive,
                 ),
@@ -341,8 +340,9 @@ struct ThreadConfig {
 }
 
 impl ThreadConfig {
-    /// The spawn function handed to schedulers (and the blocking pool) through their `Env`.
-    /// It holds the runtime weakly, so the runtime's own `Env` does not keep it alive.
+    /// The spawn function handed to schedulers through their `Env` (and to the blocking pool
+    /// as its `Spawner`). It holds the runtime weakly, so the runtime's own `Env` does not
+    /// keep it alive.
     fn spawner(
         &self,
         shared: Weak<Shared>,

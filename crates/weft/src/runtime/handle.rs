@@ -4,7 +4,8 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_sched::{BlockingPool, Env, Hint, Scheduler};
+use weft_blocking::BlockingPool;
+use weft_sched::{Env, Hint, Scheduler};
 use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
 
 use super::context;

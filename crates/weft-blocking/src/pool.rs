@@ -25,16 +25,15 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use weft_core::loom::thread;
 use weft_task::{JoinHandle, Runnable, Schedule, Task};
 
-use crate::Env;
+use crate::Spawner;
 
 /// A pool of threads for blocking work.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use weft_sched::{BlockingPool, Env, ThreadPark};
+/// use weft_blocking::{BlockingPool, Spawner};
 ///
-/// let pool = BlockingPool::new(Env::new(Arc::new(ThreadPark::new())), 4, Duration::from_secs(10));
+/// let pool = BlockingPool::new(Spawner::default(), 4, Duration::from_secs(10));
 /// let handle = pool.spawn(|| std::fs::metadata("/").is_ok());
 /// # let _ = handle;
 /// pool.shutdown(None);
@@ -51,7 +50,7 @@ struct Inner {
     all_exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
-    env: Env,
+    spawner: Spawner,
 }
 
 struct State {
@@ -66,9 +65,9 @@ struct State {
 }
 
 impl BlockingPool {
-    /// A pool of at most `max_threads` threads (at least 1), started through `env`, each
+    /// A pool of at most `max_threads` threads (at least 1), started through `spawner`, each
     /// exiting after `keep_alive` without work.
-    pub fn new(env: Env, max_threads: usize, keep_alive: Duration) -> BlockingPool {
+    pub fn new(spawner: Spawner, max_threads: usize, keep_alive: Duration) -> BlockingPool {
         let (tx, rx) = crossbeam_channel::unbounded();
         BlockingPool {
             inner: Arc::new(Inner {
@@ -83,7 +82,7 @@ impl BlockingPool {
                 all_exited: Condvar::new(),
                 max_threads: max_threads.max(1),
                 keep_alive,
-                env,
+                spawner,
             }),
         }
     }
@@ -195,7 +194,7 @@ impl Inner {
             state.num_threads += 1;
             state.num_notify += 1;
             let inner = self.clone();
-            match self.env.spawn_thread(Box::new(move || inner.run())) {
+            match self.spawner.spawn(Box::new(move || inner.run())) {
                 Ok(t) => state.threads.push(t),
                 Err(e) => {
                     state.num_threads -= 1;
