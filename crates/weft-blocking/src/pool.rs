@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use weft_core::loom::thread;
-use weft_task::{JoinHandle, Runnable, Schedule, Task};
+use weft_task::{Dispatch, Hint, JoinHandle, Runnable};
 
 use crate::Spawner;
 
@@ -95,12 +95,11 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, runnable, handle) = weft_task::spawn(
+        let (runnable, handle) = weft_task::spawn(
             BlockingTask(Some(f)),
             PoolSchedule(self.inner.clone()),
             None,
         );
-        drop(task);
         self.inner.submit(runnable);
         handle
     }
@@ -111,7 +110,8 @@ impl BlockingPool {
     }
 
     /// Cancels the jobs that have not started and waits for the running ones to finish:
-    /// forever with `None`, else up to `timeout` (threads still running then are detached).
+    /// forever with `None` (or a time-out too long for an `Instant`, such as
+    /// `Duration::MAX`), else up to `timeout` (threads still running then are detached).
     /// Returns `true` if every thread exited.
     pub fn shutdown(&self, timeout: Option<Duration>) -> bool {
         let threads = {
@@ -121,7 +121,8 @@ impl BlockingPool {
             std::mem::take(&mut state.threads)
         };
         let me = thread::current().id();
-        match timeout {
+        // A time-out too long for an `Instant` (`Duration::MAX`) means no limit.
+        match timeout.and_then(|t| Instant::now().checked_add(t)) {
             None => {
                 for t in threads {
                     if t.thread().id() != me {
@@ -130,8 +131,7 @@ impl BlockingPool {
                 }
                 true
             }
-            Some(timeout) => {
-                let deadline = Instant::now() + timeout;
+            Some(deadline) => {
                 // A pool thread calling shutdown cannot wait for itself.
                 let target = usize::from(threads.iter().any(|t| t.thread().id() == me));
                 let mut state = self.inner.lock();
@@ -281,12 +281,8 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 /// Blocking jobs are scheduled once (and again only if aborted before they ran).
 struct PoolSchedule(Arc<Inner>);
 
-impl Schedule for PoolSchedule {
-    fn schedule(&self, task: Runnable) {
+impl Dispatch for PoolSchedule {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
         self.0.submit(task);
-    }
-
-    fn release(&self, _task: &Task) -> Option<Task> {
-        None
     }
 }
