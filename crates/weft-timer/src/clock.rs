@@ -8,7 +8,6 @@ use std::time::Duration;
 use weft_core::loom::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 use weft_core::loom::sync::Mutex;
 
-use crate::handle::Shared;
 use crate::Instant;
 
 /// `std::time::Instant::now()`, never paused or moved: the fast path.
@@ -70,8 +69,17 @@ struct Inner {
     state: Mutex<Skew>,
     /// Live `inhibit_auto_advance` guards.
     inhibit: AtomicUsize,
-    /// The drivers reading this clock, fired by `advance`.
-    drivers: Mutex<Vec<Weak<Shared>>>,
+    /// The drivers reading this clock, told by `advance` to fire what is due.
+    drivers: Mutex<Vec<Weak<dyn OnAdvance>>>,
+}
+
+/// How [`Clock::advance`] reaches the drivers that read the clock, without the clock knowing
+/// what a driver is: a driver implements this and attaches itself ([`Clock::attach`]), so the
+/// dependency points one way, from the driver to the clock.
+pub(crate) trait OnAdvance: Send + Sync {
+    /// The clock was just moved forward: fire, on this thread, every timer now due. Called
+    /// with no lock of the clock held (wakers run user code, which may advance it again).
+    fn on_advance(&self);
 }
 
 struct Skew {
@@ -271,7 +279,7 @@ impl Clock {
         // Fire outside of every clock lock (wakers run user code, which may advance again).
         let mut i = 0;
         while let Some(driver) = self.driver(i) {
-            driver.process(false);
+            driver.on_advance();
             i += 1;
         }
     }
@@ -311,15 +319,16 @@ impl Clock {
         }
     }
 
-    /// Makes `advance` fire `driver`'s timers.
-    pub(crate) fn attach(&self, driver: &StdArc<Shared>) {
+    /// Makes `advance` tell `driver` (held weakly: a dropped driver is skipped, then
+    /// forgotten at the next `attach`).
+    pub(crate) fn attach(&self, driver: Weak<dyn OnAdvance>) {
         let mut drivers = self.inner.drivers.lock();
         drivers.retain(|d| d.strong_count() > 0);
-        drivers.push(StdArc::downgrade(driver));
+        drivers.push(driver);
     }
 
     /// The `i`-th attached driver still alive (there is usually one: no allocation).
-    fn driver(&self, i: usize) -> Option<StdArc<Shared>> {
+    fn driver(&self, i: usize) -> Option<StdArc<dyn OnAdvance>> {
         let drivers = self.inner.drivers.lock();
         drivers.iter().filter_map(Weak::upgrade).nth(i)
     }

@@ -24,13 +24,14 @@
 //! next deadline and returns a zero time-out, and `process` fires the timers there.
 
 use std::fmt;
-use std::sync::Arc as StdArc;
+use std::sync::{Arc as StdArc, Weak};
 use std::task::Waker;
 use std::time::Duration;
 
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use weft_core::loom::sync::Mutex;
 
+use crate::clock::OnAdvance;
 use crate::entry::{FIRED, SHUTDOWN};
 use crate::handle::Shared;
 use crate::wheel::Wheel;
@@ -82,7 +83,7 @@ impl Driver {
             is_shutdown: AtomicBool::new(false),
             unpark,
         });
-        clock.attach(&shared);
+        clock.attach(StdArc::downgrade(&shared) as Weak<dyn OnAdvance>);
         Driver {
             handle: TimerHandle { shared },
         }
@@ -262,6 +263,13 @@ impl fmt::Debug for Driver {
         f.debug_struct("Driver")
             .field("handle", &self.handle)
             .finish()
+    }
+}
+
+/// `Clock::advance` fires through the driver: the clock holds only this trait object.
+impl OnAdvance for Shared {
+    fn on_advance(&self) {
+        self.process(false);
     }
 }
 

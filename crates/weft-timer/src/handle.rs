@@ -2,14 +2,13 @@
 
 use std::fmt;
 use std::sync::Arc as StdArc;
-use std::time::Duration;
 
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use weft_core::loom::sync::{Arc, Mutex};
 
 use crate::entry::{Entry, FIRED, SHUTDOWN};
 use crate::wheel::Wheel;
-use crate::{context, Clock, Instant, Sleep};
+use crate::{Clock, Instant};
 
 /// A handle to a timer driver: creates timers on it and reads its clock. Cheap to clone
 /// (one `Arc`), `Send + Sync`.
@@ -105,38 +104,6 @@ impl Shared {
 }
 
 impl TimerHandle {
-    /// The thread's current timer handle.
-    ///
-    /// # Panics
-    ///
-    /// Outside of a runtime with timers enabled, with "there is no timer: this code runs
-    /// outside a weft runtime, or in one built without time (enable it with
-    /// `Builder::enable_time()` or `Builder::enable_all()`)".
-    ///
-    /// ```should_panic
-    /// let _ = weft_timer::TimerHandle::current(); // no runtime here
-    /// ```
-    #[track_caller]
-    pub fn current() -> TimerHandle {
-        match context::current() {
-            Some(handle) => handle,
-            None => panic!(
-                "there is no timer: this code runs outside a weft runtime, or in one built \
-                 without time (enable it with `Builder::enable_time()` or \
-                 `Builder::enable_all()`)"
-            ),
-        }
-    }
-
-    /// The thread's current timer handle, if any.
-    ///
-    /// ```
-    /// assert!(weft_timer::TimerHandle::try_current().is_none());
-    /// ```
-    pub fn try_current() -> Option<TimerHandle> {
-        context::current()
-    }
-
     /// The driver's clock.
     ///
     /// ```
@@ -160,44 +127,6 @@ impl TimerHandle {
     /// ```
     pub fn now(&self) -> Instant {
         self.shared.clock.now()
-    }
-
-    /// A [`Sleep`] on this driver that completes `duration` from now (see
-    /// [`sleep`](crate::sleep())).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use std::time::Duration;
-    /// # use weft_timer::{Clock, Driver};
-    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
-    /// let sleep = driver.handle().sleep(Duration::from_millis(10));
-    /// assert!(!sleep.is_elapsed());
-    /// ```
-    pub fn sleep(&self, duration: Duration) -> Sleep {
-        self.clone().into_sleep(duration)
-    }
-
-    /// A [`Sleep`] on this driver that completes at `deadline` (see
-    /// [`sleep_until`](crate::sleep_until)).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use std::time::Duration;
-    /// # use weft_timer::{Clock, Driver};
-    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
-    /// let h = driver.handle();
-    /// let sleep = h.sleep_until(h.now());
-    /// assert!(sleep.is_elapsed());
-    /// ```
-    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
-        Sleep::new(self.clone(), deadline)
-    }
-
-    /// [`sleep`](TimerHandle::sleep) on a handle the caller owns: no second reference count
-    /// taken and dropped (`sleep()` and `timeout()` get theirs from the context).
-    pub(crate) fn into_sleep(self, duration: Duration) -> Sleep {
-        let now = self.now();
-        Sleep::after(self, now, duration)
     }
 
     /// Number of timers registered in the wheel (waiting to fire).

@@ -1,10 +1,10 @@
 //! `weft_timer::Instant`: `std::time::Instant` that follows the runtime's clock.
+//!
+//! [`Instant::now`] reads the thread's context: it lives in `current.rs`.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
-
-use crate::context;
 
 /// A point in time, as measured by the current runtime's [`Clock`](crate::Clock).
 ///
@@ -31,17 +31,6 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// The current time of the current runtime's clock (real or paused), or the real time
-    /// outside of a runtime.
-    ///
-    /// ```
-    /// let a = weft_timer::Instant::now();
-    /// assert!(weft_timer::Instant::now() >= a);
-    /// ```
-    pub fn now() -> Instant {
-        context::now()
-    }
-
     /// Wraps a `std::time::Instant`.
     ///
     /// ```

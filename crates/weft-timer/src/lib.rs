@@ -116,6 +116,7 @@
 
 mod clock;
 pub mod context;
+mod current;
 mod driver;
 mod entry;
 mod handle;

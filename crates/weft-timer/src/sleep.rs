@@ -338,6 +338,48 @@ impl Sleep {
     }
 }
 
+/// The constructors on an explicit handle (here, with the type they build, so that `handle.rs`
+/// need not know `Sleep`).
+impl TimerHandle {
+    /// A [`Sleep`] on this driver that completes `duration` from now (see
+    /// [`sleep`](crate::sleep())).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let sleep = driver.handle().sleep(Duration::from_millis(10));
+    /// assert!(!sleep.is_elapsed());
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        self.clone().into_sleep(duration)
+    }
+
+    /// A [`Sleep`] on this driver that completes at `deadline` (see
+    /// [`sleep_until`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use weft_timer::{Clock, Driver};
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let h = driver.handle();
+    /// let sleep = h.sleep_until(h.now());
+    /// assert!(sleep.is_elapsed());
+    /// ```
+    pub fn sleep_until(&self, deadline: Instant) -> Sleep {
+        Sleep::new(self.clone(), deadline)
+    }
+
+    /// [`sleep`](TimerHandle::sleep) on a handle the caller owns: no second reference count
+    /// taken and dropped (`sleep()` and `timeout()` get theirs from the context).
+    pub(crate) fn into_sleep(self, duration: Duration) -> Sleep {
+        let now = self.now();
+        Sleep::after(self, now, duration)
+    }
+}
+
 impl Future for Sleep {
     type Output = ();
 
