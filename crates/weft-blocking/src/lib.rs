@@ -17,6 +17,7 @@
 //! pool.shutdown(None);
 //! ```
 
+mod job;
 mod pool;
 mod spawner;
 

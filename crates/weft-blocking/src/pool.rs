@@ -1,33 +1,48 @@
-//! The blocking pool: threads for work that would stall a worker (blocking system calls,
-//! CPU-heavy loops, synchronous libraries), the answer to asyncio's `run_in_executor` and
-//! `to_thread`.
+//! The pool: its shared state, the spawn path, the threads' loop and shutdown.
 //!
-//! Jobs travel over a crossbeam channel. Threads are started on demand up to a limit and
-//! exit after sitting idle for the keep-alive. The accounting (under one mutex, off the
-//! task hot path) guarantees that a job never waits while a thread could take it: when a job
-//! arrives, either an idle thread is claimed for it (`num_idle` -> `num_notify`) or a new
-//! thread is started already claimed by it (`num_notify`), unless the limit is reached, in
-//! which case it queues until a thread frees up. Invariant: threads waiting for a job =
-//! `num_idle + num_notify`.
+//! # The protocol
 //!
-//! Shutdown: jobs that have not started are cancelled (their `JoinHandle` gives a cancelled
-//! `JoinError`); jobs already running cannot be interrupted, so shutdown waits for them
-//! (optionally only up to a time-out, after which their threads are left to finish alone).
+//! Everything lives under one mutex (off the task hot path: a blocking job costs a thread
+//! hand-off anyway): the job queue (a `VecDeque`), the thread counts and the shutdown flag.
+//! Idle threads wait on the `work` condition variable.
+//!
+//! - `num_threads`: live threads, counted from the moment `submit` decides to start one.
+//! - `num_idle`: threads waiting on `work` that no job has claimed.
+//! - `num_notify`: claims not yet taken: a job moved one idle thread from `num_idle` to here
+//!   and signalled `work`. Whichever waiting thread wakes first takes the claim (claims are
+//!   anonymous) and goes back to the queue.
+//!
+//! **Invariant: a queued job always has a thread that will look at the queue before it next
+//! waits**: a busy thread (it drains the queue before it goes idle), a freshly started one
+//! (it starts by draining the queue) or a claimed one. `submit` keeps it: it claims an idle
+//! thread, or else starts a thread, or else (at the limit) every thread is busy.
+//!
+//! A thread whose keep-alive runs out exits only if it is still counted idle: it checks
+//! `num_notify` first, so a job that claimed it just as it timed out (the signal lost, as
+//! nobody was waiting any more) is still run. The keep-alive is a deadline computed with
+//! `checked_add` (too long for an `Instant`: no deadline); one already reached does not wait
+//! at all (see `Inner::wait_until`).
+//!
+//! **Shutdown** sets the flag, takes the queue (dropping the jobs cancels them: their
+//! `JoinHandle`s resolve to a cancelled `JoinError`), wakes every idle thread, and waits on
+//! `all_exited` until the threads are gone (forever, or up to a time-out after which they
+//! are left to finish alone). `submit` after shutdown cancels the job at once. So every job
+//! is either run or cancelled, never left waiting.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use weft_core::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 use weft_core::loom::thread;
-use weft_task::{Dispatch, Hint, JoinHandle, Runnable};
+use weft_task::{JoinHandle, Runnable};
 
 use crate::Spawner;
 
 /// A pool of threads for blocking work.
+///
+/// Threads are started on demand, up to `max_threads`, and exit after `keep_alive` without
+/// work. A job never waits in the queue while the pool could start a thread for it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -43,10 +58,12 @@ pub struct BlockingPool {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    rx: Receiver<Runnable>,
+/// What the pool's handles and threads share.
+pub(crate) struct Inner {
     state: Mutex<State>,
-    /// Signalled when the last thread exits.
+    /// Idle threads wait here for a claim, their keep-alive's end or shutdown.
+    work: Condvar,
+    /// Shutdown waits here for the threads to exit.
     all_exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
@@ -54,31 +71,38 @@ struct Inner {
 }
 
 struct State {
-    /// `None` once shut down.
-    tx: Option<Sender<Runnable>>,
+    /// Jobs not yet taken by a thread.
+    queue: VecDeque<Runnable>,
+    shutdown: bool,
     num_threads: usize,
-    /// Threads waiting for a job and not yet claimed by one.
+    /// Threads waiting for work and not claimed by a job.
     num_idle: usize,
-    /// Idle threads claimed by a job that they have not received yet.
+    /// Claims of idle threads by jobs, not yet taken by a waking thread.
     num_notify: usize,
+    /// The handles of the live threads (shutdown joins them).
     threads: Vec<thread::JoinHandle<()>>,
+    /// The handle of the last thread that exited on its keep-alive: the next one to exit
+    /// joins it (or shutdown does), so no exited thread is left unjoined.
+    last_exited: Option<thread::JoinHandle<()>>,
 }
 
 impl BlockingPool {
     /// A pool of at most `max_threads` threads (at least 1), started through `spawner`, each
-    /// exiting after `keep_alive` without work.
+    /// exiting after `keep_alive` without work (`Duration::ZERO`: as soon as it is idle;
+    /// one too long for an `Instant`, such as `Duration::MAX`: only at shutdown).
     pub fn new(spawner: Spawner, max_threads: usize, keep_alive: Duration) -> BlockingPool {
-        let (tx, rx) = crossbeam_channel::unbounded();
         BlockingPool {
             inner: Arc::new(Inner {
-                rx,
                 state: Mutex::new(State {
-                    tx: Some(tx),
+                    queue: VecDeque::new(),
+                    shutdown: false,
                     num_threads: 0,
                     num_idle: 0,
                     num_notify: 0,
                     threads: Vec::new(),
+                    last_exited: None,
                 }),
+                work: Condvar::new(),
                 all_exited: Condvar::new(),
                 max_threads: max_threads.max(1),
                 keep_alive,
@@ -89,74 +113,90 @@ impl BlockingPool {
 
     /// Runs `f` on a pool thread; the handle resolves to its result, or to a `JoinError`
     /// if `f` panicked or the pool shut down before `f` started.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_blocking::{BlockingPool, Spawner};
+    ///
+    /// let pool = BlockingPool::new(Spawner::default(), 1, Duration::from_secs(1));
+    /// let job = pool.spawn(|| 6 * 7);
+    /// pool.shutdown(None); // waits for the running job (it may also cancel it unstarted)
+    /// assert!(job.is_finished());
+    /// ```
     #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (runnable, handle) = weft_task::spawn(
-            BlockingTask(Some(f)),
-            PoolSchedule(self.inner.clone()),
-            None,
-        );
+        let (runnable, handle) = crate::job::task(f, self.inner.clone());
         self.inner.submit(runnable);
         handle
     }
 
     /// The number of live pool threads.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_blocking::{BlockingPool, Spawner};
+    ///
+    /// let pool = BlockingPool::new(Spawner::default(), 4, Duration::from_secs(10));
+    /// assert_eq!(pool.num_threads(), 0); // threads start on demand
+    /// # pool.shutdown(None);
+    /// ```
     pub fn num_threads(&self) -> usize {
         self.inner.lock().num_threads
     }
 
     /// Cancels the jobs that have not started and waits for the running ones to finish:
     /// forever with `None` (or a time-out too long for an `Instant`, such as
-    /// `Duration::MAX`), else up to `timeout` (threads still running then are detached).
-    /// Returns `true` if every thread exited.
+    /// `Duration::MAX`), else up to `timeout`, after which the threads still running are
+    /// left to finish alone. Returns `true` if every thread exited.
+    ///
+    /// Called from a pool thread (a job that shuts its own pool down), it waits for the
+    /// other threads.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_blocking::{BlockingPool, Spawner};
+    ///
+    /// let pool = BlockingPool::new(Spawner::default(), 2, Duration::from_secs(10));
+    /// let _job = pool.spawn(|| std::thread::sleep(Duration::from_millis(10)));
+    /// assert!(pool.shutdown(Some(Duration::MAX)));
+    /// assert_eq!(pool.num_threads(), 0);
+    /// ```
     pub fn shutdown(&self, timeout: Option<Duration>) -> bool {
-        let threads = {
-            let mut state = self.inner.lock();
-            // Dropping the sender wakes every waiting thread once the queue is empty.
-            state.tx = None;
-            std::mem::take(&mut state.threads)
-        };
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let inner = &*self.inner;
+        let mut state = inner.lock();
+        state.shutdown = true;
+        let queued = std::mem::take(&mut state.queue);
+        let mut threads = std::mem::take(&mut state.threads);
+        threads.extend(state.last_exited.take());
+        inner.work.notify_all();
+        drop(state);
+        // Cancels the jobs that never started, outside the lock (it wakes their joiners).
+        drop(queued);
+
         let me = thread::current().id();
-        // A time-out too long for an `Instant` (`Duration::MAX`) means no limit.
-        match timeout.and_then(|t| Instant::now().checked_add(t)) {
-            None => {
-                for t in threads {
-                    if t.thread().id() != me {
-                        let _ = t.join();
-                    }
-                }
-                true
-            }
-            Some(deadline) => {
-                // A pool thread calling shutdown cannot wait for itself.
-                let target = usize::from(threads.iter().any(|t| t.thread().id() == me));
-                let mut state = self.inner.lock();
-                while state.num_threads > target {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        // Leave the stragglers to finish alone (their handles detach).
-                        return false;
-                    }
-                    state = self
-                        .inner
-                        .all_exited
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-                drop(state);
-                for t in threads {
-                    if t.thread().id() != me {
-                        let _ = t.join();
-                    }
-                }
-                true
+        // A pool thread calling shutdown cannot wait for itself.
+        let target = usize::from(threads.iter().any(|t| t.thread().id() == me));
+        let mut state = inner.lock();
+        while state.num_threads > target {
+            let (guard, timed_out) = inner.wait_until(state, &inner.all_exited, deadline);
+            state = guard;
+            if timed_out && state.num_threads > target {
+                // Leave the stragglers to finish alone (their handles detach).
+                return false;
             }
         }
+        drop(state);
+        for t in threads {
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+        true
     }
 }
 
@@ -165,124 +205,136 @@ impl fmt::Debug for BlockingPool {
         let state = self.inner.lock();
         f.debug_struct("BlockingPool")
             .field("max_threads", &self.inner.max_threads)
+            .field("keep_alive", &self.inner.keep_alive)
             .field("num_threads", &state.num_threads)
             .field("num_idle", &state.num_idle)
+            .field("queued", &state.queue.len())
+            .field("shutdown", &state.shutdown)
             .finish()
     }
 }
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
-    fn submit(self: &Arc<Self>, job: Runnable) {
+    /// Queues `job` and makes sure a thread will take it (see the module docs), or cancels
+    /// it if the pool is shut down.
+    pub(crate) fn submit(self: &Arc<Self>, job: Runnable) {
         let mut state = self.lock();
-        let Some(tx) = &state.tx else {
+        if state.shutdown {
             drop(state);
-            // Shut down: dropping the job cancels it.
+            // Dropping the job cancels it.
             drop(job);
             return;
-        };
-        tx.send(job).expect("the pool holds the receiver");
+        }
+        state.queue.push_back(job);
         if state.num_idle > 0 {
             state.num_idle -= 1;
             state.num_notify += 1;
+            self.work.notify_one();
         } else if state.num_threads < self.max_threads {
-            // The new thread starts out waiting and already claimed by this job (counting it
-            // as idle instead would let the next job claim it and leave this one stranded).
+            // The new thread starts by draining the queue: it counts as busy, not idle (idle
+            // would let the next job claim it and leave this one stranded).
             state.num_threads += 1;
-            state.num_notify += 1;
             let inner = self.clone();
             match self.spawner.spawn(Box::new(move || inner.run())) {
                 Ok(t) => state.threads.push(t),
                 Err(e) => {
                     state.num_threads -= 1;
-                    state.num_notify -= 1;
-                    // The job stays queued; a running thread will get to it. With none, the
-                    // job cannot run at all: say why instead of hanging silently.
+                    // A running thread will get to the job. With none, it cannot run at all:
+                    // cancel it and say why instead of leaving it queued.
                     if state.num_threads == 0 {
+                        let job = state.queue.pop_back();
                         drop(state);
+                        drop(job);
                         panic!("weft: could not start a blocking-pool thread: {e}");
                     }
                 }
             }
         }
+        // Else every thread is busy (the limit is reached): one takes the job when it is done.
     }
 
     /// The body of a pool thread.
     fn run(self: Arc<Self>) {
-        // Counted as waiting (and claimed) by `submit` already.
         let mut state = self.lock();
-        loop {
-            drop(state);
-            let job = self.rx.recv_timeout(self.keep_alive);
-            state = self.lock();
-            match job {
-                Ok(job) => {
-                    // Leave the waiting count: through a claim if one is pending (claims are
-                    // anonymous), else directly.
-                    if state.num_notify > 0 {
-                        state.num_notify -= 1;
-                    } else {
-                        state.num_idle -= 1;
-                    }
-                    let shut_down = state.tx.is_none();
-                    drop(state);
-                    if shut_down {
-                        drop(job); // cancels it
-                    } else {
-                        job.run();
-                    }
-                    state = self.lock();
-                    state.num_idle += 1;
+        'work: loop {
+            // Busy: drain the queue (empty once shut down: shutdown takes it).
+            while let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job.run();
+                state = self.lock();
+            }
+            if state.shutdown {
+                break;
+            }
+            // Idle: wait for a claim, the keep-alive's end or shutdown.
+            state.num_idle += 1;
+            let deadline = Instant::now().checked_add(self.keep_alive);
+            loop {
+                let (guard, timed_out) = self.wait_until(state, &self.work, deadline);
+                state = guard;
+                // A claim first: a job may have claimed this thread just as it timed out.
+                if state.num_notify > 0 {
+                    state.num_notify -= 1;
+                    continue 'work;
                 }
-                // Idle for the whole keep-alive while an unclaimed waiting slot exists: exit.
-                Err(RecvTimeoutError::Timeout) if state.num_idle > 0 => {
+                if state.shutdown || timed_out {
                     state.num_idle -= 1;
-                    break;
+                    break 'work;
                 }
-                // Every waiting thread is claimed by a job in flight: wait for it.
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    if state.num_idle > 0 {
-                        state.num_idle -= 1;
-                    } else {
-                        state.num_notify -= 1;
-                    }
-                    break;
-                }
+                // A spurious wake-up: wait again.
             }
         }
+        self.exit(state);
+    }
+
+    /// A thread's last steps: leave the counts, hand its own handle on.
+    fn exit(&self, mut state: MutexGuard<'_, State>) {
         state.num_threads -= 1;
         let me = thread::current().id();
-        if let Some(i) = state.threads.iter().position(|t| t.thread().id() == me) {
-            // Exiting on keep-alive: detach our own handle.
-            drop(state.threads.swap_remove(i));
+        // Exiting on its keep-alive, the thread still has its handle in the list (shutdown
+        // takes them all): it becomes the last exited, and the previous one is joined.
+        let previous = match state.threads.iter().position(|t| t.thread().id() == me) {
+            Some(i) => {
+                let own = state.threads.swap_remove(i);
+                state.last_exited.replace(own)
+            }
+            None => None,
+        };
+        if state.shutdown {
+            self.all_exited.notify_all();
         }
-        self.all_exited.notify_all();
+        drop(state);
+        if let Some(t) = previous {
+            let _ = t.join();
+        }
     }
-}
 
-/// The future of a blocking job: runs the closure in its one and only poll.
-struct BlockingTask<F>(Option<F>);
-
-impl<F> Unpin for BlockingTask<F> {}
-
-impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
-    type Output = R;
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
-        let f = self.0.take().expect("blocking job polled twice");
-        Poll::Ready(weft_core::coop::unconstrained(f))
-    }
-}
-
-/// Blocking jobs are scheduled once (and again only if aborted before they ran).
-struct PoolSchedule(Arc<Inner>);
-
-impl Dispatch for PoolSchedule {
-    fn dispatch(&self, task: Runnable, _hint: Hint) {
-        self.0.submit(task);
+    /// Waits on `cv` until notified or `deadline` passes (`None`: no deadline); `true` if the
+    /// deadline has passed.
+    ///
+    /// A deadline already reached does not wait: the lock is let go and taken again, so the
+    /// threads queued on it get their turn first. That is a zero keep-alive, and it is also
+    /// how the loom models make a keep-alive expire: loom has no clock, and its timed wait
+    /// never times out.
+    fn wait_until<'a>(
+        &'a self,
+        guard: MutexGuard<'a, State>,
+        cv: &Condvar,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        let Some(deadline) = deadline else {
+            return (cv.wait(guard), false);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            drop(guard);
+            return (self.lock(), true);
+        }
+        let (guard, _) = cv.wait_timeout(guard, left);
+        (guard, Instant::now() >= deadline)
     }
 }
