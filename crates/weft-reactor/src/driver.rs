@@ -114,13 +114,12 @@ impl Reactor {
     ///
     /// ```
     /// use weft_reactor::{Interest, Reactor, Registration};
-    /// use std::os::fd::AsRawFd;
     ///
     /// let reactor = Reactor::new()?;
     /// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
     /// socket.set_nonblocking(true)?;
     /// reactor.shutdown();
-    /// let err = Registration::with_handle(&reactor.handle(), socket.as_raw_fd(), Interest::READABLE)
+    /// let err = Registration::with_handle(&reactor.handle(), socket, Interest::READABLE)
     ///     .unwrap_err();
     /// assert_eq!(err.to_string(), "the weft runtime is shutting down");
     /// # Ok::<(), std::io::Error>(())

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc as StdArc;
 use std::task::Waker;
 
@@ -143,10 +144,10 @@ impl Shared {
     }
 
     /// Registers `fd` with `interest`: a slot first (so an event finds it), then the
-    /// selector.
+    /// selector. The caller (a `Registration`) keeps `fd` open until it calls `remove`.
     pub(crate) fn add(
         &self,
-        fd: std::os::fd::RawFd,
+        fd: BorrowedFd<'_>,
         interest: crate::Interest,
     ) -> io::Result<(usize, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::new());
@@ -165,7 +166,7 @@ impl Shared {
     }
 
     /// Deregisters `fd` and frees `token`, waking whoever still waits on it with an error.
-    pub(crate) fn remove(&self, fd: std::os::fd::RawFd, token: usize) {
+    pub(crate) fn remove(&self, fd: BorrowedFd<'_>, token: usize) {
         // After a shutdown the selector may be gone; deregistering is then moot.
         let _ = self.registry.deregister(fd);
         let io = self.slab.lock().remove(token);

@@ -1,10 +1,21 @@
-//! [`Registration`]: one file descriptor registered with a reactor, and the readiness API
-//! the net types (and signals, child processes, user types) are built on.
+//! [`Registration`]: an I/O source registered with a reactor, and the readiness API the net
+//! types (and signals, child processes, user types) are built on.
+//!
+//! # Ownership of the descriptor (I/O safety)
+//!
+//! A registration *owns* its source (any [`AsFd`] type: a socket, a pipe, an `OwnedFd`).
+//! The selector refers to the descriptor by number until it is deregistered, so the
+//! descriptor must stay open that long; owning the source is how the type system says so.
+//! The registration deregisters in its `Drop`, before the source it holds is dropped (and
+//! closed), and [`Registration::into_inner`] deregisters before handing the source back.
+//! Sources must be `'static` (no borrowed descriptor whose owner could close it while the
+//! registration, perhaps leaked with `mem::forget`, still names it), and there is no
+//! `get_mut`, so the source cannot be swapped for another while registered.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -15,13 +26,8 @@ use crate::interest::{Interest, Ready};
 use crate::scheduled_io::{ReadyEvent, ScheduledIo};
 use crate::ReactorHandle;
 
-/// A raw file descriptor registered with a reactor for edge-triggered readiness; it is
-/// deregistered when this drops.
-///
-/// The registration does not own the descriptor: the caller keeps it open (and
-/// non-blocking) for as long as the registration lives, and closes it only after dropping
-/// the registration (put the `Registration` field *before* the descriptor's owner in a
-/// struct, so it drops first).
+/// An I/O source (a non-blocking file descriptor, owned) registered with a reactor for
+/// edge-triggered readiness; it is deregistered when this drops, before the source closes.
 ///
 /// Readiness is tracked per direction. The usual pattern is
 /// [`poll_read_io`](Self::poll_read_io): try the system call while the source is known
@@ -37,9 +43,7 @@ use crate::ReactorHandle;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use std::os::fd::AsRawFd;
 /// use std::os::unix::net::UnixStream;
-/// use std::pin::pin;
 /// use std::task::{Context, Poll};
 /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
@@ -48,60 +52,120 @@ use crate::ReactorHandle;
 /// let mut reactor = Reactor::new()?;
 /// let (a, mut b) = UnixStream::pair()?;
 /// a.set_nonblocking(true)?;
-/// let reg = Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE)?;
+/// let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE)?;
 /// let mut cx = Context::from_waker(&waker);
 /// let mut buf = [0; 5];
 ///
 /// // Nothing to read yet: the first poll sees `WouldBlock` and waits.
-/// assert!(reg.poll_read_io(&mut cx, || (&a).read(&mut buf)).is_pending());
+/// assert!(reg.poll_read_io(&mut cx, || reg.get_ref().read(&mut buf)).is_pending());
 /// b.write_all(b"hello")?;
 /// reactor.park(None); // the readiness event arrives
-/// let Poll::Ready(n) = reg.poll_read_io(&mut cx, || (&a).read(&mut buf)) else { panic!() };
+/// let Poll::Ready(n) = reg.poll_read_io(&mut cx, || reg.get_ref().read(&mut buf)) else {
+///     panic!()
+/// };
 /// assert_eq!((n?, &buf), (5, b"hello"));
+/// let a: UnixStream = reg.into_inner(); // deregistered, still open
+/// # drop(a);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct Registration {
+///
+/// A raw descriptor is not a source (the registration could outlive it):
+///
+/// ```compile_fail,E0277
+/// # use std::os::fd::AsRawFd;
+/// # use weft_reactor::{Interest, Reactor, Registration};
+/// let reactor = Reactor::new()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let reg = Registration::with_handle(&reactor.handle(), socket.as_raw_fd(), Interest::READABLE)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// nor is a borrowed one (its owner could close it while it is registered):
+///
+/// ```compile_fail,E0597
+/// # use weft_reactor::{Interest, Reactor, Registration};
+/// let reactor = Reactor::new()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let reg = Registration::with_handle(&reactor.handle(), &socket, Interest::READABLE)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Registration<S: AsFd> {
     handle: ReactorHandle,
     io: Arc<ScheduledIo>,
     token: usize,
-    fd: RawFd,
     interest: Interest,
+    /// `Some` until [`into_inner`](Self::into_inner) takes it; otherwise dropped (closed)
+    /// right after `Drop` deregisters it.
+    source: Option<S>,
 }
 
-impl Registration {
-    /// Registers `fd` (already non-blocking) with the thread's current reactor.
+impl<S: AsFd + 'static> Registration<S> {
+    /// Registers `source` (already non-blocking) with the thread's current reactor.
     ///
     /// # Errors
     ///
     /// When the reactor is shut down, or the OS refuses (for example a regular file, which
-    /// epoll cannot watch).
+    /// epoll cannot watch). The source is dropped then.
     ///
     /// # Panics
     ///
     /// Without a current reactor (see [`ReactorHandle::current`]).
     #[track_caller]
-    pub fn new(fd: RawFd, interest: Interest) -> io::Result<Registration> {
-        Registration::with_handle(&ReactorHandle::current(), fd, interest)
+    pub fn new(source: S, interest: Interest) -> io::Result<Registration<S>> {
+        Registration::with_handle(&ReactorHandle::current(), source, interest)
     }
 
-    /// Registers `fd` (already non-blocking) with the reactor of `handle`.
+    /// Registers `source` (already non-blocking) with the reactor of `handle`.
     ///
     /// # Errors
     ///
     /// As [`Registration::new`].
     pub fn with_handle(
         handle: &ReactorHandle,
-        fd: RawFd,
+        source: S,
         interest: Interest,
-    ) -> io::Result<Registration> {
-        let (token, io) = handle.shared.add(fd, interest)?;
+    ) -> io::Result<Registration<S>> {
+        let (token, io) = handle.shared.add(source.as_fd(), interest)?;
         Ok(Registration {
             handle: handle.clone(),
             io,
             token,
-            fd,
             interest,
+            source: Some(source),
         })
+    }
+}
+
+/// Registers `source` with the thread's current reactor, or fails (rather than panic) when
+/// none is current: for signals and child processes, whose errors say so.
+pub(crate) fn register_current<S: AsFd + 'static>(
+    source: S,
+    interest: Interest,
+) -> io::Result<Registration<S>> {
+    match crate::context::current() {
+        Some(handle) => Registration::with_handle(&handle, source, interest),
+        None => Err(io::Error::other(
+            "no weft reactor is current: signals and child processes must be used inside a weft runtime",
+        )),
+    }
+}
+
+impl<S: AsFd> Registration<S> {
+    /// The registered source.
+    pub fn get_ref(&self) -> &S {
+        self.source
+            .as_ref()
+            .expect("a registration holds its source until into_inner")
+    }
+
+    /// Deregisters the source and hands it back (still open, still non-blocking).
+    pub fn into_inner(mut self) -> S {
+        let source = self
+            .source
+            .take()
+            .expect("a registration holds its source until into_inner");
+        self.handle.shared.remove(source.as_fd(), self.token);
+        source
     }
 
     /// The reactor this is registered with.
@@ -112,11 +176,6 @@ impl Registration {
     /// The interest it was registered with.
     pub fn interest(&self) -> Interest {
         self.interest
-    }
-
-    /// The registered file descriptor.
-    pub fn fd(&self) -> RawFd {
-        self.fd
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, direction: Ready) -> Poll<io::Result<ReadyEvent>> {
@@ -256,39 +315,49 @@ impl Registration {
     ///
     /// When the OS refuses, or the interest is empty.
     pub fn reregister(&mut self, interest: Interest) -> io::Result<()> {
+        let fd = self.get_ref().as_fd();
         self.handle
             .shared
             .registry
-            .reregister(self.fd, self.token, interest)?;
+            .reregister(fd, self.token, interest)?;
         self.interest = interest;
         Ok(())
     }
 }
 
-impl Drop for Registration {
+impl<S: AsFd> Drop for Registration<S> {
     fn drop(&mut self) {
-        self.handle.shared.remove(self.fd, self.token);
+        // Deregister while the source is still open; it closes when the field drops next.
+        if let Some(source) = &self.source {
+            self.handle.shared.remove(source.as_fd(), self.token);
+        }
     }
 }
 
-impl fmt::Debug for Registration {
+impl<S: AsFd> AsFd for Registration<S> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<S: AsFd + fmt::Debug> fmt::Debug for Registration<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registration")
-            .field("fd", &self.fd)
+            .field("source", &self.source)
             .field("interest", &self.interest)
             .finish_non_exhaustive()
     }
 }
 
 /// The future of `readable()`/`writable()`: an entry in the waiter list, freed on drop.
-struct Readiness<'a> {
-    registration: &'a Registration,
+struct Readiness<'a, S: AsFd> {
+    registration: &'a Registration<S>,
     direction: Ready,
     key: Option<usize>,
 }
 
-impl<'a> Readiness<'a> {
-    fn new(registration: &'a Registration, direction: Ready) -> Readiness<'a> {
+impl<'a, S: AsFd> Readiness<'a, S> {
+    fn new(registration: &'a Registration<S>, direction: Ready) -> Readiness<'a, S> {
         Readiness {
             registration,
             direction,
@@ -297,7 +366,7 @@ impl<'a> Readiness<'a> {
     }
 }
 
-impl Future for Readiness<'_> {
+impl<S: AsFd> Future for Readiness<'_, S> {
     type Output = io::Result<ReadyEvent>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -316,7 +385,7 @@ impl Future for Readiness<'_> {
     }
 }
 
-impl Drop for Readiness<'_> {
+impl<S: AsFd> Drop for Readiness<'_, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             self.registration.io.remove_listed(key);

@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,20 +56,20 @@ fn fill(mut s: &UnixStream) {
 fn read_io_waits_for_data_and_is_woken() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
+    let a = reg.get_ref();
     let (c, waker) = counter();
     let mut cx = Context::from_waker(&waker);
     let mut buf = [0; 8];
     assert!(reg
-        .poll_read_io(&mut cx, || (&a).read(&mut buf))
+        .poll_read_io(&mut cx, || (&*a).read(&mut buf))
         .is_pending());
     reactor.park(Some(Duration::ZERO));
     assert_eq!(count(&c), 0, "no data, no wake-up");
     b.write_all(b"data").unwrap();
     reactor.park(Some(Duration::from_secs(5)));
     assert_eq!(count(&c), 1);
-    match reg.poll_read_io(&mut cx, || (&a).read(&mut buf)) {
+    match reg.poll_read_io(&mut cx, || (&*a).read(&mut buf)) {
         Poll::Ready(Ok(4)) => assert_eq!(&buf[..4], b"data"),
         other => panic!("{other:?}"),
     }
@@ -79,14 +79,14 @@ fn read_io_waits_for_data_and_is_woken() {
 fn a_clear_never_erases_a_newer_event() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
+    let a = reg.get_ref();
     let (_c, waker) = counter();
     let mut cx = Context::from_waker(&waker);
     // Drain the optimistic initial readiness.
     let mut buf = [0; 64];
     assert!(reg
-        .poll_read_io(&mut cx, || (&a).read(&mut buf))
+        .poll_read_io(&mut cx, || (&*a).read(&mut buf))
         .is_pending());
     reactor.park(Some(Duration::ZERO));
 
@@ -112,19 +112,20 @@ fn a_reader_and_a_writer_wait_side_by_side() {
     let (a, b) = pair();
     let reg = Registration::with_handle(
         &reactor.handle(),
-        a.as_raw_fd(),
+        a,
         Interest::READABLE | Interest::WRITABLE,
     )
     .unwrap();
-    fill(&a);
+    let a = reg.get_ref();
+    fill(a);
     let (rc, rw) = counter();
     let (wc, ww) = counter();
     let mut buf = [0; 16];
     assert!(reg
-        .poll_read_io(&mut Context::from_waker(&rw), || (&a).read(&mut buf))
+        .poll_read_io(&mut Context::from_waker(&rw), || (&*a).read(&mut buf))
         .is_pending());
     assert!(reg
-        .poll_write_io(&mut Context::from_waker(&ww), || (&a).write(b"x"))
+        .poll_write_io(&mut Context::from_waker(&ww), || (&*a).write(b"x"))
         .is_pending());
     // The peer drains (a becomes writable) and answers (a becomes readable).
     let mut sink = vec![0; 1 << 20];
@@ -142,8 +143,7 @@ fn a_reader_and_a_writer_wait_side_by_side() {
 fn any_number_of_readable_waiters_are_woken_and_cancel_safe() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
     reg.clear_read_ready(); // forget the initial optimistic readiness
     let counters: Vec<_> = (0..8).map(|_| counter()).collect();
     let mut futs: Vec<_> = (0..8).map(|_| Box::pin(reg.readable())).collect();
@@ -173,8 +173,7 @@ use std::future::Future;
 fn waiting_on_a_direction_outside_the_interest_is_an_error() {
     let reactor = Reactor::new().unwrap();
     let (a, _b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
     let (_c, w) = counter();
     match reg.poll_write_ready(&mut Context::from_waker(&w)) {
         Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::InvalidInput),
@@ -186,8 +185,7 @@ fn waiting_on_a_direction_outside_the_interest_is_an_error() {
 fn readiness_polls_spend_the_coop_budget() {
     let reactor = Reactor::new().unwrap();
     let (a, _b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::WRITABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::WRITABLE).unwrap();
     let (c, w) = counter();
     let mut cx = Context::from_waker(&w);
     coop::budget(|| {
@@ -245,15 +243,14 @@ fn wakers_run_after_the_reactor_lock_is_released() {
     impl Wake for Reentrant {
         fn wake(self: Arc<Self>) {
             let (x, _y) = pair();
-            let r = Registration::with_handle(&self.0, x.as_raw_fd(), Interest::READABLE);
+            let r = Registration::with_handle(&self.0, x, Interest::READABLE);
             assert!(r.is_ok());
             self.1.fetch_add(1, Ordering::SeqCst);
         }
     }
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
     reg.clear_read_ready();
     let w = Arc::new(Reentrant(reactor.handle(), AtomicUsize::new(0)));
     let waker = Waker::from(w.clone());
@@ -272,15 +269,20 @@ fn registrations_are_counted_and_freed() {
     let socks: Vec<_> = (0..10).map(|_| pair()).collect();
     let regs: Vec<_> = socks
         .iter()
-        .map(|(a, _)| Registration::with_handle(&h, a.as_raw_fd(), Interest::READABLE).unwrap())
+        .map(|(a, _)| {
+            Registration::with_handle(&h, a.try_clone().unwrap(), Interest::READABLE).unwrap()
+        })
         .collect();
     assert_eq!(h.registrations(), 10);
     drop(regs);
     assert_eq!(h.registrations(), 0);
     // Slots are reused.
-    let r = Registration::with_handle(&h, socks[0].0.as_raw_fd(), Interest::READABLE).unwrap();
+    let source = socks[0].0.try_clone().unwrap();
+    let fd = source.as_raw_fd();
+    let r = Registration::with_handle(&h, source, Interest::READABLE).unwrap();
     assert_eq!(h.registrations(), 1);
-    assert_eq!(r.fd(), socks[0].0.as_raw_fd());
+    assert_eq!(r.as_fd().as_raw_fd(), fd);
+    assert_eq!(r.get_ref().as_raw_fd(), fd);
     assert_eq!(r.interest(), Interest::READABLE);
     assert!(r.handle().ptr_eq(&h));
 }
@@ -289,8 +291,7 @@ fn registrations_are_counted_and_freed() {
 fn a_regular_file_is_refused() {
     let reactor = Reactor::new().unwrap();
     let file = std::fs::File::open("/proc/self/exe").unwrap();
-    let err = Registration::with_handle(&reactor.handle(), file.as_raw_fd(), Interest::READABLE)
-        .unwrap_err();
+    let err = Registration::with_handle(&reactor.handle(), file, Interest::READABLE).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
     assert_eq!(
         reactor.handle().registrations(),
@@ -303,14 +304,14 @@ fn a_regular_file_is_refused() {
 fn reregister_changes_the_interest() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let mut reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::WRITABLE).unwrap();
+    let mut reg = Registration::with_handle(&reactor.handle(), a, Interest::WRITABLE).unwrap();
     reg.reregister(Interest::READABLE).unwrap();
+    let a = reg.get_ref();
     assert_eq!(reg.interest(), Interest::READABLE);
     let (c, w) = counter();
     let mut buf = [0; 4];
     assert!(reg
-        .poll_read_io(&mut Context::from_waker(&w), || (&a).read(&mut buf))
+        .poll_read_io(&mut Context::from_waker(&w), || (&*a).read(&mut buf))
         .is_pending());
     b.write_all(b"abcd").unwrap();
     reactor.park(Some(Duration::from_secs(5)));
@@ -322,7 +323,7 @@ fn the_current_reactor_comes_from_the_context() {
     assert!(ReactorHandle::try_current().is_none());
     let err = std::panic::catch_unwind(|| {
         let (a, _b) = pair();
-        let _ = Registration::new(a.as_raw_fd(), Interest::READABLE);
+        let _ = Registration::new(a, Interest::READABLE);
     })
     .unwrap_err();
     let msg = err
@@ -339,7 +340,7 @@ fn the_current_reactor_comes_from_the_context() {
     let reactor = Reactor::new().unwrap();
     let _ctx = context::set_current(Some(reactor.handle()));
     let (a, _b) = pair();
-    let reg = Registration::new(a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::new(a, Interest::READABLE).unwrap();
     assert!(reg.handle().ptr_eq(&reactor.handle()));
     assert!(format!("{:?}", reactor.handle()).contains("registrations: 1"));
 }
@@ -348,8 +349,7 @@ fn the_current_reactor_comes_from_the_context() {
 fn readable_future_completes_through_the_park_loop() {
     let mut reactor = Reactor::new().unwrap();
     let (a, mut b) = pair();
-    let reg =
-        Registration::with_handle(&reactor.handle(), a.as_raw_fd(), Interest::READABLE).unwrap();
+    let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE).unwrap();
     reg.clear_read_ready();
     let mut fut = pin!(reg.readable());
     assert!(poll_once(&mut fut).is_pending());
@@ -371,7 +371,7 @@ fn types_are_send_and_sync() {
     fn send<T: Send>() {}
     send::<Reactor>();
     send_sync::<ReactorHandle>();
-    send_sync::<Registration>();
+    send_sync::<Registration<UnixStream>>();
     send_sync::<weft_reactor::net::TcpListener>();
     send_sync::<weft_reactor::net::TcpStream>();
     send_sync::<weft_reactor::net::tcp_split::OwnedReadHalf>();

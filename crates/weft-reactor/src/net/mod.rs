@@ -14,7 +14,7 @@
 //! shutdown error once the reactor shuts down.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::task::{ready, Context, Poll};
 
 use crate::{Interest, ReactorHandle, Registration};
@@ -208,15 +208,14 @@ pub mod unix_split {
     pub use super::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 }
 
-/// A non-blocking socket and its registration. The registration is declared first, so it
-/// drops (deregisters) before the socket closes.
+/// A non-blocking socket, owned by its registration (which deregisters it before it
+/// closes).
 #[derive(Debug)]
-pub(crate) struct Source<S: AsRawFd> {
-    registration: Registration,
-    io: S,
+pub(crate) struct Source<S: AsFd> {
+    registration: Registration<S>,
 }
 
-impl<S: AsRawFd> Source<S> {
+impl<S: AsFd + 'static> Source<S> {
     /// Registers `io` (already non-blocking) for reading and writing with the current
     /// reactor.
     #[track_caller]
@@ -225,26 +224,23 @@ impl<S: AsRawFd> Source<S> {
     }
 
     pub(crate) fn with_handle(handle: &ReactorHandle, io: S) -> io::Result<Source<S>> {
-        let registration = Registration::with_handle(
-            handle,
-            io.as_raw_fd(),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        Ok(Source { registration, io })
+        let registration =
+            Registration::with_handle(handle, io, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(Source { registration })
     }
+}
 
+impl<S: AsFd> Source<S> {
     /// Deregisters and hands the socket back (still non-blocking).
     pub(crate) fn into_inner(self) -> S {
-        let Source { registration, io } = self;
-        drop(registration);
-        io
+        self.registration.into_inner()
     }
 
     pub(crate) fn get(&self) -> &S {
-        &self.io
+        self.registration.get_ref()
     }
 
-    pub(crate) fn registration(&self) -> &Registration {
+    pub(crate) fn registration(&self) -> &Registration<S> {
         &self.registration
     }
 
@@ -260,7 +256,7 @@ impl<S: AsRawFd> Source<S> {
         let reg = &self.registration;
         loop {
             let ev = ready!(reg.poll_read_event(cx))?;
-            match (&self.io).read(buf) {
+            match self.get().read(buf) {
                 Ok(n) => {
                     if n > 0 && n < buf.len() {
                         reg.clear_drained(ev);
@@ -303,7 +299,7 @@ impl<S: AsRawFd> Source<S> {
         let reg = &self.registration;
         loop {
             let ev = ready!(reg.poll_write_event(cx))?;
-            match op(&self.io) {
+            match op(self.get()) {
                 Ok(n) => {
                     if n > 0 && n < len {
                         reg.clear_drained(ev);

@@ -81,11 +81,11 @@ impl TcpListener {
 
     /// Polls for a connection; see [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let fd = self.source.get().as_raw_fd();
+        let listener = self.source.get();
         let (stream, addr) = ready!(self
             .source
             .registration()
-            .poll_read_io(cx, || socket::accept_tcp(fd)))?;
+            .poll_read_io(cx, || socket::accept_tcp(listener.as_fd())))?;
         let stream = Source::with_handle(self.source.registration().handle(), stream)?;
         Poll::Ready(Ok((TcpStream { source: stream }, addr)))
     }
@@ -219,12 +219,12 @@ impl TcpStream {
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing the socket reset the
     /// connection (the peer sees `ConnectionReset`) instead of finishing it cleanly.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        socket::set_linger(self.as_raw_fd(), linger)
+        socket::set_linger(self.as_fd(), linger)
     }
 
     /// Reads `SO_LINGER`.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
-        socket::linger(self.as_raw_fd())
+        socket::linger(self.as_fd())
     }
 
     /// Shuts down the read, write or both directions. After `Shutdown::Write` the peer

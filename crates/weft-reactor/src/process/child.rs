@@ -12,7 +12,7 @@ use std::task::{ready, Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::reaper::{self, Waiter};
-use crate::signal::internal::register;
+use crate::registration::register_current;
 use crate::{Interest, Registration};
 
 /// A running (or finished) child process, made by [`Command::spawn`](super::Command::spawn).
@@ -268,31 +268,31 @@ pub(crate) fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
     Ok(())
 }
 
-/// One end of a pipe to the child, non-blocking and registered with the reactor.
+/// One end of a pipe to the child, non-blocking, owned by its registration.
 struct Pipe {
-    // Declared first: deregistered before the fd is closed.
-    registration: Registration,
-    file: File,
+    registration: Registration<File>,
 }
 
 impl Pipe {
     fn new(fd: OwnedFd, interest: Interest) -> io::Result<Pipe> {
         set_nonblocking(&fd)?;
-        let registration = register(fd.as_raw_fd(), interest)?;
         Ok(Pipe {
-            registration,
-            file: File::from(fd),
+            registration: register_current(File::from(fd), interest)?,
         })
+    }
+
+    fn file(&self) -> &File {
+        self.registration.get_ref()
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.registration
-            .poll_read_io(cx, || retry_interrupted(|| (&self.file).read(buf)))
+            .poll_read_io(cx, || retry_interrupted(|| self.file().read(buf)))
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.registration
-            .poll_write_io(cx, || retry_interrupted(|| (&self.file).write(buf)))
+            .poll_write_io(cx, || retry_interrupted(|| self.file().write(buf)))
     }
 }
 
@@ -406,19 +406,19 @@ macro_rules! fd_impls {
 
 impl ChildStdin {
     fn fd(&self) -> Option<RawFd> {
-        self.pipe.as_ref().map(|p| p.file.as_raw_fd())
+        self.pipe.as_ref().map(|p| p.file().as_raw_fd())
     }
 }
 
 impl ChildStdout {
     fn fd(&self) -> RawFd {
-        self.pipe.file.as_raw_fd()
+        self.pipe.file().as_raw_fd()
     }
 }
 
 impl ChildStderr {
     fn fd(&self) -> RawFd {
-        self.pipe.file.as_raw_fd()
+        self.pipe.file().as_raw_fd()
     }
 }
 
@@ -426,24 +426,24 @@ fd_impls!(ChildStdin, ChildStdout, ChildStderr);
 
 impl AsRawFd for ChildStdout {
     fn as_raw_fd(&self) -> RawFd {
-        self.pipe.file.as_raw_fd()
+        self.pipe.file().as_raw_fd()
     }
 }
 
 impl AsFd for ChildStdout {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.pipe.file.as_fd()
+        self.pipe.file().as_fd()
     }
 }
 
 impl AsRawFd for ChildStderr {
     fn as_raw_fd(&self) -> RawFd {
-        self.pipe.file.as_raw_fd()
+        self.pipe.file().as_raw_fd()
     }
 }
 
 impl AsFd for ChildStderr {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.pipe.file.as_fd()
+        self.pipe.file().as_fd()
     }
 }

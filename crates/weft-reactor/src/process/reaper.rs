@@ -30,13 +30,14 @@
 //! it does (tokio has the same limit).
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::process::{Child as StdChild, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 
-use crate::signal::internal::{generation, install, register, Listener};
+use crate::registration::register_current;
+use crate::signal::internal::{generation, install, Listener};
 use crate::{Interest, Registration};
 
 /// Set once `pidfd_open` reported that it is not available here.
@@ -54,11 +55,11 @@ static LAST_SWEEP: AtomicUsize = AtomicUsize::new(0);
 /// How one child waits for its exit.
 #[derive(Debug)]
 pub(crate) enum Waiter {
-    /// A pidfd, registered with the reactor at the first wait.
+    /// A pidfd (`fd`), moved into its registration with the reactor at the first wait;
+    /// both `None` after a failed registration (the next wait falls back to `SIGCHLD`).
     Pidfd {
-        // Declared first: deregistered before the fd is closed.
-        registration: Option<Registration>,
-        fd: OwnedFd,
+        fd: Option<OwnedFd>,
+        registration: Option<Registration<OwnedFd>>,
     },
     /// A `SIGCHLD` listener, created at the first wait.
     Sigchld(Option<Listener>),
@@ -70,8 +71,8 @@ impl Waiter {
         if !force_sigchld {
             if let Some(fd) = pidfd_open(pid) {
                 return Waiter::Pidfd {
+                    fd: Some(fd),
                     registration: None,
-                    fd,
                 };
             }
         }
@@ -89,16 +90,24 @@ impl Waiter {
         cx: &mut Context<'_>,
         mut try_wait: impl FnMut() -> io::Result<Option<ExitStatus>>,
     ) -> Poll<io::Result<ExitStatus>> {
+        if let Waiter::Pidfd {
+            fd: None,
+            registration: None,
+        } = self
+        {
+            *self = Waiter::Sigchld(None);
+        }
         match self {
             Waiter::Pidfd { registration, fd } => loop {
                 if let Some(status) = try_wait()? {
                     return Poll::Ready(Ok(status));
                 }
-                if registration.is_none() {
+                if let Some(pidfd) = fd {
                     // pidfds are always readable-or-not; O_NONBLOCK only matters for
                     // waitid, which we do not use on it, but the reactor wants it set.
-                    super::child::set_nonblocking(&*fd)?;
-                    *registration = Some(register(fd.as_raw_fd(), Interest::READABLE)?);
+                    super::child::set_nonblocking(&*pidfd)?;
+                    let pidfd = fd.take().expect("checked above");
+                    *registration = Some(register_current(pidfd, Interest::READABLE)?);
                 }
                 let registration = registration.as_ref().expect("registered above");
                 ready!(registration.poll_read_ready(cx))?;

@@ -21,13 +21,13 @@
 //! harvests its event then reports it: some listener drains it and wakes the rest.
 
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
 use std::os::raw::c_int;
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use super::registry::{generation, install, READ_END};
+use crate::registration::register_current;
 use crate::{Interest, Registration};
 
 /// The wakers of waiting listeners, by slot.
@@ -69,17 +69,6 @@ fn wake_changed() {
     }
 }
 
-/// Registers `fd` with the thread's current reactor, or fails (rather than panic) when
-/// none is current.
-pub(crate) fn register(fd: RawFd, interest: Interest) -> io::Result<Registration> {
-    match crate::context::current() {
-        Some(handle) => Registration::with_handle(&handle, fd, interest),
-        None => Err(io::Error::other(
-            "no weft reactor is current: signals and child processes must be used inside a weft runtime",
-        )),
-    }
-}
-
 /// One listener of one signal: the generation it last reported and, once it has polled,
 /// its own registration of (a duplicate of) the self-pipe's read end and its slot in the
 /// waiter table.
@@ -92,9 +81,8 @@ pub(crate) struct Listener {
 
 #[derive(Debug)]
 struct PipeReader {
-    // Declared first: deregistered before the fd is closed.
-    registration: Registration,
-    stream: UnixStream,
+    /// Owns the duplicate of the read end.
+    registration: Registration<UnixStream>,
     slot: usize,
 }
 
@@ -125,7 +113,7 @@ impl Listener {
             .expect("weft signal: the self-pipe exists once a handler is installed");
         // A duplicate (F_DUPFD_CLOEXEC) shares the pipe and its O_NONBLOCK flag.
         let stream = read_end.try_clone()?;
-        let registration = register(stream.as_raw_fd(), Interest::READABLE)?;
+        let registration = register_current(stream, Interest::READABLE)?;
         let slot = {
             let mut table = waiters();
             let waiter = Waiter {
@@ -144,11 +132,7 @@ impl Listener {
                 }
             }
         };
-        self.io = Some(PipeReader {
-            registration,
-            stream,
-            slot,
-        });
+        self.io = Some(PipeReader { registration, slot });
         Ok(())
     }
 
@@ -176,7 +160,8 @@ impl Listener {
                 return Poll::Ready(Ok(()));
             }
             let io = self.io.as_ref().expect("registered above");
-            match io.registration.poll_read_io(cx, || drain(&io.stream)) {
+            let reg = &io.registration;
+            match reg.poll_read_io(cx, || drain(reg.get_ref())) {
                 // Bytes were read: others may be waiting for them.
                 Poll::Ready(Ok(())) => wake_changed(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),

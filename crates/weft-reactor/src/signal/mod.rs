@@ -112,6 +112,6 @@ pub fn ctrl_c() -> impl Future<Output = io::Result<()>> + Send + 'static {
 
 /// For the process module: the `SIGCHLD` listener and counters.
 pub(crate) mod internal {
-    pub(crate) use super::listener::{register, Listener};
+    pub(crate) use super::listener::Listener;
     pub(crate) use super::registry::{generation, install};
 }

@@ -1,7 +1,7 @@
 //! The mio backend (the default): epoll on Linux, kqueue on the BSDs and macOS.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 use mio::unix::SourceFd;
@@ -61,20 +61,36 @@ fn to_mio(interest: Interest) -> io::Result<mio::Interest> {
 }
 
 impl Registry {
-    pub(crate) fn register(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub(crate) fn register(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         debug_assert_ne!(token, WAKE_TOKEN);
-        self.inner
-            .register(&mut SourceFd(&fd), Token(token), to_mio(interest)?)
+        self.inner.register(
+            &mut SourceFd(&fd.as_raw_fd()),
+            Token(token),
+            to_mio(interest)?,
+        )
     }
 
-    pub(crate) fn reregister(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         debug_assert_ne!(token, WAKE_TOKEN);
-        self.inner
-            .reregister(&mut SourceFd(&fd), Token(token), to_mio(interest)?)
+        self.inner.reregister(
+            &mut SourceFd(&fd.as_raw_fd()),
+            Token(token),
+            to_mio(interest)?,
+        )
     }
 
-    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
-        self.inner.deregister(&mut SourceFd(&fd))
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        self.inner.deregister(&mut SourceFd(&fd.as_raw_fd()))
     }
 
     pub(crate) fn waker(&self) -> io::Result<Waker> {

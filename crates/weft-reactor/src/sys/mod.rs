@@ -17,9 +17,9 @@
 //!     The events it leaves in `events` replace the previous ones.
 //! - `Registry`: `Send + Sync`, shared by every [`ReactorHandle`](crate::ReactorHandle).
 //!   - `register(&self, fd, token, interest)`, `reregister(&self, fd, token, interest)`,
-//!     `deregister(&self, fd)`, all `io::Result<()>`; `fd` is a raw, non-blocking file
-//!     descriptor that stays open until after `deregister`. `token` is never
-//!     [`WAKE_TOKEN`].
+//!     `deregister(&self, fd)`, all `io::Result<()>`; `fd` is a `BorrowedFd<'_>` of a
+//!     non-blocking descriptor, which its `Registration` owns and keeps open until after
+//!     `deregister`. `token` is never [`WAKE_TOKEN`].
 //!   - `Registry::waker(&self) -> io::Result<Waker>` (called once per selector).
 //! - `Waker`: `Send + Sync`; `wake(&self) -> io::Result<()>` makes the current `select`
 //!   return, or, when no thread is selecting, the next one return at once.

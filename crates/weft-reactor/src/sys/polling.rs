@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::num::NonZeroUsize;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,8 +79,11 @@ impl Selector {
             let armed = self.inner.armed.lock();
             for event in events.inner.iter() {
                 if let Some(&(fd, interest)) = armed.get(&event.key) {
-                    // SAFETY: `fd` is registered, so (by the contract of `register`) it is
-                    // open until `deregister`, which removes it from `armed` under this lock.
+                    // SAFETY: `fd` is in `armed`, so it is registered, and a registered
+                    // descriptor is open until `deregister` (which removes it from `armed`
+                    // under this lock): its `Registration` owns the source ('static, so not
+                    // a borrow of something closable meanwhile, and without `get_mut`) and
+                    // deregisters it before the source drops.
                     let source = unsafe { BorrowedFd::borrow_raw(fd) };
                     let _ = self
                         .inner
@@ -110,51 +113,55 @@ fn check(interest: Interest) -> io::Result<()> {
 }
 
 impl Registry {
-    pub(crate) fn register(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub(crate) fn register(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         debug_assert_ne!(token, WAKE_TOKEN);
         check(interest)?;
         let mut armed = self.inner.oneshot().then(|| self.inner.armed.lock());
-        // SAFETY: polling requires the source to be deleted before it is closed. The
-        // contract of this module (and of `Registration::new`, which documents it) is that
-        // `fd` stays open until `deregister`; were a caller to close it early anyway, epoll
-        // and kqueue drop a closed descriptor from their set on their own, so nothing is
-        // left dangling.
+        // SAFETY: polling requires the source to be deleted before it is closed. The only
+        // caller is `Registration`, which owns the source ('static, no `get_mut`) and
+        // deregisters it in its `Drop` (or `into_inner`) before the source can drop.
         unsafe {
-            self.inner
-                .poller
-                .add_with_mode(fd, Inner::event(token, interest), self.inner.mode)?;
+            self.inner.poller.add_with_mode(
+                fd.as_raw_fd(),
+                Inner::event(token, interest),
+                self.inner.mode,
+            )?;
         }
         if let Some(armed) = armed.as_mut() {
-            armed.insert(token, (fd, interest));
+            armed.insert(token, (fd.as_raw_fd(), interest));
         }
         Ok(())
     }
 
-    pub(crate) fn reregister(&self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &self,
+        fd: BorrowedFd<'_>,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
         debug_assert_ne!(token, WAKE_TOKEN);
         check(interest)?;
         let mut armed = self.inner.oneshot().then(|| self.inner.armed.lock());
-        // SAFETY: `fd` is registered, hence open until `deregister` (module contract).
-        let source = unsafe { BorrowedFd::borrow_raw(fd) };
-        self.inner.poller.modify_with_mode(
-            source,
-            Inner::event(token, interest),
-            self.inner.mode,
-        )?;
+        self.inner
+            .poller
+            .modify_with_mode(fd, Inner::event(token, interest), self.inner.mode)?;
         if let Some(armed) = armed.as_mut() {
-            armed.insert(token, (fd, interest));
+            armed.insert(token, (fd.as_raw_fd(), interest));
         }
         Ok(())
     }
 
-    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
         let mut armed = self.inner.oneshot().then(|| self.inner.armed.lock());
         if let Some(armed) = armed.as_mut() {
-            armed.retain(|_, (f, _)| *f != fd);
+            armed.retain(|_, (f, _)| *f != fd.as_raw_fd());
         }
-        // SAFETY: `fd` is still open: the caller deregisters before closing it.
-        let source = unsafe { BorrowedFd::borrow_raw(fd) };
-        self.inner.poller.delete(source)
+        self.inner.poller.delete(fd)
     }
 
     pub(crate) fn waker(&self) -> io::Result<Waker> {
