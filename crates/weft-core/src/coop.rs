@@ -26,16 +26,26 @@
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
-use crate::loom::thread_local;
+use crate::context;
 
 /// Units granted to one poll of a task (tokio uses the same figure).
 pub const BUDGET: u8 = 128;
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
-    static CURRENT: Cell<Option<u8>> = Cell::new(None);
+/// The budget lives in the thread's runtime context: `None`: unconstrained; `Some(n)`: `n`
+/// units left in the current task poll.
+struct Current;
+
+impl Current {
+    fn with<R>(&self, f: impl FnOnce(&Cell<Option<u8>>) -> R) -> R {
+        context::with_context(|cx| f(&cx.budget))
+    }
+
+    fn try_with<R>(&self, f: impl FnOnce(&Cell<Option<u8>>) -> R) -> Option<R> {
+        context::try_with(|cx| f(&cx.budget))
+    }
 }
+
+const CURRENT: Current = Current;
 
 /// Runs `f` with a fresh budget of [`BUDGET`] units, restoring the previous budget afterwards
 /// (also when `f` panics).
@@ -52,7 +62,7 @@ fn with_budget<R>(budget: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Reset(Option<u8>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            let _ = CURRENT.try_with(|c| c.set(self.0));
+            CURRENT.try_with(|c| c.set(self.0));
         }
     }
     let prev = CURRENT.with(|c| c.replace(budget));
@@ -107,7 +117,7 @@ impl RestoreOnPending {
 impl Drop for RestoreOnPending {
     fn drop(&mut self) {
         if let Some(n) = self.0 {
-            let _ = CURRENT.try_with(|c| c.set(Some(n)));
+            CURRENT.try_with(|c| c.set(Some(n)));
         }
     }
 }

@@ -1,4 +1,5 @@
 //! The shared base of weft: the one `loom` shim every crate imports its synchronisation from,
+//! the one thread-local runtime context (`context`) every crate keeps its per-thread state in,
 //! cache padding, a small fast random number generator and the cooperative budget.
 //!
 //! Nothing here is runtime-specific; the crates above it (`weft-queue`, `weft-task`,
@@ -15,9 +16,9 @@
 //! assert_eq!(std::mem::align_of_val(&counter), 128);
 //! ```
 
+pub mod context;
 pub mod coop;
 pub mod loom;
-pub mod scoped;
 
 mod padded;
 mod rand;

@@ -1,28 +1,29 @@
-use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 // The id counter is a plain process-wide counter, not part of any protocol loom checks, and
 // loom atomics cannot live in a `static`.
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use weft_core::loom::thread_local;
+use weft_core::context;
 
 /// A task's id: unique among all tasks of the process for its whole run (ids are never
 /// reused). Shown in `JoinError` messages and by the runtime's introspection.
 ///
 /// ```
-/// # use weft_task::Id;
-/// let a = Id::next();
-/// let b = Id::next();
-/// assert!(a < b);
-/// assert_eq!(a.to_string(), a.as_u64().to_string());
+/// # use std::sync::Mutex;
+/// # use weft_task::{Dispatch, Hint, Runnable};
+/// # struct Drop_; impl Dispatch for Drop_ { fn dispatch(&self, _: Runnable, _: Hint) {} }
+/// let (first, _) = weft_task::spawn(async {}, Drop_, None);
+/// let (second, _) = weft_task::spawn(async {}, Drop_, None);
+/// assert!(first.id() < second.id()); // ids grow, and are never reused
+/// assert_eq!(first.id().to_string(), first.id().as_u64().to_string());
 /// ```
 #[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
 pub struct Id(NonZeroU64);
 
 impl Id {
     /// Allocates a fresh id.
-    pub fn next() -> Id {
+    pub(crate) fn next() -> Id {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         Id(NonZeroU64::new(id).expect("task id counter overflowed"))
@@ -40,31 +41,27 @@ impl fmt::Display for Id {
     }
 }
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    static CURRENT: Cell<Option<Id>> = Cell::new(None);
-}
-
-/// The id of the task being polled on this thread, if any.
+/// The id of the task being polled on this thread, if any (kept in the thread's runtime
+/// context, `weft_core::context`).
 ///
 /// ```
 /// assert_eq!(weft_task::try_current_id(), None);
 /// ```
 pub fn try_current_id() -> Option<Id> {
-    CURRENT.try_with(|c| c.get()).ok().flatten()
+    NonZeroU64::new(context::current_task()).map(Id)
 }
 
 /// Sets the current task id for the guard's lifetime.
-pub(crate) struct IdGuard(Option<Id>);
+pub(crate) struct IdGuard(u64);
 
 impl IdGuard {
     pub(crate) fn enter(id: Id) -> IdGuard {
-        IdGuard(CURRENT.with(|c| c.replace(Some(id))))
+        IdGuard(context::set_current_task(id.as_u64()))
     }
 }
 
 impl Drop for IdGuard {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.0));
+        context::set_current_task(self.0);
     }
 }

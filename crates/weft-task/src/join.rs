@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use weft_core::coop;
 
-use crate::raw::{self, Header};
+use crate::header::{self, Header};
 use crate::{Id, JoinError};
 
 /// An owned permission to await a task's output: `handle.await` gives
@@ -19,14 +19,13 @@ use crate::{Id, JoinError};
 ///
 /// ```
 /// # use std::sync::{Arc, Mutex};
-/// # use weft_task::{Runnable, Schedule, Task};
+/// # use weft_task::{Dispatch, Hint, Runnable};
 /// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
-/// # impl Schedule for Collect {
-/// #     fn schedule(&self, task: Runnable) { self.0.lock().unwrap().push(task) }
-/// #     fn release(&self, _: &Task) -> Option<Task> { None }
+/// # impl Dispatch for Collect {
+/// #     fn dispatch(&self, task: Runnable, _: Hint) { self.0.lock().unwrap().push(task) }
 /// # }
 /// # let sched = Collect::default();
-/// let (_task, runnable, handle) = weft_task::spawn(async { "done" }, sched, None);
+/// let (runnable, handle) = weft_task::spawn(async { "done" }, sched, None);
 /// assert!(!handle.is_finished());
 /// runnable.run();
 /// assert!(handle.is_finished());
@@ -70,7 +69,7 @@ impl<T> JoinHandle<T> {
     /// gives a cancelled [`JoinError`]. Aborting a finished task does nothing.
     pub fn abort(&self) {
         // SAFETY: the handle holds a reference.
-        unsafe { raw::remote_abort(self.ptr) }
+        unsafe { header::remote_abort(self.ptr) }
     }
 
     /// `true` once the task has finished (completed, panicked or been cancelled), i.e. when
@@ -142,14 +141,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 ///
 /// ```
 /// # use std::sync::{Arc, Mutex};
-/// # use weft_task::{Runnable, Schedule, Task};
+/// # use weft_task::{Dispatch, Hint, Runnable};
 /// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
-/// # impl Schedule for Collect {
-/// #     fn schedule(&self, task: Runnable) { self.0.lock().unwrap().push(task) }
-/// #     fn release(&self, _: &Task) -> Option<Task> { None }
+/// # impl Dispatch for Collect {
+/// #     fn dispatch(&self, task: Runnable, _: Hint) { self.0.lock().unwrap().push(task) }
 /// # }
 /// # let sched = Collect::default();
-/// let (_task, runnable, handle) = weft_task::spawn(std::future::pending::<()>(), sched, None);
+/// let (runnable, handle) = weft_task::spawn(std::future::pending::<()>(), sched, None);
 /// let abort = handle.abort_handle();
 /// abort.abort();
 /// runnable.run(); // the task sees the abort and drops its future
@@ -173,7 +171,7 @@ impl AbortHandle {
     /// Cancels the task; see [`JoinHandle::abort`].
     pub fn abort(&self) {
         // SAFETY: the handle holds a reference.
-        unsafe { raw::remote_abort(self.ptr) }
+        unsafe { header::remote_abort(self.ptr) }
     }
 
     /// `true` once the task has finished.
@@ -197,7 +195,7 @@ impl Clone for AbortHandle {
 impl Drop for AbortHandle {
     fn drop(&mut self) {
         // SAFETY: our reference is released exactly once.
-        unsafe { raw::drop_ref(self.ptr) }
+        unsafe { header::drop_ref(self.ptr) }
     }
 }
 

@@ -2,58 +2,53 @@
 //! atomic state word.
 //!
 //! This crate knows nothing about threads or queues. Its contract with a scheduler is the
-//! [`Schedule`] trait: [`spawn`] makes a task and returns a [`Runnable`] (the right to poll it
-//! once) and a [`JoinHandle`] (the right to its output); whenever the task is woken, a new
-//! `Runnable` is handed to [`Schedule::schedule`]. A scheduler only moves `Runnable`s around
-//! and calls [`Runnable::run`].
+//! [`Dispatch`] trait: whenever a task is ready to run (spawned, woken, yielding), a
+//! [`Runnable`] (the right to poll it once) is handed to [`Dispatch::dispatch`] with a
+//! [`Hint`] saying why. A scheduler only moves `Runnable`s around and calls [`Runnable::run`].
 //!
-//! - One allocation per task (header, scheduler handle, future-then-output); a `Waker` is the
-//!   task pointer, so waking never allocates.
+//! - [`Owner`] is where a runtime's tasks live: it spawns them (the one spawn path), keeps
+//!   the list of live tasks so that shutdown cancels even those blocked forever, and holds
+//!   the dispatcher. A task points straight at its owner: a wake-up is one call into the
+//!   dispatcher, and a finished task unlinks itself from the list without asking anyone.
+//! - One allocation per task (header, owner, future-then-output); a `Waker` is the task
+//!   pointer, so waking never allocates.
 //! - The state word (see `state.rs` for the full rules) packs running / notified / complete /
 //!   cancelled / join-interest / join-waker flags and the reference count, so a wake, an abort
 //!   and a completion racing each other resolve with compare-and-swap alone, never a lock.
 //!   Every race is a loom model (`tests/loom_task.rs`).
 //! - A panic in a task is caught and becomes [`JoinError::is_panic`]; the thread that ran it
 //!   carries on.
-//! - [`TaskList`] tracks a runtime's live tasks so that shutdown cancels and frees even those
-//!   blocked forever.
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
 //! use std::collections::VecDeque;
-//! use weft_task::{Runnable, Schedule, Task};
+//! use weft_task::{Dispatch, Hint, Owner, Runnable};
 //!
 //! /// The smallest executor: one FIFO queue, run on the calling thread.
-//! #[derive(Clone, Default)]
-//! struct Fifo(Arc<Mutex<VecDeque<Runnable>>>);
+//! #[derive(Default)]
+//! struct Fifo(Mutex<VecDeque<Runnable>>);
 //!
-//! impl Schedule for Fifo {
-//!     fn schedule(&self, task: Runnable) {
+//! impl Dispatch for Fifo {
+//!     fn dispatch(&self, task: Runnable, _hint: Hint) {
 //!         self.0.lock().unwrap().push_back(task);
-//!     }
-//!     fn release(&self, _task: &Task) -> Option<Task> {
-//!         None // this executor keeps no task list
 //!     }
 //! }
 //!
-//! let fifo = Fifo::default();
-//! let (_task, runnable, handle) = weft_task::spawn(
-//!     async {
-//!         weft_core_yield().await;
-//!         1 + 1
-//!     },
-//!     fifo.clone(),
-//!     Some("adder"),
-//! );
-//! fifo.schedule(runnable);
+//! let owner = Arc::new(Owner::new(Fifo::default()));
+//! let handle = owner.spawn(async {
+//!     weft_core_yield().await;
+//!     1 + 1
+//! });
+//! assert_eq!(owner.len(), 1);
 //! loop {
-//!     let next = fifo.0.lock().unwrap().pop_front();
+//!     let next = owner.dispatcher().0.lock().unwrap().pop_front();
 //!     match next {
 //!         Some(r) => r.run(),
 //!         None => break,
 //!     }
 //! }
 //! assert!(handle.is_finished());
+//! assert_eq!(owner.len(), 0, "a finished task leaves its owner's list by itself");
 //!
 //! // A future that returns Pending once, waking itself first.
 //! async fn weft_core_yield() {
@@ -74,9 +69,11 @@ use std::panic::Location;
 use std::ptr::NonNull;
 
 mod error;
+mod header;
 mod id;
 mod join;
 mod list;
+mod owner;
 mod raw;
 mod runnable;
 mod state;
@@ -85,32 +82,137 @@ mod waker;
 pub use error::JoinError;
 pub use id::{try_current_id, Id};
 pub use join::{AbortHandle, JoinHandle};
-pub use list::TaskList;
+use list::TaskList;
+pub use owner::Owner;
 pub use runnable::Runnable;
 
-use raw::Header;
+use header::Header;
 
-/// What a task needs from whoever runs it.
-///
-/// Implemented by the runtime's shared state (the built-in runtime forwards to its
-/// `weft_sched::Scheduler`), or by any executor built on this crate.
-pub trait Schedule: Send + Sync + 'static {
-    /// The task was woken: queue `task` to be run.
-    fn schedule(&self, task: Runnable);
-
-    /// The task woke itself during its own poll (a yield): queue it behind the work that is
-    /// already waiting. Defaults to [`Schedule::schedule`].
-    fn yield_now(&self, task: Runnable) {
-        self.schedule(task);
-    }
-
-    /// The task finished: remove it from the owner list, returning the list's reference
-    /// (see [`TaskList::remove`]), or `None` if the executor keeps no list.
-    fn release(&self, task: &Task) -> Option<Task>;
+/// Why a task is being handed to [`Dispatch::dispatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// A newly spawned task.
+    Spawn,
+    /// A task woken by another task, a timer, I/O or another thread.
+    Wake,
+    /// A task that was woken while it was being polled (it yielded, its budget ran out, or
+    /// another thread woke it mid-poll), re-queued when that poll returned: run the work
+    /// already waiting first.
+    Yield,
 }
 
-/// An owned reference to a task, as kept by a [`TaskList`]: it keeps the allocation alive
-/// but grants no right to poll it or read its output.
+/// Where a task goes when it is ready to run: the one thing a task needs from a scheduler.
+///
+/// Called with a [`Runnable`] when the task is spawned ([`Hint::Spawn`]), woken by someone
+/// else ([`Hint::Wake`], from any thread; an abort of an idle task too) or woken during its
+/// own poll ([`Hint::Yield`]: queue it behind the work already waiting). Queue it and call
+/// [`Runnable::run`] later, on any thread; dropping it instead cancels the task. Must not
+/// block on a task. A panic here unwinds into whoever woke the task, except on the yield
+/// path, where [`Runnable::run`] catches it; either way the `Runnable` dropped by the
+/// unwinding cancels its task.
+///
+/// The runtime's bookkeeping (the list of live tasks, cancellation at shutdown) is not the
+/// dispatcher's business: [`Owner`] does it, so no dispatcher can get it wrong.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use weft_task::{Dispatch, Hint, Runnable};
+///
+/// #[derive(Default)]
+/// struct Collect(Mutex<Vec<(Runnable, Hint)>>);
+/// impl Dispatch for Collect {
+///     fn dispatch(&self, task: Runnable, hint: Hint) {
+///         self.0.lock().unwrap().push((task, hint));
+///     }
+/// }
+/// let (runnable, handle) = weft_task::spawn(async { 6 * 7 }, Collect::default(), None);
+/// runnable.run();
+/// assert!(handle.is_finished());
+/// ```
+///
+/// A finishing task leaves its owner's list by itself; no dispatcher takes part, so none can
+/// hand it a reference that is not its own. There is no `release` hook to implement (it let
+/// safe code return another task's list reference, which freed a task still in use):
+///
+/// ```compile_fail,E0407
+/// use weft_task::{Dispatch, Hint, Runnable, Task};
+///
+/// struct Sneaky;
+/// impl Dispatch for Sneaky {
+///     fn dispatch(&self, _: Runnable, _: Hint) {}
+///     fn release(&self, _: &Task) -> Option<Task> {
+///         None
+///     }
+/// }
+/// ```
+///
+/// and the harness's own trait, which reaches the list, is not public:
+///
+/// ```compile_fail,E0603
+/// use weft_task::Schedule;
+/// ```
+pub trait Dispatch: Send + Sync + 'static {
+    /// Queues `task` to be run once.
+    fn dispatch(&self, task: Runnable, hint: Hint);
+}
+
+impl<D: Dispatch + ?Sized> Dispatch for std::sync::Arc<D> {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        (**self).dispatch(task, hint)
+    }
+}
+
+impl<D: Dispatch + ?Sized> Dispatch for Box<D> {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        (**self).dispatch(task, hint)
+    }
+}
+
+/// What the task harness stores beside the future: a dispatcher and, for tasks of an
+/// [`Owner`], the list to leave on completion. Sealed: only this crate implements it, so the
+/// list reference a finishing task gives up is always its own.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    fn dispatch(&self, task: Runnable, hint: Hint);
+    fn list(&self) -> Option<&TaskList>;
+}
+
+/// A task with no owner list ([`spawn`]).
+pub(crate) struct Detached<D>(D);
+
+impl<D: Dispatch> Schedule for Detached<D> {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        self.0.dispatch(task, hint)
+    }
+    fn list(&self) -> Option<&TaskList> {
+        None
+    }
+}
+
+/// An owned reference to a task, as kept by an [`Owner`]'s list: it keeps the allocation
+/// alive but grants no right to poll it or read its output.
+///
+/// Only the list owns `Task`s; everyone else sees them borrowed ([`Owner::for_each`]), and
+/// cannot make, copy or cancel one:
+///
+/// ```compile_fail,E0277
+/// # use std::sync::Arc;
+/// # use weft_task::{Dispatch, Hint, Owner, Runnable, Task};
+/// # struct Drop_;
+/// # impl Dispatch for Drop_ { fn dispatch(&self, _: Runnable, _: Hint) {} }
+/// let owner = Arc::new(Owner::new(Drop_));
+/// let mut stolen: Vec<Task> = Vec::new();
+/// owner.for_each(|t| stolen.push(Task::clone(t)));
+/// ```
+///
+/// ```compile_fail,E0624
+/// # use std::sync::Arc;
+/// # use weft_task::{Dispatch, Hint, Owner, Runnable};
+/// # struct Drop_;
+/// # impl Dispatch for Drop_ { fn dispatch(&self, _: Runnable, _: Hint) {} }
+/// # let owner = Arc::new(Owner::new(Drop_));
+/// owner.for_each(|t| t.shutdown());
+/// ```
 pub struct Task {
     ptr: NonNull<Header>,
 }
@@ -172,7 +274,7 @@ impl Task {
     /// Cancels the task if it is idle (dropping its future here), or marks it cancelled so
     /// that whoever is polling it drops the future when the poll returns. Consumes this
     /// reference.
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         let ptr = self.into_raw();
         // SAFETY: our reference passes to `shutdown`, which consumes it.
         unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
@@ -182,7 +284,7 @@ impl Task {
 impl Drop for Task {
     fn drop(&mut self) {
         // SAFETY: our reference is released exactly once.
-        unsafe { raw::drop_ref(self.ptr) }
+        unsafe { header::drop_ref(self.ptr) }
     }
 }
 
@@ -196,45 +298,30 @@ impl fmt::Debug for Task {
     }
 }
 
-/// Creates a task from `future`, to be scheduled through `scheduler`.
+/// Creates a task with no owner list, to be run through `dispatch` (an executor that needs
+/// no list of its live tasks; a runtime uses [`Owner::spawn`]).
 ///
-/// Returns the owner reference (give it to a [`TaskList`], or drop it), the first
-/// [`Runnable`] (schedule it to start the task) and the [`JoinHandle`]. The spawn location is
-/// the caller's (`#[track_caller]`).
+/// Returns the first [`Runnable`] (dispatch or run it to start the task; dropping it
+/// cancels the task) and the [`JoinHandle`]. The spawn location is the caller's
+/// (`#[track_caller]`).
 #[track_caller]
-pub fn spawn<F, S>(
-    future: F,
-    scheduler: S,
-    name: Option<&str>,
-) -> (Task, Runnable, JoinHandle<F::Output>)
+pub fn spawn<F, D>(future: F, dispatch: D, name: Option<&str>) -> (Runnable, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
-    S: Schedule,
+    D: Dispatch,
 {
-    spawn_at(future, scheduler, name, Location::caller())
-}
-
-/// [`spawn`] with an explicit spawn location.
-pub fn spawn_at<F, S>(
-    future: F,
-    scheduler: S,
-    name: Option<&str>,
-    location: &'static Location<'static>,
-) -> (Task, Runnable, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    let ptr = raw::allocate(future, scheduler, name.map(Box::from), location);
-    // SAFETY: a new task starts with exactly these three references (and NOTIFIED for the
-    // `Runnable`, JOIN_INTEREST for the handle).
+    let ptr = raw::allocate(
+        future,
+        Detached(dispatch),
+        name.map(Box::from),
+        Location::caller(),
+    );
+    // SAFETY: a new task starts with three references (and NOTIFIED for the `Runnable`,
+    // JOIN_INTEREST for the handle); the third is the owner's, which a detached task has
+    // none of: it is dropped at once, leaving two.
     unsafe {
-        (
-            Task::from_raw(ptr),
-            Runnable::from_raw(ptr),
-            JoinHandle::from_raw(ptr),
-        )
+        drop(Task::from_raw(ptr));
+        (Runnable::from_raw(ptr), JoinHandle::from_raw(ptr))
     }
 }

@@ -6,49 +6,20 @@
 //! same lock. The list holds one reference (a [`Task`]) per member.
 
 use std::fmt;
-use std::future::Future;
-use std::panic::Location;
 use std::ptr::NonNull;
 
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering};
 use weft_core::loom::sync::Mutex;
 use weft_core::CachePadded;
 
-use crate::raw::Header;
-use crate::{JoinHandle, Runnable, Schedule, Task};
+use crate::header::Header;
+use crate::Task;
 
-/// The set of live tasks of one runtime.
+/// The set of live tasks of one runtime, kept by its [`Owner`](crate::Owner).
 ///
-/// A task is added when it is spawned ([`TaskList::spawn`]) and removed when it finishes
-/// (the runtime's [`Schedule::release`] calls [`TaskList::remove`]).
+/// A task is added when it is spawned and removes itself when it finishes;
 /// [`TaskList::close_and_shutdown_all`] refuses new tasks and cancels every remaining one.
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use weft_task::{Runnable, Schedule, Task, TaskList};
-///
-/// #[derive(Default)]
-/// struct Inner { list: TaskList, queue: Mutex<Vec<Runnable>> }
-/// #[derive(Clone, Default)]
-/// struct Rt(Arc<Inner>);
-/// impl std::ops::Deref for Rt { type Target = Inner; fn deref(&self) -> &Inner { &self.0 } }
-/// impl Schedule for Rt {
-///     fn schedule(&self, task: Runnable) { self.queue.lock().unwrap().push(task) }
-///     fn release(&self, task: &Task) -> Option<Task> { self.list.remove(task) }
-/// }
-///
-/// let rt = Rt::default();
-/// let (handle, runnable) = rt.list.spawn(std::future::pending::<()>(), rt.clone(), None);
-/// runnable.unwrap().run(); // polled once: now blocked forever, and nothing will wake it
-/// assert_eq!(rt.list.len(), 1);
-/// rt.list.close_and_shutdown_all();
-/// assert_eq!(rt.list.len(), 0);
-/// assert!(handle.is_finished());
-/// ```
-pub struct TaskList {
-    /// Unique among lists (never 0), recorded in each member's header so that `remove` can
-    /// tell its own members from another list's.
-    id: u64,
+pub(crate) struct TaskList {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     closed: AtomicBool,
 }
@@ -72,13 +43,9 @@ impl Default for TaskList {
 impl TaskList {
     /// Creates a list with about `shards` shards (rounded up to a power of two, at least 1;
     /// four per worker thread keeps contention negligible).
-    pub fn new(shards: usize) -> TaskList {
+    pub(crate) fn new(shards: usize) -> TaskList {
         let n = shards.clamp(1, 1 << 16).next_power_of_two();
-        // A process-wide counter, not part of a checked protocol (and loom atomics cannot
-        // live in a `static`).
-        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         TaskList {
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             shards: (0..n)
                 .map(|_| {
                     CachePadded::new(Mutex::new(Shard {
@@ -96,34 +63,8 @@ impl TaskList {
         &self.shards[(header.id.as_u64() as usize) & (self.shards.len() - 1)]
     }
 
-    /// Creates a task and adds it to the list. Returns its handle and, unless the list is
-    /// closed (the runtime shut down), its first `Runnable`; when closed, the task is
-    /// cancelled at once and the handle resolves to a cancelled `JoinError`.
-    #[track_caller]
-    pub fn spawn<F, S>(
-        &self,
-        future: F,
-        scheduler: S,
-        name: Option<&str>,
-    ) -> (JoinHandle<F::Output>, Option<Runnable>)
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-        S: Schedule,
-    {
-        let (task, runnable, handle) = crate::spawn_at(future, scheduler, name, Location::caller());
-        match self.bind(task) {
-            Ok(()) => (handle, Some(runnable)),
-            Err(task) => {
-                drop(runnable);
-                task.shutdown();
-                (handle, None)
-            }
-        }
-    }
-
     /// Adds `task` to the list, or gives it back if the list is closed.
-    pub fn bind(&self, task: Task) -> Result<(), Task> {
+    pub(crate) fn bind(&self, task: Task) -> Result<(), Task> {
         let mut shard = self.shard(task.header()).lock();
         if shard.closed {
             return Err(task);
@@ -133,7 +74,6 @@ impl TaskList {
         // yet, and the reference we took over keeps it alive.
         unsafe {
             let header = ptr.as_ref();
-            header.owner.store(self.id, Ordering::Relaxed);
             header.list_prev.with_mut(|p| *p = None);
             header.list_next.with_mut(|n| *n = shard.head);
             if let Some(head) = shard.head {
@@ -145,15 +85,10 @@ impl TaskList {
         Ok(())
     }
 
-    /// Removes `task` and returns the list's reference to it, or `None` if it is not (or no
-    /// longer) a member.
-    pub fn remove(&self, task: &Task) -> Option<Task> {
-        let header = task.header();
+    /// Unlinks `header`'s task if it is a member, returning whether it was: the list's
+    /// reference then passes to the caller, who must release it.
+    pub(crate) fn remove(&self, header: &Header) -> bool {
         let ptr = NonNull::from(header);
-        if header.owner.load(Ordering::Relaxed) != self.id {
-            // Never bound here: its links (if any) belong to another list's lock.
-            return None;
-        }
         let mut shard = self.shard(header).lock();
         // SAFETY: under the shard lock we own every member's links, and the task is bound to
         // this list, so its links are ours too.
@@ -163,22 +98,22 @@ impl TaskList {
             match prev {
                 Some(prev) => prev.as_ref().list_next.with_mut(|n| *n = next),
                 None if shard.head == Some(ptr) => shard.head = next,
-                None => return None,
+                None => return false,
             }
             if let Some(next) = next {
                 next.as_ref().list_prev.with_mut(|p| *p = prev);
             }
             header.list_prev.with_mut(|p| *p = None);
             header.list_next.with_mut(|n| *n = None);
-            shard.len -= 1;
-            Some(Task::from_raw(ptr))
         }
+        shard.len -= 1;
+        true
     }
 
     /// Closes the list (later spawns are cancelled at once) and cancels every member: idle
     /// tasks have their future dropped here, on the calling thread; a task running elsewhere
     /// is marked cancelled and drops its future when that poll returns.
-    pub fn close_and_shutdown_all(&self) {
+    pub(crate) fn close_and_shutdown_all(&self) {
         self.closed.store(true, Ordering::Release);
         for shard in self.shards.iter() {
             shard.lock().closed = true;
@@ -208,23 +143,23 @@ impl TaskList {
     }
 
     /// `true` once [`TaskList::close_and_shutdown_all`] was called.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
     /// The number of live tasks.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()
     }
 
     /// `true` if no task is alive.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Calls `f` with every live task (one shard locked at a time: do not spawn, abort or
     /// await from inside `f`).
-    pub fn for_each(&self, mut f: impl FnMut(&Task)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task)) {
         for shard in self.shards.iter() {
             let shard = shard.lock();
             let mut cur = shard.head;

@@ -1,4 +1,5 @@
-//! The task allocation and the type-erased operations on it.
+//! The task allocation and the operations that need its concrete types (behind the
+//! header's `Vtable`).
 //!
 //! A task is one `Box<Cell<F, S>>`: the `Header` (state word, vtable, id, owner-list links,
 //! join waker, name), then the scheduler handle `S`, then the `Stage` (the future, later its
@@ -15,53 +16,11 @@ use std::task::{Context, Poll, Waker};
 
 use weft_core::coop;
 use weft_core::loom::cell::UnsafeCell;
-use weft_core::loom::sync::atomic::AtomicU64;
 
+use crate::header::{Header, Vtable};
 use crate::id::IdGuard;
-use crate::state::{State, ToIdle, ToNotified, ToRunning};
-use crate::{waker, Id, JoinError, Runnable, Schedule, Task};
-
-/// The type-independent front of every task.
-#[repr(C)]
-pub(crate) struct Header {
-    pub(crate) state: State,
-    pub(crate) vtable: &'static Vtable,
-    pub(crate) id: Id,
-    /// The id of the `TaskList` the task is bound to (0: none).
-    pub(crate) owner: AtomicU64,
-    /// Links of the owner `TaskList`; only touched under that list's shard lock.
-    pub(crate) list_prev: UnsafeCell<Option<NonNull<Header>>>,
-    pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
-    /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
-    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
-    /// Boxed twice so that it costs one pointer in every task, named or not (most are not).
-    name: Option<Box<Box<str>>>,
-    pub(crate) location: &'static Location<'static>,
-}
-
-impl Header {
-    /// The task's name, if it was given one.
-    pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(|name| &**name)
-    }
-}
-
-/// Operations that need the concrete future and scheduler types.
-pub(crate) struct Vtable {
-    /// Runs the task (consumes a `Runnable`'s reference).
-    pub(crate) run: unsafe fn(NonNull<Header>),
-    /// Hands a new `Runnable` (whose reference the caller holds) to the scheduler.
-    pub(crate) schedule: unsafe fn(NonNull<Header>),
-    /// Frees the allocation.
-    pub(crate) dealloc: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if it is ready, else
-    /// registers the waker.
-    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
-    /// The slow path of dropping a `JoinHandle`.
-    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
-    /// Cancels the task if idle; consumes the caller's reference.
-    pub(crate) shutdown: unsafe fn(NonNull<Header>),
-}
+use crate::state::{State, ToIdle, ToRunning};
+use crate::{waker, Hint, Id, JoinError, Runnable, Schedule};
 
 pub(crate) enum Stage<F: Future> {
     Running(F),
@@ -94,7 +53,6 @@ where
             state: State::new(),
             vtable: vtable::<F, S>(),
             id: Id::next(),
-            owner: AtomicU64::new(0),
             list_prev: UnsafeCell::new(None),
             list_next: UnsafeCell::new(None),
             join_waker: UnsafeCell::new(None),
@@ -174,7 +132,14 @@ where
                 ToIdle::OkNotified => {
                     // SAFETY: we keep our reference; it becomes the new `Runnable`'s.
                     let task = unsafe { Runnable::from_raw(ptr) };
-                    cell.scheduler.yield_now(task);
+                    // A panicking dispatcher may not unwind out of `run`; the `Runnable`
+                    // it was given is dropped by the unwinding, which cancels the task.
+                    let dispatched = panic::catch_unwind(AssertUnwindSafe(|| {
+                        cell.scheduler.dispatch(task, Hint::Yield)
+                    }));
+                    if dispatched.is_err() {
+                        dispatch_panicked(cell.header.id);
+                    }
                 }
                 // SAFETY: that was the last reference.
                 ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
@@ -255,15 +220,11 @@ where
             }
         }
 
-        // SAFETY: the task is live; the borrowed `Task` is not dropped (`ManuallyDrop`).
-        let me = mem::ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
-        let released = self.scheduler.release(&me);
-        let count = match released {
-            Some(task) => {
-                mem::forget(task);
-                2
-            }
-            None => 1,
+        // The task leaves its owner's list itself: the list is the one the task was made
+        // with, so the reference it gives up is this task's own.
+        let count = match self.scheduler.list() {
+            Some(list) if list.remove(&self.header) => 2,
+            _ => 1,
         };
         if self.header.state.transition_to_terminal(count) {
             // SAFETY: those were the last references.
@@ -280,7 +241,19 @@ where
 {
     // SAFETY: the caller holds a reference, which the new `Runnable` takes over.
     let (cell, task) = unsafe { (cell::<F, S>(ptr), Runnable::from_raw(ptr)) };
-    cell.scheduler.schedule(task);
+    cell.scheduler.dispatch(task, Hint::Wake);
+}
+
+/// Reports a dispatcher that panicked while re-queueing a yielding task (the task was
+/// cancelled by the unwinding). Nobody else would ever hear of it.
+#[cold]
+fn dispatch_panicked(id: Id) {
+    use std::io::Write;
+    // `eprintln!` would panic on a failed write, and this may not unwind.
+    let _ = writeln!(
+        std::io::stderr(),
+        "weft-task: the dispatcher panicked while re-queueing task {id}; the task was cancelled"
+    );
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
@@ -415,65 +388,5 @@ where
     } else if cell.header.state.ref_dec() {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F, S>(ptr) };
-    }
-}
-
-/// Wakes the task, consuming one reference.
-///
-/// # Safety
-///
-/// The caller holds a reference, which this call consumes.
-pub(crate) unsafe fn wake_by_val(ptr: NonNull<Header>) {
-    // SAFETY: the caller's reference keeps the header alive.
-    let header = unsafe { ptr.as_ref() };
-    match header.state.transition_to_notified_by_val() {
-        ToNotified::DoNothing => {}
-        // SAFETY: the reference passes to the new `Runnable`.
-        ToNotified::Submit => unsafe { (header.vtable.schedule)(ptr) },
-        // SAFETY: that was the last reference.
-        ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
-    }
-}
-
-/// Wakes the task without consuming a reference.
-///
-/// # Safety
-///
-/// The caller holds a reference for the duration of the call.
-pub(crate) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
-    // SAFETY: the caller's reference keeps the header alive.
-    let header = unsafe { ptr.as_ref() };
-    if header.state.transition_to_notified_by_ref() == ToNotified::Submit {
-        // SAFETY: the transition took a new reference for the `Runnable`.
-        unsafe { (header.vtable.schedule)(ptr) };
-    }
-}
-
-/// Drops one reference.
-///
-/// # Safety
-///
-/// The caller holds a reference, which this call consumes.
-pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
-    // SAFETY: the caller's reference keeps the header alive until the decrement.
-    let header = unsafe { ptr.as_ref() };
-    let vtable = header.vtable;
-    if header.state.ref_dec() {
-        // SAFETY: that was the last reference.
-        unsafe { (vtable.dealloc)(ptr) };
-    }
-}
-
-/// Asks the task to cancel itself (abort).
-///
-/// # Safety
-///
-/// The caller holds a reference for the duration of the call.
-pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
-    // SAFETY: the caller's reference keeps the header alive.
-    let header = unsafe { ptr.as_ref() };
-    if header.state.transition_to_notified_and_cancel() {
-        // SAFETY: the transition took a new reference for the `Runnable`.
-        unsafe { (header.vtable.schedule)(ptr) };
     }
 }

@@ -3,14 +3,14 @@ use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::ptr::NonNull;
 
-use crate::raw::Header;
+use crate::header::Header;
 use crate::Id;
 
 /// A task that is ready to run: the only thing a scheduler ever holds.
 ///
 /// At most one `Runnable` exists per task at any time, so a task is never queued twice. A
 /// scheduler keeps it in a queue and calls [`Runnable::run`] on some thread; waking the task
-/// later hands a new `Runnable` to the task's [`Schedule`](crate::Schedule) again. The
+/// later hands a new `Runnable` to the task's [`Dispatch`](crate::Dispatch) again. The
 /// handle is one pointer, and moving it between threads costs nothing.
 ///
 /// Dropping a `Runnable` without running it cancels the task: its future is dropped (on the
@@ -19,18 +19,17 @@ use crate::Id;
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use weft_task::{Runnable, Schedule, Task};
+/// use weft_task::{Dispatch, Hint, Runnable};
 ///
 /// /// A scheduler that only collects what it is given.
 /// #[derive(Clone, Default)]
 /// struct Collect(Arc<Mutex<Vec<Runnable>>>);
-/// impl Schedule for Collect {
-///     fn schedule(&self, task: Runnable) { self.0.lock().unwrap().push(task) }
-///     fn release(&self, _: &Task) -> Option<Task> { None }
+/// impl Dispatch for Collect {
+///     fn dispatch(&self, task: Runnable, _: Hint) { self.0.lock().unwrap().push(task) }
 /// }
 ///
 /// let sched = Collect::default();
-/// let (_task, runnable, handle) = weft_task::spawn(async { 6 * 7 }, sched.clone(), None);
+/// let (runnable, handle) = weft_task::spawn(async { 6 * 7 }, sched.clone(), None);
 /// runnable.run();
 /// assert!(handle.is_finished());
 /// ```

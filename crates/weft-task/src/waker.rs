@@ -5,7 +5,7 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::raw::{self, Header};
+use crate::header::{self, Header};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
@@ -33,17 +33,17 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 unsafe fn wake(data: *const ()) {
     let ptr = NonNull::new(data as *mut Header).expect("null task waker");
     // SAFETY: the waker owns a reference, which `wake` consumes.
-    unsafe { raw::wake_by_val(ptr) }
+    unsafe { header::wake_by_val(ptr) }
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
     let ptr = NonNull::new(data as *mut Header).expect("null task waker");
     // SAFETY: the waker holds a reference for the duration of the call.
-    unsafe { raw::wake_by_ref(ptr) }
+    unsafe { header::wake_by_ref(ptr) }
 }
 
 unsafe fn drop_waker(data: *const ()) {
     let ptr = NonNull::new(data as *mut Header).expect("null task waker");
     // SAFETY: the waker owns a reference, which dropping it releases.
-    unsafe { raw::drop_ref(ptr) }
+    unsafe { header::drop_ref(ptr) }
 }

@@ -17,8 +17,10 @@ fn abort_before_the_first_run() {
     let fut_drops = DropCount::new();
     let gate = Gate::new();
     let mut handle = ex.spawn(Tracked::new(gate.wait(), &fut_drops));
+    assert_eq!(ex.spawns(), 1);
     handle.abort();
     assert_eq!(ex.schedules(), 0, "the first Runnable is already queued");
+    assert_eq!(ex.queued(), 1);
     assert_eq!(fut_drops.get(), 0, "dropped by whoever runs the Runnable");
     assert!(!handle.is_finished());
 
@@ -256,7 +258,7 @@ fn dropping_a_runnable_cancels_the_task() {
     assert_eq!(counter.count(), 1);
     assert!(handle.is_finished());
     assert!(ready(&mut handle).unwrap_err().is_cancelled());
-    assert_eq!(ex.list.len(), 0, "released from the list");
+    assert_eq!(ex.len(), 0, "left its owner's list");
     drop(handle);
     ex.shutdown_and_assert_freed();
 }

@@ -10,18 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
 use common::{poll_once, poll_with, ready, DropCount, Exec, Gate, Tracked, WakeCounter};
-use weft_task::{try_current_id, Id, Runnable, Schedule, Task};
+use weft_task::{try_current_id, Dispatch, Hint, Id, Runnable};
 
-/// A scheduler that keeps no list: for tests of the bare `weft_task::spawn`.
+/// A dispatcher for tasks with no owner: for tests of the bare `weft_task::spawn`.
 #[derive(Clone, Default)]
 struct Collect(Arc<Mutex<Vec<Runnable>>>);
 
-impl Schedule for Collect {
-    fn schedule(&self, task: Runnable) {
+impl Dispatch for Collect {
+    fn dispatch(&self, task: Runnable, _: Hint) {
         self.0.lock().unwrap().push(task)
-    }
-    fn release(&self, _: &Task) -> Option<Task> {
-        None
     }
 }
 
@@ -148,10 +145,9 @@ fn ids_are_unique_and_shared_by_every_handle() {
     let sched = Collect::default();
     let mut ids = HashSet::new();
     for _ in 0..100 {
-        let (task, runnable, handle) = weft_task::spawn(async {}, sched.clone(), None);
+        let (runnable, handle) = weft_task::spawn(async {}, sched.clone(), None);
         let id = handle.id();
         assert_eq!(runnable.id(), id);
-        assert_eq!(task.id(), id);
         assert_eq!(handle.abort_handle().id(), id);
         assert!(ids.insert(id), "id {id} handed out twice");
         drop(runnable); // cancels
@@ -160,9 +156,25 @@ fn ids_are_unique_and_shared_by_every_handle() {
         assert!(err.is_cancelled());
         assert_eq!(err.id(), id);
     }
-    let a = Id::next();
-    let b = Id::next();
+    // A task of an owner: its list entry, its `Runnable` and its handles share one id, drawn
+    // from the same sequence.
+    let ex = Exec::new();
+    let (handle, runnable) = ex.spawn_unqueued(async {});
+    let id = handle.id();
+    assert_eq!(runnable.id(), id);
+    let mut listed = Vec::new();
+    ex.for_each(|t| listed.push(t.id()));
+    assert_eq!(listed, vec![id]);
+    assert!(ids.insert(id), "id {id} handed out twice");
+    drop((handle, runnable));
+    ex.shutdown_and_assert_freed();
+
+    // Ids grow: a later task's id is new and above every earlier one.
+    let (a, _) = weft_task::spawn(async {}, sched.clone(), None);
+    let (b, _) = weft_task::spawn(async {}, sched, None);
+    let (a, b) = (a.id(), b.id());
     assert!(a < b && !ids.contains(&a) && !ids.contains(&b));
+    assert!(ids.iter().all(|&id| id < a));
 }
 
 #[test]
@@ -215,12 +227,11 @@ fn try_current_id_is_set_only_inside_the_poll() {
 #[test]
 fn nested_run_restores_the_outer_id() {
     let sched = Collect::default();
-    let (_inner_task, inner, inner_handle) =
-        weft_task::spawn(async { try_current_id() }, sched.clone(), None);
+    let (inner, inner_handle) = weft_task::spawn(async { try_current_id() }, sched.clone(), None);
     let inner_id = inner_handle.id();
     let slot = Arc::new(Mutex::new(Some(inner)));
     let slot2 = slot.clone();
-    let (_task, outer, mut outer_handle) = weft_task::spawn(
+    let (outer, mut outer_handle) = weft_task::spawn(
         async move {
             let before = try_current_id();
             slot2.lock().unwrap().take().unwrap().run();
@@ -241,29 +252,54 @@ fn nested_run_restores_the_outer_id() {
 
 #[test]
 fn name_and_spawn_location() {
+    // A task with no owner: the `Runnable` and the handle carry them.
     let sched = Collect::default();
     #[rustfmt::skip]
-    let (line, (task, runnable, handle)) = (line!(), weft_task::spawn(async {}, sched.clone(), Some("worker-7")));
-    assert_eq!(task.name(), Some("worker-7"));
+    let (line, (runnable, handle)) = (line!(), weft_task::spawn(async {}, sched.clone(), Some("worker-7")));
     assert_eq!(runnable.name(), Some("worker-7"));
-    for loc in [task.location(), runnable.location(), handle.location()] {
+    for loc in [runnable.location(), handle.location()] {
         assert_eq!(loc.file(), file!());
         assert_eq!(loc.line(), line);
     }
-    let dbg = format!("{task:?} {runnable:?} {handle:?}");
-    assert!(dbg.contains("worker-7"), "{dbg}");
+    let dbg = format!("{runnable:?} {handle:?}");
+    assert!(dbg.contains(&handle.id().to_string()), "{dbg}");
+    drop((runnable, handle));
 
+    // A task of an owner: so does its list entry (`Owner::spawn` is `#[track_caller]`).
     let ex = Exec::new();
     #[rustfmt::skip]
-    let (line, (h, r)) = (line!(), ex.list.spawn(async {}, ex.clone(), None));
-    let r = r.unwrap();
+    let (line, (h, r)) = (line!(), ex.spawn_unqueued(async {}));
     assert_eq!(r.name(), None);
     assert_eq!(h.location().line(), line);
     assert_eq!(r.location().line(), line);
-    ex.list.for_each(|t| {
+    let mut seen = 0;
+    ex.for_each(|t| {
         assert_eq!(t.name(), None);
         assert_eq!(t.location().file(), file!());
+        assert_eq!(t.location().line(), line);
+        seen += 1;
     });
+    assert_eq!(seen, 1);
+    drop((h, r));
+
+    // `spawn_at`: a name and an explicit location.
+    let at = std::panic::Location::caller();
+    let h =
+        ex.0.spawn_at(std::future::pending::<()>(), Some("worker-7"), at);
+    let mut seen = 0;
+    ex.for_each(|t| {
+        assert_eq!(t.id(), h.id());
+        assert_eq!(t.name(), Some("worker-7"));
+        assert_eq!(t.location(), at);
+        let dbg = format!("{t:?}");
+        assert!(dbg.contains("worker-7"), "{dbg}");
+        seen += 1;
+    });
+    assert_eq!(seen, 1);
+    let r = ex.pop().unwrap();
+    assert_eq!(r.name(), Some("worker-7"));
+    assert_eq!(r.location(), at);
+    assert!(format!("{r:?} {h:?}").contains(&h.id().to_string()));
     drop((h, r));
     ex.shutdown_and_assert_freed();
 }

@@ -1,121 +1,115 @@
-//! The owner list: membership follows the task's life, and `close_and_shutdown_all` cancels
-//! and frees every task, even those nothing will ever wake.
+//! The owner's list: membership follows the task's life (a finished task unlinks itself, and
+//! only itself, from its own owner's list), and `close_and_shutdown_all` cancels and frees
+//! every task, even those nothing will ever wake.
 
 mod common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use common::{ready, DropCount, Exec, Gate, Tracked};
-use weft_task::{Runnable, Schedule, Task, TaskList};
+use weft_task::Id;
+
+/// The ids of the owner's live tasks, asserting that `for_each` visits each once.
+fn members(ex: &Exec) -> HashSet<Id> {
+    let mut seen = HashSet::new();
+    ex.for_each(|t| assert!(seen.insert(t.id()), "visited twice"));
+    assert_eq!(seen.len(), ex.len());
+    seen
+}
 
 #[test]
 fn len_follows_spawns_and_completions() {
     let ex = Exec::new();
-    assert!(ex.list.is_empty());
+    assert!(ex.is_empty());
     let gates: Vec<Gate> = (0..3).map(|_| Gate::new()).collect();
     let handles: Vec<_> = gates.iter().map(|g| ex.spawn(g.wait())).collect();
-    assert_eq!(ex.list.len(), 3);
+    assert_eq!(ex.len(), 3);
     ex.run_until_idle();
-    assert_eq!(ex.list.len(), 3, "pending tasks stay members");
+    assert_eq!(ex.len(), 3, "pending tasks stay members");
     gates[1].open_and_wake();
     ex.run_until_idle();
-    assert_eq!(ex.list.len(), 2, "a finished task is released");
+    assert_eq!(ex.len(), 2, "a finished task leaves the list");
     assert!(handles[1].is_finished());
-    assert_eq!(ex.releases.load(SeqCst), 1);
+    let want: HashSet<Id> = [&handles[0], &handles[2]].iter().map(|h| h.id()).collect();
+    assert_eq!(members(&ex), want);
     drop(handles);
     drop(gates);
     ex.shutdown_and_assert_freed();
 }
 
-/// An executor whose `release` removes the task twice from its list and records both
-/// results.
-#[derive(Clone, Default)]
-struct RemoveTwice {
-    ex: Exec,
-    results: Arc<Mutex<Vec<(bool, bool)>>>,
-}
-
-impl Schedule for RemoveTwice {
-    fn schedule(&self, task: Runnable) {
-        self.ex.schedule(task)
-    }
-    fn release(&self, task: &Task) -> Option<Task> {
-        let first = self.ex.list.remove(task);
-        let second = self.ex.list.remove(task);
-        self.results
-            .lock()
-            .unwrap()
-            .push((first.is_some(), second.is_some()));
-        if let Some(t) = &first {
-            assert_eq!(t.id(), task.id());
-        }
-        first
-    }
-}
-
 #[test]
-fn remove_returns_the_list_reference_once() {
-    let sched = RemoveTwice::default();
-    let ex = sched.ex.clone();
+fn a_finished_task_unlinks_exactly_itself() {
+    // One shard, so that every task has neighbours: unlink from the middle, the head (the
+    // newest) and the tail (the oldest); the rest of the list stays linked and counted.
+    let ex = Exec::with_shards(1);
+    let fut_drops = DropCount::new();
     let gates: Vec<Gate> = (0..5).map(|_| Gate::new()).collect();
-    let handles: Vec<_> = gates
+    let mut handles: Vec<_> = gates
         .iter()
-        .map(|g| {
-            let (h, r) = ex.list.spawn(g.wait(), sched.clone(), None);
-            ex.queue.lock().unwrap().push_back(r.unwrap());
-            h
-        })
+        .map(|g| ex.spawn(Tracked::new(g.wait(), &fut_drops)))
         .collect();
     ex.run_until_idle();
-    // Unlink from the middle, the head (the newest) and the tail (the oldest).
+    let mut left: HashSet<Id> = handles.iter().map(|h| h.id()).collect();
+    assert_eq!(members(&ex), left);
     for i in [2, 4, 0, 3, 1] {
         gates[i].open_and_wake();
         ex.run_until_idle();
-        let mut left = HashSet::new();
-        ex.list.for_each(|t| {
-            left.insert(t.id());
-        });
-        assert!(!left.contains(&handles[i].id()));
+        assert!(left.remove(&handles[i].id()));
+        assert_eq!(members(&ex), left, "exactly the finished task left");
+        assert!(ready(&mut handles[i]).is_ok());
+        for (k, h) in handles.iter().enumerate() {
+            assert_eq!(h.is_finished(), !left.contains(&h.id()), "task {k}");
+        }
     }
-    assert_eq!(*sched.results.lock().unwrap(), vec![(true, false); 5]);
-    assert_eq!(ex.list.len(), 0);
-    drop((handles, gates, sched));
+    assert_eq!(ex.len(), 0);
+    assert_eq!(fut_drops.get(), 5);
+    drop((handles, gates));
     ex.shutdown_and_assert_freed();
 }
 
 #[test]
-fn bind_by_hand_and_remove_from_another_list() {
-    // `remove` on a list the task is not a member of finds nothing; the task stays bound to
-    // its own list until that list lets it go.
+fn len_follows_completions_aborts_and_shutdown() {
     let ex = Exec::new();
-    let own = TaskList::new(1);
-    let (task, runnable, mut handle) = weft_task::spawn(async { 1 }, ex.clone(), None);
-    own.bind(task).unwrap();
-    assert_eq!(own.len(), 1);
-    let mut found = None;
-    own.for_each(|t| found = Some((t.id(), t.is_scheduled(), t.is_running(), t.is_finished())));
-    assert_eq!(found, Some((handle.id(), true, false, false)));
+    let fut_drops = DropCount::new();
+    let gates: Vec<Gate> = (0..6).map(|_| Gate::new()).collect();
+    let mut handles: Vec<_> = gates
+        .iter()
+        .map(|g| ex.spawn(Tracked::new(g.wait(), &fut_drops)))
+        .collect();
+    assert_eq!(ex.len(), 6, "listed at spawn, before the first run");
+    assert!(!ex.is_empty());
+    ex.run_until_idle();
+    assert_eq!(ex.len(), 6);
 
-    runnable.run(); // completes; `Exec::release` looks in `ex.list`, which finds nothing
-    assert_eq!(ex.releases.load(SeqCst), 1);
-    assert_eq!(own.len(), 1, "still bound to `own`");
-    let mut finished = 0;
-    own.for_each(|t| {
-        assert!(t.is_finished());
-        finished += 1;
-    });
-    assert_eq!(finished, 1);
-    own.close_and_shutdown_all(); // drops the list's reference to the finished task
-    assert_eq!(own.len(), 0);
-    assert_eq!(
-        ready(&mut handle).unwrap(),
-        1,
-        "shutting a finished task down keeps its output"
-    );
-    drop(handle);
+    gates[0].open_and_wake(); // completes
+    ex.run_until_idle();
+    assert_eq!(ex.len(), 5);
+
+    handles[1].abort(); // cancelled by the runner
+    assert_eq!(ex.len(), 5, "still listed until the cancellation runs");
+    ex.run_until_idle();
+    assert_eq!(ex.len(), 4);
+
+    gates[2].wake(); // the queued Runnable is dropped: cancelled on the spot
+    drop(ex.pop().unwrap());
+    assert_eq!(ex.len(), 3);
+
+    let detached = handles.pop().unwrap(); // detaching a task keeps it listed
+    drop(detached);
+    assert_eq!(ex.len(), 3);
+
+    ex.close_and_shutdown_all(); // the rest
+    assert_eq!(ex.len(), 0);
+    assert!(ex.is_empty());
+    assert_eq!(fut_drops.get(), 6);
+    assert!(ready(&mut handles[0]).is_ok());
+    for h in &mut handles[1..] {
+        assert!(ready(h).unwrap_err().is_cancelled());
+    }
+    drop((handles, gates));
     ex.shutdown_and_assert_freed();
 }
 
@@ -132,9 +126,9 @@ fn close_and_shutdown_all_cancels_idle_tasks() {
     gates[3].wake(); // one of them is queued at shutdown
     assert_eq!(ex.queued(), 1);
 
-    ex.list.close_and_shutdown_all();
-    assert!(ex.list.is_closed());
-    assert_eq!(ex.list.len(), 0);
+    ex.close_and_shutdown_all();
+    assert!(ex.is_closed());
+    assert_eq!(ex.len(), 0);
     assert_eq!(
         fut_drops.get(),
         8,
@@ -162,7 +156,7 @@ fn a_task_blocked_forever_is_freed_by_shutdown() {
     ex.run_until_idle();
     assert_eq!(ex.live_tasks(), 1);
     assert_eq!(fut_drops.get(), 0);
-    ex.list.close_and_shutdown_all();
+    ex.close_and_shutdown_all();
     assert_eq!(fut_drops.get(), 1);
     assert_eq!(ex.live_tasks(), 0);
     ex.shutdown_and_assert_freed();
@@ -171,58 +165,67 @@ fn a_task_blocked_forever_is_freed_by_shutdown() {
 #[test]
 fn spawn_after_close_is_cancelled_at_once() {
     let ex = Exec::new();
-    ex.list.close_and_shutdown_all();
+    ex.close_and_shutdown_all();
+    assert!(ex.is_closed());
     let fut_drops = DropCount::new();
     let polled = Arc::new(AtomicUsize::new(0));
     let p = polled.clone();
-    let (mut handle, runnable) = ex.list.spawn(
+    let mut handle = ex.0.spawn_at(
         Tracked::new(
             async move {
                 p.fetch_add(1, SeqCst);
             },
             &fut_drops,
         ),
-        ex.clone(),
         Some("late"),
+        std::panic::Location::caller(),
     );
-    assert!(runnable.is_none());
+    assert_eq!(ex.spawns(), 0, "never dispatched");
     assert_eq!(fut_drops.get(), 1);
     assert_eq!(polled.load(SeqCst), 0);
     assert!(handle.is_finished());
     assert!(ready(&mut handle).unwrap_err().is_cancelled());
-    assert_eq!(ex.list.len(), 0);
+    assert_eq!(ex.len(), 0);
     assert_eq!(ex.queued(), 0);
-
-    // bind refuses too, handing the task back.
-    let (task, r, h) = weft_task::spawn(async {}, ex.clone(), None);
-    let task = ex.list.bind(task).unwrap_err();
-    drop((task, r, h));
     drop(handle);
+    assert_eq!(ex.live_tasks(), 0, "freed with its handle");
+
+    // `spawn` too; a handle dropped at once frees the task there and then.
+    drop(ex.spawn(Tracked::new(async {}, &fut_drops)));
+    assert_eq!(fut_drops.get(), 2);
+    assert_eq!((ex.spawns(), ex.len(), ex.live_tasks()), (0, 0, 0));
     ex.shutdown_and_assert_freed();
 }
 
 #[test]
 fn for_each_visits_every_live_task() {
-    let ex = Exec::new();
-    let list = TaskList::new(3); // rounded up to 4 shards
+    let ex = Exec::with_shards(3); // rounded up to 4 shards
     let mut want = HashSet::new();
     let mut handles = Vec::new();
-    for _ in 0..50 {
-        let (h, r) = list.spawn(std::future::pending::<()>(), ex.clone(), None);
-        want.insert(h.id());
-        drop(r.unwrap()); // cancels and completes the task...
+    let mut runnables = Vec::new();
+    for i in 0..50 {
+        let (h, r) = ex.spawn_unqueued(std::future::pending::<()>());
+        if i % 2 == 0 {
+            want.insert(h.id());
+            runnables.push(r);
+        } else {
+            drop(r); // cancels and completes the task, which leaves the list
+            assert!(h.is_finished());
+        }
         handles.push(h);
     }
-    // ...and `Exec::release` looks in `ex.list`, so the tasks stay in `list`, finished.
     let mut seen = HashSet::new();
-    list.for_each(|t| {
-        assert!(t.is_finished());
+    ex.for_each(|t| {
+        assert!(!t.is_finished() && !t.is_running());
+        assert!(t.is_scheduled(), "its Runnable exists");
         assert!(seen.insert(t.id()), "visited twice");
     });
     assert_eq!(seen, want);
-    assert_eq!(list.len(), 50);
-    drop(list); // dropping the list shuts it down
+    assert_eq!(ex.len(), 25);
+    drop(runnables);
+    assert_eq!(ex.len(), 0);
     drop(handles);
+    assert_eq!(ex.live_tasks(), 0);
 
     let gates: Vec<Gate> = (0..20).map(|_| Gate::new()).collect();
     let handles: Vec<_> = gates.iter().map(|g| ex.spawn(g.wait())).collect();
@@ -230,13 +233,13 @@ fn for_each_visits_every_live_task() {
     gates[0].open_and_wake();
     ex.run_until_idle();
     let mut seen = HashSet::new();
-    ex.list.for_each(|t| {
+    ex.for_each(|t| {
         assert!(!t.is_finished() && !t.is_running() && !t.is_scheduled());
         seen.insert(t.id());
     });
     let want: HashSet<_> = handles[1..].iter().map(|h| h.id()).collect();
     assert_eq!(seen, want);
-    assert!(format!("{:?}", ex.list).contains("len: 19"));
+    assert!(format!("{:?}", *ex).contains("len: 19"));
     drop(handles);
     drop(gates);
     ex.shutdown_and_assert_freed();
@@ -260,7 +263,7 @@ fn shutdown_from_inside_a_running_task() {
     let drops = fut_drops.clone();
     let mut handle = ex.spawn(Tracked::new(
         std::future::poll_fn(move |_| {
-            ex2.list.close_and_shutdown_all();
+            ex2.close_and_shutdown_all();
             s.store(drops.get(), SeqCst);
             Poll::<()>::Pending
         }),
@@ -274,7 +277,7 @@ fn shutdown_from_inside_a_running_task() {
     );
     assert_eq!(fut_drops.get(), 5, "and the caller when its poll returned");
     assert!(ready(&mut handle).unwrap_err().is_cancelled());
-    assert_eq!(ex.list.len(), 0);
+    assert_eq!(ex.len(), 0);
     drop((handle, others, gates));
     ex.shutdown_and_assert_freed();
 }
@@ -284,7 +287,7 @@ fn a_task_completing_during_shutdown_keeps_its_output() {
     let ex = Exec::new();
     let ex2 = ex.clone();
     let mut handle = ex.spawn(async move {
-        ex2.list.close_and_shutdown_all();
+        ex2.close_and_shutdown_all();
         "done anyway"
     });
     ex.run_until_idle();
@@ -296,16 +299,13 @@ fn a_task_completing_during_shutdown_keeps_its_output() {
 #[test]
 fn many_shards_and_one() {
     for shards in [0, 1, 2, 5, 64] {
-        let ex = Exec(Arc::new(common::Inner {
-            list: TaskList::new(shards),
-            ..Default::default()
-        }));
+        let ex = Exec::with_shards(shards);
         let handles: Vec<_> = (0..17)
             .map(|_| ex.spawn(std::future::pending::<()>()))
             .collect();
         ex.run_until_idle();
-        assert_eq!(ex.list.len(), 17);
-        ex.list.close_and_shutdown_all();
+        assert_eq!(ex.len(), 17);
+        ex.close_and_shutdown_all();
         assert!(handles.iter().all(|h| h.is_finished()));
         drop(handles);
         ex.shutdown_and_assert_freed();
@@ -313,25 +313,81 @@ fn many_shards_and_one() {
 }
 
 #[test]
-fn remove_from_a_list_the_task_is_not_in_finds_nothing() {
-    let ex = Exec::new();
-    let one = TaskList::new(1);
-    let two = TaskList::new(1);
-    let (older, r1, h1) = weft_task::spawn(std::future::pending::<()>(), ex.clone(), None);
-    let (newer, r2, h2) = weft_task::spawn(std::future::pending::<()>(), ex.clone(), None);
-    one.bind(older).unwrap();
-    one.bind(newer).unwrap(); // the new head: `older` now has a predecessor in `one`
-    let mut removed = None;
-    one.for_each(|t| {
-        if t.id() == h1.id() {
-            // `two` is a different list (another lock): no deadlock. `t` is not its member.
-            removed = Some(two.remove(t).map(|t| t.id()));
+fn two_owners_side_by_side_never_touch_each_others_lists() {
+    // One shard each, so that every task is linked to others in its own list.
+    let a = Exec::with_shards(1);
+    let b = Exec::with_shards(1);
+    let gates: Vec<Gate> = (0..10).map(|_| Gate::new()).collect();
+    let mut handles = Vec::new();
+    for (i, g) in gates.iter().enumerate() {
+        let ex = if i % 2 == 0 { &a } else { &b };
+        handles.push(ex.spawn(g.wait()));
+    }
+    a.run_until_idle();
+    b.run_until_idle();
+    let of = |handles: &[weft_task::JoinHandle<()>], parity: usize| -> HashSet<Id> {
+        handles
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| i % 2 == parity && !h.is_finished())
+            .map(|(_, h)| h.id())
+            .collect()
+    };
+    assert_eq!(members(&a), of(&handles, 0));
+    assert_eq!(members(&b), of(&handles, 1));
+
+    // Tasks of both owners finish in an interleaved order: each leaves its own list only.
+    for i in [3, 0, 5, 6, 1] {
+        gates[i].open_and_wake();
+        let (own, other) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        assert_eq!(
+            other.run_until_idle(),
+            0,
+            "the wake went to the task's own owner"
+        );
+        let before = members(other);
+        assert_eq!(own.run_until_idle(), 1);
+        assert!(handles[i].is_finished());
+        assert_eq!(
+            members(other),
+            before,
+            "the other owner's list is untouched"
+        );
+        assert_eq!(members(&a), of(&handles, 0));
+        assert_eq!(members(&b), of(&handles, 1));
+    }
+    assert_eq!((a.len(), b.len()), (3, 2));
+
+    // A task of `b` finishing while `a`'s list is being walked (its shard locked): no
+    // deadlock, and `a` is untouched.
+    gates[7].open_and_wake();
+    let mut visited = 0;
+    a.for_each(|_| {
+        visited += 1;
+        if visited == 1 {
+            assert_eq!(b.run_until_idle(), 1);
         }
     });
-    assert_eq!(removed, Some(None), "`two` handed out `one`'s reference");
-    let mut members = 0;
-    one.for_each(|_| members += 1);
-    assert_eq!((members, one.len(), two.len()), (2, 2, 0));
-    drop((r1, r2, h1, h2, one, two));
-    ex.shutdown_and_assert_freed();
+    assert_eq!(visited, 3);
+    assert!(handles[7].is_finished());
+    assert_eq!(members(&a), of(&handles, 0));
+    assert_eq!(members(&b), of(&handles, 1));
+
+    // Shutting one owner down cancels its own tasks and leaves the other's alone.
+    a.close_and_shutdown_all();
+    assert!(a.is_closed() && !b.is_closed());
+    assert_eq!((a.len(), b.len()), (0, 1));
+    assert!(!handles[9].is_finished());
+    gates[9].open_and_wake();
+    assert_eq!(b.run_until_idle(), 1);
+    assert_eq!(b.len(), 0);
+    for (i, h) in handles.iter_mut().enumerate() {
+        match i {
+            2 | 4 | 8 => assert!(ready(h).unwrap_err().is_cancelled(), "task {i}"),
+            _ => assert!(ready(h).is_ok(), "task {i}"),
+        }
+    }
+    drop((handles, gates));
+    a.shutdown_and_assert_freed();
+    b.shutdown_and_assert_freed();
 }

@@ -1,8 +1,10 @@
 //! Loom models of the task state machine: every race the state word arbitrates (a wake, an
-//! abort, a `JoinHandle` poll or drop, a waker clone or drop, a list shutdown, each against a
-//! poll on another thread) ends with the task polled to completion at most once, its output
-//! delivered or dropped exactly once, its future dropped exactly once, and its allocation
-//! freed (a leaked task keeps a clone of the executor, a loom `Arc`, which loom reports).
+//! abort, a `JoinHandle` poll or drop, a waker clone or drop, an owner's shutdown, each
+//! against a poll on another thread), and every race on the owner's list (tasks unlinking
+//! themselves as they finish, against each other, a spawn or a shutdown), ends with the task
+//! polled to completion at most once, its output delivered or dropped exactly once, its
+//! future dropped exactly once, and its allocation freed (a leaked task keeps a clone of the
+//! dispatcher, a loom `Arc`, which loom reports).
 //!
 //! ```text
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
@@ -22,7 +24,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use weft_core::loom::sync::atomic::AtomicBool;
 use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::loom::thread;
-use weft_task::{JoinError, JoinHandle, Runnable, Schedule, Task, TaskList};
+use weft_task::{Dispatch, Hint, JoinError, JoinHandle, Owner, Runnable};
 
 #[cfg(not(debug_assertions))]
 compile_error!("run the loom models with `-C debug-assertions`: the state machine's invariants are debug_asserts");
@@ -40,34 +42,35 @@ fn model<F: Fn() + Send + Sync + 'static>(f: F) {
     eprintln!("{name}: {} interleavings", runs.load(SeqCst));
 }
 
-struct Inner {
-    queue: Mutex<VecDeque<Runnable>>,
-    list: Option<TaskList>,
+/// The smallest dispatcher: one FIFO queue (a loom mutex) behind a loom `Arc`, so that a
+/// leaked task (which keeps a clone of it, directly or through its owner) is reported by
+/// loom.
+#[derive(Clone)]
+struct Fifo(Arc<Mutex<VecDeque<Runnable>>>);
+
+impl Dispatch for Fifo {
+    fn dispatch(&self, task: Runnable, _: Hint) {
+        self.0.lock().push_back(task);
+    }
 }
 
-/// The smallest executor: one FIFO queue (a loom mutex), optionally a task list.
+/// The executor: tasks of an [`Owner`] (one shard, so that the list's lock is the one every
+/// unlink takes), or tasks with no owner (`weft_task::spawn`), dispatched to one [`Fifo`].
 #[derive(Clone)]
-struct Exec(Arc<Inner>);
-
-impl Schedule for Exec {
-    fn schedule(&self, task: Runnable) {
-        self.0.queue.lock().push_back(task);
-    }
-    fn release(&self, task: &Task) -> Option<Task> {
-        self.0.list.as_ref().and_then(|l| l.remove(task))
-    }
+struct Exec {
+    fifo: Fifo,
+    owner: Option<StdArc<Owner<Fifo>>>,
 }
 
 impl Exec {
-    fn new(with_list: bool) -> Exec {
-        Exec(Arc::new(Inner {
-            queue: Mutex::new(VecDeque::new()),
-            list: with_list.then(|| TaskList::new(1)),
-        }))
+    fn new(with_owner: bool) -> Exec {
+        let fifo = Fifo(Arc::new(Mutex::new(VecDeque::new())));
+        let owner = with_owner.then(|| StdArc::new(Owner::with_shards(fifo.clone(), 1)));
+        Exec { fifo, owner }
     }
 
-    fn list(&self) -> &TaskList {
-        self.0.list.as_ref().expect("made with a list")
+    fn owner(&self) -> &StdArc<Owner<Fifo>> {
+        self.owner.as_ref().expect("made with an owner")
     }
 
     /// Makes a task; returns its handle and first `Runnable` (not queued).
@@ -76,14 +79,15 @@ impl Exec {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.0.list {
-            Some(list) => {
-                let (h, r) = list.spawn(future, self.clone(), None);
-                (h, r.expect("the list is open"))
+        match &self.owner {
+            Some(owner) => {
+                // Dispatched with `Hint::Spawn`; taken back out (no other thread runs yet).
+                let h = owner.spawn(future);
+                let r = self.fifo.0.lock().pop_back().expect("the owner is open");
+                (h, r)
             }
             None => {
-                let (task, r, h) = weft_task::spawn(future, self.clone(), None);
-                drop(task);
+                let (r, h) = weft_task::spawn(future, self.fifo.clone(), None);
                 (h, r)
             }
         }
@@ -93,7 +97,7 @@ impl Exec {
     fn run_all(&self) -> usize {
         let mut runs = 0;
         loop {
-            let next = self.0.queue.lock().pop_front();
+            let next = self.fifo.0.lock().pop_front();
             match next {
                 Some(r) => r.run(),
                 None => return runs,
@@ -102,14 +106,18 @@ impl Exec {
         }
     }
 
-    /// Asserts that every task was freed: each holds a clone of the executor.
+    /// Asserts that every task was freed: each holds a clone of the dispatcher (through its
+    /// owner, if it has one).
     fn assert_all_freed(self) {
-        if let Some(list) = &self.0.list {
-            list.close_and_shutdown_all();
-            assert_eq!(list.len(), 0);
+        let Exec { fifo, owner } = self;
+        if let Some(owner) = owner {
+            owner.close_and_shutdown_all();
+            assert_eq!(owner.len(), 0);
+            assert_eq!(fifo.0.lock().len(), 0, "a Runnable was left behind");
+            assert_eq!(StdArc::strong_count(&owner), 1, "a task allocation leaked");
         }
-        assert_eq!(self.0.queue.lock().len(), 0, "a Runnable was left behind");
-        assert_eq!(Arc::strong_count(&self.0), 1, "a task allocation leaked");
+        assert_eq!(fifo.0.lock().len(), 0, "a Runnable was left behind");
+        assert_eq!(Arc::strong_count(&fifo.0), 1, "a task allocation leaked");
     }
 }
 
@@ -207,7 +215,8 @@ fn yield_once_then(probe: &Probe, out: &Drops) -> impl Future<Output = Token> + 
 }
 
 /// (a) The task's waker is handed to thread B, which wakes it while thread A polls the task:
-/// the wake lands before, during (then it goes through `yield_now`) or after that poll, and
+/// the wake lands before, during (then the runner re-queues it with `Hint::Yield`) or after
+/// that poll, and
 /// the task always completes, never polled by two threads at once.
 #[test]
 fn wake_during_poll_from_another_thread() {
@@ -462,9 +471,10 @@ fn wakers_cloned_dropped_and_woken_from_two_threads() {
     });
 }
 
-/// (f) Thread B closes the task list and shuts every task down while thread A runs the
-/// task (a yield, then completion): the task completes or is cancelled, its future is
-/// dropped exactly once (by A or by B), and the list and the allocation end empty.
+/// (f) Thread B closes the owner and shuts every task down while thread A runs the task (a
+/// yield, then completion, which unlinks it from the owner's list): the task completes or is
+/// cancelled, its future is dropped exactly once (by A or by B), and the list and the
+/// allocation end empty.
 #[test]
 fn list_shutdown_while_running() {
     model(|| {
@@ -479,7 +489,7 @@ fn list_shutdown_while_running() {
             ex2.run_all();
         });
         let ex3 = ex.clone();
-        let b = thread::spawn(move || ex3.list().close_and_shutdown_all());
+        let b = thread::spawn(move || ex3.owner().close_and_shutdown_all());
         a.join().unwrap();
         b.join().unwrap();
         ex.run_all();
@@ -498,7 +508,7 @@ fn list_shutdown_while_running() {
             }
         }
         assert_eq!(probe.drops.get(), 1);
-        assert_eq!(ex.list().len(), 0);
+        assert_eq!(ex.owner().len(), 0);
         drop(handle);
         ex.assert_all_freed();
     });
@@ -536,7 +546,7 @@ fn wake_and_abort_race_on_an_idle_task() {
 }
 
 /// (h) Two cancellations race for the future: thread A drops the task's `Runnable` (a
-/// scheduler discarding its queue) while thread B shuts the task list down. Exactly one of
+/// scheduler discarding its queue) while thread B shuts the owner down. Exactly one of
 /// them drops the future; the task ends cancelled and freed.
 #[test]
 fn runnable_dropped_while_the_list_shuts_down() {
@@ -547,14 +557,72 @@ fn runnable_dropped_while_the_list_shuts_down() {
 
         let a = thread::spawn(move || drop(first));
         let ex2 = ex.clone();
-        let b = thread::spawn(move || ex2.list().close_and_shutdown_all());
+        let b = thread::spawn(move || ex2.owner().close_and_shutdown_all());
         a.join().unwrap();
         b.join().unwrap();
 
         assert!(ready(&mut handle).unwrap_err().is_cancelled());
         assert_eq!(probe.polls(), 0);
         assert_eq!(probe.drops.get(), 1);
-        assert_eq!(ex.list().len(), 0);
+        assert_eq!(ex.owner().len(), 0);
+        drop(handle);
+        ex.assert_all_freed();
+    });
+}
+
+/// (i) Two tasks of one owner, neighbours in its list (one shard), finish on threads A and B
+/// while the main thread spawns a third into the same list: each finishing task unlinks
+/// exactly itself, the list ends holding exactly the new task, and nothing leaks.
+#[test]
+fn two_tasks_unlink_themselves_while_a_third_is_spawned() {
+    model(|| {
+        let ex = Exec::new(true);
+        let (p1, p2, p3) = (Probe::default(), Probe::default(), Probe::default());
+        let (mut h1, r1) = ex.spawn(p1.future(|_, _| Poll::Ready(1)));
+        let (mut h2, r2) = ex.spawn(p2.future(|_, _| Poll::Ready(2)));
+
+        let a = thread::spawn(move || r1.run());
+        let b = thread::spawn(move || r2.run());
+        let h3 = ex.owner().spawn(p3.future(|_, _| Poll::<()>::Pending));
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(ex.run_all(), 1, "the new task's first Runnable");
+
+        assert_eq!(ready(&mut h1).unwrap(), 1);
+        assert_eq!(ready(&mut h2).unwrap(), 2);
+        let mut members = Vec::new();
+        ex.owner().for_each(|t| members.push(t.id()));
+        assert_eq!(members, vec![h3.id()], "exactly the live task is listed");
+        assert_eq!((p1.drops.get(), p2.drops.get(), p3.drops.get()), (1, 1, 0));
+        drop((h1, h2, h3));
+        ex.assert_all_freed();
+        assert_eq!(p3.drops.get(), 1);
+    });
+}
+
+/// (j) Thread B spawns a task while thread A closes the owner: the task is either refused
+/// (cancelled at once by the spawn) or listed and then cancelled by the shutdown; either way
+/// its future is dropped exactly once, its handle resolves to a cancellation, and it is freed.
+#[test]
+fn spawn_while_the_owner_closes() {
+    model(|| {
+        let ex = Exec::new(true);
+        let probe = Probe::default();
+        let fut = probe.future(|_, _| Poll::Ready(()));
+
+        let ex2 = ex.clone();
+        let a = thread::spawn(move || ex2.owner().close_and_shutdown_all());
+        let ex3 = ex.clone();
+        let b = thread::spawn(move || ex3.owner().spawn(fut));
+        a.join().unwrap();
+        let mut handle = b.join().unwrap();
+        // A Runnable dispatched before the shutdown finds its task cancelled.
+        assert!(ex.run_all() <= 1);
+
+        assert!(ready(&mut handle).unwrap_err().is_cancelled());
+        assert_eq!(probe.polls(), 0);
+        assert_eq!(probe.drops.get(), 1);
+        assert_eq!(ex.owner().len(), 0);
         drop(handle);
         ex.assert_all_freed();
     });

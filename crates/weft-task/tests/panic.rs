@@ -1,6 +1,7 @@
 //! Panics in a task (in its poll, in its future's destructor, in its output's destructor, in
-//! its join waker) become `JoinError::is_panic` or are swallowed: the thread that called
-//! `Runnable::run` never unwinds.
+//! its join waker) become `JoinError::is_panic` or are swallowed, and a dispatcher panicking
+//! as it re-queues a yielding task cancels that task: the thread that called `Runnable::run`
+//! never unwinds.
 
 mod common;
 
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
 use common::{
-    poll_with, quiet_expected_panics, ready, DropCount, DropToken, Exec, Gate, Tracked, EXPECTED,
+    poll_with, quiet_expected_panics, ready, DropCount, DropToken, Exec, Gate, Queue, Tracked,
+    WakeCounter, EXPECTED,
 };
-use weft_task::{JoinError, Runnable, Schedule, Task};
+use weft_task::{Dispatch, Hint, JoinError, Owner, Runnable};
 
 /// Runs every queued task, asserting that none of the runs unwinds.
 fn run_all_without_unwinding(ex: &Exec) -> usize {
@@ -282,17 +284,13 @@ fn a_panic_in_the_destructor_of_a_forgotten_task_does_not_escape_run() {
     // Nothing but the Runnable refers to the task (no list, no handle, no waker kept): when
     // the poll returns Pending, `run` frees it, which drops the future.
     quiet_expected_panics();
-    #[derive(Clone)]
     struct NoList;
-    impl Schedule for NoList {
-        fn schedule(&self, _: Runnable) {}
-        fn release(&self, _: &Task) -> Option<Task> {
-            None
-        }
+    impl Dispatch for NoList {
+        fn dispatch(&self, _: Runnable, _: Hint) {}
     }
     let drops = DropCount::new();
     let bomb = PanicOnDrop(drops.token());
-    let (task, runnable, handle) = weft_task::spawn(
+    let (runnable, handle) = weft_task::spawn(
         std::future::poll_fn(move |_| {
             let _keep = &bomb;
             Poll::<()>::Pending
@@ -300,7 +298,7 @@ fn a_panic_in_the_destructor_of_a_forgotten_task_does_not_escape_run() {
         NoList,
         None,
     );
-    drop((task, handle));
+    drop(handle);
     let r = catch_unwind(AssertUnwindSafe(|| runnable.run()));
     assert_eq!(drops.get(), 1, "the future was dropped");
     assert!(r.is_ok(), "Runnable::run unwound");
@@ -333,4 +331,172 @@ fn a_panicking_join_waker_is_released_with_the_handle() {
     );
     drop(abort);
     ex.shutdown_and_assert_freed();
+}
+
+/// A dispatcher that panics when handed a task with `hint` (dropping the `Runnable` as it
+/// unwinds) and queues every other task like the test executor's.
+struct PanicOn {
+    hint: Hint,
+    queue: Queue,
+    panics: AtomicUsize,
+}
+
+impl PanicOn {
+    fn new(hint: Hint) -> PanicOn {
+        PanicOn {
+            hint,
+            queue: Queue::default(),
+            panics: AtomicUsize::new(0),
+        }
+    }
+
+    fn owner(hint: Hint) -> Arc<Owner<PanicOn>> {
+        Arc::new(Owner::new(PanicOn::new(hint)))
+    }
+
+    fn pop(&self) -> Option<Runnable> {
+        self.queue.queue.lock().unwrap().pop_front()
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.queue.lock().unwrap().len()
+    }
+
+    fn panics(&self) -> usize {
+        self.panics.load(SeqCst)
+    }
+}
+
+impl Dispatch for PanicOn {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        if hint == self.hint {
+            self.panics.fetch_add(1, SeqCst);
+            panic!("{EXPECTED}: dispatch {hint:?}");
+        }
+        self.queue.dispatch(task, hint)
+    }
+}
+
+/// A future that wakes itself and returns `Pending` on every poll (a `yield_now` loop),
+/// counting its polls.
+fn yield_forever(polls: Arc<AtomicUsize>) -> impl std::future::Future<Output = u32> + Send {
+    std::future::poll_fn(move |cx| {
+        polls.fetch_add(1, SeqCst);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}
+
+/// Bug 4: the dispatcher is user code, and a panic in it while `run` re-queues a task that
+/// woke itself used to unwind out of `Runnable::run` (documented never to unwind) and leak
+/// the task. Now `run` returns normally, the `Runnable` dropped by the unwinding cancels the
+/// task, the task leaves its owner's list and its allocation is freed.
+#[test]
+fn a_dispatcher_panicking_on_yield_cancels_the_task_and_run_does_not_unwind() {
+    quiet_expected_panics();
+    let owner = PanicOn::owner(Hint::Yield);
+    let fut_drops = DropCount::new();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let mut handle = owner.spawn(Tracked::new(yield_forever(polls.clone()), &fut_drops));
+    let join_waker = WakeCounter::new();
+    assert!(poll_with(&mut handle, &Waker::from(join_waker.clone())).is_pending());
+    let runnable = owner.dispatcher().pop().expect("Hint::Spawn is queued");
+    assert_eq!(owner.dispatcher().queued(), 0);
+
+    let run = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+    assert!(run.is_ok(), "Runnable::run unwound");
+    assert_eq!(
+        owner.dispatcher().panics(),
+        1,
+        "the yield reached the dispatcher"
+    );
+    assert_eq!(polls.load(SeqCst), 1, "polled once, never again");
+    assert_eq!(owner.dispatcher().queued(), 0, "nothing was queued");
+    assert_eq!(fut_drops.get(), 1, "the future was dropped, once");
+    assert!(handle.is_finished());
+    assert_eq!(join_waker.count(), 1, "the JoinHandle's waker was woken");
+    let err = ready(&mut handle).unwrap_err();
+    assert!(err.is_cancelled() && !err.is_panic(), "{err}");
+    assert_eq!(err.id(), handle.id());
+    assert_eq!(owner.len(), 0, "the task left its owner's list");
+
+    drop(handle);
+    assert_eq!(
+        Arc::strong_count(&owner),
+        1,
+        "the task allocation (which holds a clone of the owner) was freed"
+    );
+    owner.close_and_shutdown_all();
+    assert_eq!(Arc::strong_count(&owner), 1);
+    assert_eq!(fut_drops.get(), 1);
+}
+
+/// Bug 4, the detached flavour (no owner list): same guarantees through `weft_task::spawn`.
+#[test]
+fn a_dispatcher_panicking_on_yield_cancels_a_task_without_owner() {
+    quiet_expected_panics();
+    let dispatcher = Arc::new(PanicOn::new(Hint::Yield));
+    let fut_drops = DropCount::new();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let (runnable, mut handle) = weft_task::spawn(
+        Tracked::new(yield_forever(polls.clone()), &fut_drops),
+        dispatcher.clone(),
+        None,
+    );
+    assert!(
+        catch_unwind(AssertUnwindSafe(|| runnable.run())).is_ok(),
+        "Runnable::run unwound"
+    );
+    assert_eq!(dispatcher.panics(), 1);
+    assert_eq!(polls.load(SeqCst), 1);
+    assert_eq!(fut_drops.get(), 1);
+    assert!(ready(&mut handle).unwrap_err().is_cancelled());
+    drop(handle);
+    assert_eq!(Arc::strong_count(&dispatcher), 1, "the task was freed");
+}
+
+/// A task woken by someone else (`Hint::Wake`) whose dispatcher panics: as documented, the
+/// panic reaches whoever woke it, and the `Runnable` dropped by the unwinding cancels the
+/// task, which leaves its owner and is freed.
+#[test]
+fn a_dispatcher_panicking_on_wake_unwinds_into_the_waker_and_cancels_the_task() {
+    quiet_expected_panics();
+    let owner = PanicOn::owner(Hint::Wake);
+    let fut_drops = DropCount::new();
+    let gate = Gate::new();
+    let mut handle = owner.spawn(Tracked::new(gate.wait(), &fut_drops));
+    owner.dispatcher().pop().unwrap().run();
+    assert_eq!(gate.polls(), 1);
+    let waker = gate.waker();
+    gate.forget_waker();
+
+    let woke = catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref()));
+    assert!(woke.is_err(), "the dispatcher's panic reaches the waker");
+    assert_eq!(owner.dispatcher().panics(), 1);
+    assert_eq!(fut_drops.get(), 1);
+    assert_eq!(gate.polls(), 1);
+    assert!(ready(&mut handle).unwrap_err().is_cancelled());
+    assert_eq!(owner.len(), 0);
+    waker.wake_by_ref(); // finished: dispatches nothing
+    assert_eq!(owner.dispatcher().panics(), 1);
+    drop((handle, waker, gate));
+    assert_eq!(Arc::strong_count(&owner), 1, "the task was freed");
+}
+
+/// A dispatcher panicking on `Hint::Spawn`: the panic leaves `Owner::spawn`, and the task it
+/// made is cancelled, unlisted and freed.
+#[test]
+fn a_dispatcher_panicking_on_spawn_leaves_no_task_behind() {
+    quiet_expected_panics();
+    let owner = PanicOn::owner(Hint::Spawn);
+    let fut_drops = DropCount::new();
+    let spawned = catch_unwind(AssertUnwindSafe(|| {
+        owner.spawn(Tracked::new(async { 1 }, &fut_drops))
+    }));
+    assert!(spawned.is_err());
+    assert_eq!(owner.dispatcher().panics(), 1);
+    assert_eq!(fut_drops.get(), 1);
+    assert_eq!(owner.len(), 0);
+    assert_eq!(owner.dispatcher().queued(), 0);
+    assert_eq!(Arc::strong_count(&owner), 1, "the task was freed");
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
-use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
+use weft_task::{Dispatch, Hint, JoinHandle, Owner, Runnable};
 
 const TASKS: usize = 10_000;
 const WAKER_THREADS: usize = 4;
@@ -18,24 +18,20 @@ const WAKES_PER_THREAD: usize = 10;
 const WAKES: usize = WAKER_THREADS * WAKES_PER_THREAD;
 const RUNNERS: usize = 2;
 
+/// The dispatcher: one FIFO queue shared by the runners.
 #[derive(Default)]
-struct Shared {
+struct Sched {
     queue: Mutex<VecDeque<Runnable>>,
-    list: TaskList,
+    /// Dispatches other than the spawn's (wakes, and wakes during a poll).
     submitted: AtomicUsize,
-    completed: AtomicUsize,
 }
 
-#[derive(Clone, Default)]
-struct Sched(Arc<Shared>);
-
-impl Schedule for Sched {
-    fn schedule(&self, task: Runnable) {
-        self.0.submitted.fetch_add(1, SeqCst);
-        self.0.queue.lock().unwrap().push_back(task);
-    }
-    fn release(&self, task: &Task) -> Option<Task> {
-        self.0.list.remove(task)
+impl Dispatch for Sched {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        if hint != Hint::Spawn {
+            self.submitted.fetch_add(1, SeqCst);
+        }
+        self.queue.lock().unwrap().push_back(task);
     }
 }
 
@@ -54,7 +50,7 @@ struct Probe {
     waker: Mutex<Option<Waker>>,
 }
 
-fn task(probe: Arc<Probe>, shared: Arc<Shared>) -> impl Future<Output = usize> {
+fn task(probe: Arc<Probe>, completed: Arc<AtomicUsize>) -> impl Future<Output = usize> {
     std::future::poll_fn(move |cx| {
         assert!(
             !probe.in_poll.swap(true, SeqCst),
@@ -72,7 +68,7 @@ fn task(probe: Arc<Probe>, shared: Arc<Shared>) -> impl Future<Output = usize> {
         let done = probe.wakes.load(SeqCst) >= WAKES;
         probe.in_poll.store(false, SeqCst);
         if done {
-            shared.completed.fetch_add(1, SeqCst);
+            completed.fetch_add(1, SeqCst);
             Poll::Ready(polls)
         } else {
             Poll::Pending
@@ -82,33 +78,29 @@ fn task(probe: Arc<Probe>, shared: Arc<Shared>) -> impl Future<Output = usize> {
 
 #[test]
 fn concurrent_wakes_are_never_lost_nor_doubled() {
-    let sched = Sched::default();
+    let owner = Arc::new(Owner::new(Sched::default()));
+    let completed = Arc::new(AtomicUsize::new(0));
     let probes: Arc<Vec<Arc<Probe>>> = Arc::new((0..TASKS).map(|_| Arc::default()).collect());
     let mut handles: Vec<JoinHandle<usize>> = probes
         .iter()
-        .map(|p| {
-            let (h, r) = sched
-                .0
-                .list
-                .spawn(task(p.clone(), sched.0.clone()), sched.clone(), None);
-            sched.0.queue.lock().unwrap().push_back(r.unwrap());
-            h
-        })
+        .map(|p| owner.spawn(task(p.clone(), completed.clone())))
         .collect();
+    assert_eq!(owner.len(), TASKS);
 
     let runners: Vec<_> = (0..RUNNERS)
         .map(|_| {
-            let shared = sched.0.clone();
+            let owner = owner.clone();
+            let completed = completed.clone();
             thread::spawn(move || {
                 let mut runs = 0_usize;
                 loop {
-                    let next = shared.queue.lock().unwrap().pop_front();
+                    let next = owner.dispatcher().queue.lock().unwrap().pop_front();
                     match next {
                         Some(r) => {
                             r.run();
                             runs += 1;
                         }
-                        None if shared.completed.load(SeqCst) == TASKS => return runs,
+                        None if completed.load(SeqCst) == TASKS => return runs,
                         None => thread::yield_now(),
                     }
                 }
@@ -167,8 +159,8 @@ fn concurrent_wakes_are_never_lost_nor_doubled() {
     }
     let runs: usize = runners.into_iter().map(|r| r.join().unwrap()).sum();
 
-    let shared = &sched.0;
-    assert_eq!(shared.completed.load(SeqCst), TASKS);
+    let shared = owner.dispatcher();
+    assert_eq!(completed.load(SeqCst), TASKS);
     assert_eq!(shared.queue.lock().unwrap().len(), 0);
     let noop = Waker::from(Arc::new(Noop));
     let mut total_polls = 0;
@@ -192,15 +184,15 @@ fn concurrent_wakes_are_never_lost_nor_doubled() {
         runs,
         "every Runnable handed over was run once"
     );
-    assert_eq!(shared.list.len(), 0, "every task was released");
+    assert_eq!(owner.len(), 0, "every task left its owner's list");
 
     drop(handles);
     for p in probes.iter() {
         p.waker.lock().unwrap().take();
     }
     assert_eq!(
-        Arc::strong_count(&sched.0),
+        Arc::strong_count(&owner),
         1,
-        "a task allocation (holding a scheduler clone) leaked"
+        "a task allocation (holding a clone of the owner) leaked"
     );
 }

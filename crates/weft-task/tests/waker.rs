@@ -1,5 +1,5 @@
-//! Waking a task: at most one `Runnable` per task, wakes during a poll go through
-//! `yield_now`, wakes after completion do nothing, and wakers may outlive the task.
+//! Waking a task: at most one `Runnable` per task, wakes during a poll are dispatched with
+//! `Hint::Yield`, wakes after completion do nothing, and wakers may outlive the task.
 
 mod common;
 
@@ -55,7 +55,7 @@ fn wakes_before_the_run_coalesce_into_one_runnable() {
 
 #[test]
 fn many_wakes_of_an_idle_task_schedule_it_once() {
-    // Ten wakes between two polls: one `schedule`, one more poll.
+    // Ten wakes between two polls: one `Hint::Wake` dispatch, one more poll.
     let ex = Exec::new();
     let stash: Arc<Mutex<Option<Waker>>> = Arc::default();
     let s = stash.clone();
@@ -87,7 +87,7 @@ fn many_wakes_of_an_idle_task_schedule_it_once() {
 }
 
 #[test]
-fn wake_during_poll_reschedules_through_yield_now() {
+fn wake_during_poll_is_dispatched_as_a_yield() {
     let ex = Exec::new();
     let mut polls = 0;
     let mut handle = ex.spawn(std::future::poll_fn(move |cx| {
@@ -103,7 +103,7 @@ fn wake_during_poll_reschedules_through_yield_now() {
     }));
     assert!(ex.run_one());
     assert_eq!(ex.yields(), 1, "re-submitted after the poll returned");
-    assert_eq!(ex.schedules(), 0, "not through `schedule`");
+    assert_eq!(ex.schedules(), 0, "not as `Hint::Wake`");
     assert_eq!(ex.queued(), 1);
     assert_eq!(ex.run_until_idle(), 2);
     assert_eq!(ex.yields(), 2);
@@ -113,7 +113,7 @@ fn wake_during_poll_reschedules_through_yield_now() {
 }
 
 #[test]
-fn wake_by_value_during_poll_reschedules_through_yield_now() {
+fn wake_by_value_during_poll_is_dispatched_as_a_yield() {
     let ex = Exec::new();
     let mut polls = 0;
     let mut handle = ex.spawn(std::future::poll_fn(move |cx| {

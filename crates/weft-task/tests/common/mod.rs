@@ -3,90 +3,107 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll, Wake, Waker};
 
-use weft_task::{JoinError, JoinHandle, Runnable, Schedule, Task, TaskList};
+use weft_task::{Dispatch, Hint, JoinError, JoinHandle, Owner, Runnable};
 
-/// The executor's shared state.
+/// The executor's dispatcher: one FIFO queue, and a count of dispatches by [`Hint`].
 #[derive(Default)]
-pub(crate) struct Inner {
+pub(crate) struct Queue {
     pub(crate) queue: Mutex<VecDeque<Runnable>>,
-    pub(crate) list: TaskList,
-    /// Calls of `Schedule::schedule` (wakes of an idle task, remote aborts).
+    /// Dispatches with `Hint::Spawn` (a new task of the owner).
+    pub(crate) spawns: AtomicUsize,
+    /// Dispatches with `Hint::Wake` (wakes of an idle task, remote aborts).
     pub(crate) schedules: AtomicUsize,
-    /// Calls of `Schedule::yield_now` (the task woke itself during its own poll).
+    /// Dispatches with `Hint::Yield` (the task woke itself during its own poll).
     pub(crate) yields: AtomicUsize,
-    /// Calls of `Schedule::release`.
-    pub(crate) releases: AtomicUsize,
 }
 
-/// A single-threaded FIFO executor. A newtype, because the orphan rule forbids
-/// `impl Schedule for Arc<Inner>` here.
-#[derive(Clone, Default)]
-pub(crate) struct Exec(pub(crate) Arc<Inner>);
+impl Dispatch for Queue {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        let counter = match hint {
+            Hint::Spawn => &self.spawns,
+            Hint::Wake => &self.schedules,
+            Hint::Yield => &self.yields,
+            other => panic!("unknown hint {other:?}"),
+        };
+        counter.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+}
+
+/// A single-threaded FIFO executor: an [`Owner`] whose dispatcher is a [`Queue`]. Every task
+/// holds a clone of the `Arc`, which is how the tests count live task allocations.
+#[derive(Clone)]
+pub(crate) struct Exec(pub(crate) Arc<Owner<Queue>>);
 
 impl std::ops::Deref for Exec {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
+    type Target = Owner<Queue>;
+    fn deref(&self) -> &Owner<Queue> {
         &self.0
     }
 }
 
-impl Schedule for Exec {
-    fn schedule(&self, task: Runnable) {
-        self.schedules.fetch_add(1, SeqCst);
-        self.queue.lock().unwrap().push_back(task);
-    }
-
-    fn yield_now(&self, task: Runnable) {
-        self.yields.fetch_add(1, SeqCst);
-        self.queue.lock().unwrap().push_back(task);
-    }
-
-    fn release(&self, task: &Task) -> Option<Task> {
-        self.releases.fetch_add(1, SeqCst);
-        self.list.remove(task)
+impl Default for Exec {
+    fn default() -> Exec {
+        Exec::new()
     }
 }
 
 impl Exec {
     pub(crate) fn new() -> Exec {
-        Exec::default()
+        Exec(Arc::new(Owner::new(Queue::default())))
     }
 
-    /// Spawns `future` into the task list and queues its first `Runnable` (not counted as a
-    /// schedule).
+    /// An executor whose owner list has about `shards` shards.
+    pub(crate) fn with_shards(shards: usize) -> Exec {
+        Exec(Arc::new(Owner::with_shards(Queue::default(), shards)))
+    }
+
+    /// The dispatcher.
+    pub(crate) fn queue(&self) -> &Queue {
+        self.0.dispatcher()
+    }
+
+    /// Spawns `future` through the owner, which queues its first `Runnable` (counted as a
+    /// spawn, not a schedule).
     #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, runnable) = self.list.spawn(future, self.clone(), None);
-        self.queue
-            .lock()
-            .unwrap()
-            .push_back(runnable.expect("the list is open"));
-        handle
+        self.0.spawn_at(future, None, Location::caller())
     }
 
-    /// Spawns `future` into the task list and returns its first `Runnable` unqueued.
+    /// Spawns `future` through the owner and takes its first `Runnable` back out of the
+    /// queue, unrun.
     #[track_caller]
     pub(crate) fn spawn_unqueued<F>(&self, future: F) -> (JoinHandle<F::Output>, Runnable)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, runnable) = self.list.spawn(future, self.clone(), None);
-        (handle, runnable.expect("the list is open"))
+        assert!(!self.is_closed(), "the owner is open");
+        let handle = self.0.spawn_at(future, None, Location::caller());
+        let runnable = self
+            .queue()
+            .queue
+            .lock()
+            .unwrap()
+            .pop_back()
+            .expect("spawn dispatched the first Runnable");
+        assert_eq!(runnable.id(), handle.id());
+        (handle, runnable)
     }
 
     /// Pops the next queued `Runnable` (the lock is released before it is returned).
     pub(crate) fn pop(&self) -> Option<Runnable> {
-        self.queue.lock().unwrap().pop_front()
+        self.queue().queue.lock().unwrap().pop_front()
     }
 
     /// Runs the next queued task; `false` if the queue was empty.
@@ -110,23 +127,27 @@ impl Exec {
     }
 
     pub(crate) fn queued(&self) -> usize {
-        self.queue.lock().unwrap().len()
+        self.queue().queue.lock().unwrap().len()
+    }
+
+    pub(crate) fn spawns(&self) -> usize {
+        self.queue().spawns.load(SeqCst)
     }
 
     pub(crate) fn schedules(&self) -> usize {
-        self.schedules.load(SeqCst)
+        self.queue().schedules.load(SeqCst)
     }
 
     pub(crate) fn yields(&self) -> usize {
-        self.yields.load(SeqCst)
+        self.queue().yields.load(SeqCst)
     }
 
-    /// Closes the list, cancels every task and drops every queued `Runnable` (outside the
-    /// queue's lock: cancelling may wake other tasks). Breaks the `Exec` <-> task cycle.
+    /// Closes the owner, cancels every task and drops every queued `Runnable` (outside the
+    /// queue's lock: cancelling may wake other tasks). Breaks the owner <-> task cycle.
     pub(crate) fn shutdown(&self) {
-        self.list.close_and_shutdown_all();
+        self.close_and_shutdown_all();
         loop {
-            let drained: Vec<Runnable> = self.queue.lock().unwrap().drain(..).collect();
+            let drained: Vec<Runnable> = self.queue().queue.lock().unwrap().drain(..).collect();
             if drained.is_empty() {
                 break;
             }
@@ -135,18 +156,19 @@ impl Exec {
     }
 
     /// Shuts down and asserts that every task allocation was freed: each task holds a clone
-    /// of the executor, so only the caller's own reference may be left.
+    /// of the owner's `Arc`, so only the caller's own reference may be left.
+    #[track_caller]
     pub(crate) fn shutdown_and_assert_freed(self) {
         self.shutdown();
-        assert_eq!(self.list.len(), 0);
+        assert_eq!(self.len(), 0);
         assert_eq!(
             Arc::strong_count(&self.0),
             1,
-            "a task allocation (which holds a clone of the executor) was leaked"
+            "a task allocation (which holds a clone of the owner) was leaked"
         );
     }
 
-    /// The number of live task allocations (each holds one clone of the executor); only
+    /// The number of live task allocations (each holds one clone of the owner); only
     /// meaningful while the caller holds exactly one `Exec`.
     pub(crate) fn live_tasks(&self) -> usize {
         Arc::strong_count(&self.0) - 1

@@ -1,0 +1,286 @@
+//! The runtime context: weft's one thread-local.
+//!
+//! Everything a thread knows about the runtime it is in lives in one `Context` per thread,
+//! reached only through this module (tokio keeps a single `CONTEXT` for the same reason):
+//!
+//! | field | owner | set by |
+//! |---|---|---|
+//! | cooperative budget | [`coop`](crate::coop) | `Runnable::run` (a fresh budget per poll) |
+//! | current task id | `weft-task` | `Runnable::run`, task destructors |
+//! | current worker | the scheduler running tasks on this thread | [`set_worker`] |
+//! | in a runtime | the facade (`block_on` inside a runtime panics) | [`enter_runtime`] |
+//! | runtime, timer and reactor handles | the facade, `weft-timer`, `weft-reactor` | [`set`] |
+//!
+//! Handles are kept type-erased, one [`Slot`] each, so that this crate needs to know none of
+//! their types while each crate reads its own back with [`with`] (borrowed, no reference
+//! count touched) or [`get`] (a clone). [`set`] is the one setter: it returns a guard that
+//! restores the previous value, so nested and sibling runtimes each see their own, and it
+//! panics when guards are dropped out of order (the wrong runtime would stay current).
+//!
+//! ```
+//! use weft_core::context::{self, Slot};
+//!
+//! #[derive(Clone, Debug, PartialEq)]
+//! struct Timer(&'static str);
+//!
+//! let outer = context::set(Slot::Timer, Some(Timer("outer")));
+//! {
+//!     let _inner = context::set(Slot::Timer, Some(Timer("inner")));
+//!     assert_eq!(context::get::<Timer>(Slot::Timer), Some(Timer("inner")));
+//! }
+//! context::with(Slot::Timer, |t: Option<&Timer>| assert_eq!(t.unwrap().0, "outer"));
+//! drop(outer);
+//! assert_eq!(context::get::<Timer>(Slot::Timer), None);
+//! ```
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ptr;
+
+use crate::loom::thread_local;
+
+/// A handle slot of the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Slot {
+    /// The runtime `weft::spawn` and `Handle::current()` use.
+    Runtime,
+    /// The timer `sleep`, `timeout` and `Instant::now` use.
+    Timer,
+    /// The reactor sockets register with.
+    Reactor,
+}
+
+const SLOTS: usize = 3;
+
+type Value = Option<Box<dyn Any>>;
+
+pub(crate) struct Context {
+    /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
+    pub(crate) budget: Cell<Option<u8>>,
+    /// The id of the task being polled (0: none).
+    task: Cell<u64>,
+    /// The scheduler worker running on this thread: its tag and its state.
+    worker: Cell<(*const WorkerTag, *const ())>,
+    in_runtime: Cell<bool>,
+    slots: [RefCell<Value>; SLOTS],
+    /// How many guards of each slot are alive, to catch out-of-order drops.
+    depths: [Cell<u32>; SLOTS],
+}
+
+thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
+    static CONTEXT: Context = Context {
+        budget: Cell::new(None),
+        task: Cell::new(0),
+        worker: Cell::new((ptr::null(), ptr::null())),
+        in_runtime: Cell::new(false),
+        slots: [RefCell::new(None), RefCell::new(None), RefCell::new(None)],
+        depths: [Cell::new(0), Cell::new(0), Cell::new(0)],
+    };
+}
+
+/// Calls `f` with this thread's context.
+pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
+    CONTEXT.with(f)
+}
+
+/// Calls `f` with this thread's context; `None` while the thread is being torn down.
+pub(crate) fn try_with<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+    CONTEXT.try_with(f).ok()
+}
+
+/// Calls `f` with the value in `slot` if it is a `T` (borrowed: nothing is cloned).
+///
+/// Do not call [`set`] for the same slot from inside `f` (it panics: the slot is borrowed).
+pub fn with<T: Any, R>(slot: Slot, f: impl FnOnce(Option<&T>) -> R) -> R {
+    let mut f = Some(f);
+    let out = try_with(|cx| {
+        let value = cx.slots[slot as usize].borrow();
+        let f = f.take().expect("called once");
+        f(value.as_ref().and_then(|v| v.downcast_ref::<T>()))
+    });
+    match out {
+        Some(out) => out,
+        None => (f.take().expect("called once"))(None),
+    }
+}
+
+/// A clone of the value in `slot`, if it holds a `T`.
+pub fn get<T: Any + Clone>(slot: Slot) -> Option<T> {
+    with(slot, |v: Option<&T>| v.cloned())
+}
+
+/// Makes `value` current in `slot` until the guard drops, which restores the previous one.
+///
+/// # Panics
+///
+/// The guard panics when dropped while a guard created after it is still alive (guards
+/// must be dropped in the reverse order of their creation), unless the thread is already
+/// panicking.
+pub fn set<T: Any>(slot: Slot, value: Option<T>) -> ScopeGuard {
+    let value: Value = value.map(|v| Box::new(v) as Box<dyn Any>);
+    let (prev, depth) = CONTEXT.with(|cx| {
+        let depth = &cx.depths[slot as usize];
+        depth.set(depth.get() + 1);
+        (cx.slots[slot as usize].replace(value), depth.get())
+    });
+    ScopeGuard {
+        slot,
+        prev,
+        depth,
+        _not_send: PhantomData,
+    }
+}
+
+/// Returned by [`set`]; restores the previous value on drop.
+#[must_use = "the value is current only while the guard lives"]
+pub struct ScopeGuard {
+    slot: Slot,
+    prev: Value,
+    /// The number of live guards of this slot, this one included, when it was made.
+    depth: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl ScopeGuard {
+    /// `true` if no guard of the same slot made after this one is still alive (dropping it
+    /// now is in order).
+    pub fn is_in_order(&self) -> bool {
+        try_with(|cx| cx.depths[self.slot as usize].get() == self.depth).unwrap_or(true)
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let slot = self.slot;
+        let in_order = try_with(|cx| {
+            let depth = &cx.depths[slot as usize];
+            let in_order = depth.get() == self.depth;
+            if in_order || std::thread::panicking() {
+                depth.set(depth.get().saturating_sub(1));
+                let old = cx.slots[slot as usize].replace(self.prev.take());
+                drop(old);
+            }
+            in_order
+        });
+        if in_order == Some(false) && !std::thread::panicking() {
+            panic!(
+                "weft: runtime context guards dropped out of order ({slot:?}): a guard from \
+                 `Handle::enter` was dropped while one created after it is still alive, \
+                 which would leave the wrong runtime current; drop `EnterGuard`s in the \
+                 reverse order of their creation"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for ScopeGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopeGuard")
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The id of the task being polled on this thread (0: none).
+pub fn current_task() -> u64 {
+    try_with(|cx| cx.task.get()).unwrap_or(0)
+}
+
+/// Sets the id of the task being polled on this thread, returning the previous one.
+pub fn set_current_task(id: u64) -> u64 {
+    try_with(|cx| cx.task.replace(id)).unwrap_or(0)
+}
+
+/// Identifies one kind of scheduler worker in the context's worker field: a scheduler
+/// keeps one in a `static` and reads the worker back only when the tag is its own.
+#[derive(Debug)]
+pub struct WorkerTag(pub &'static str);
+
+/// Records `worker` (the scheduler's state for this thread, tagged with `tag`) until the
+/// guard drops.
+pub fn set_worker(tag: &'static WorkerTag, worker: *const ()) -> WorkerGuard {
+    let prev = CONTEXT.with(|cx| cx.worker.replace((tag, worker)));
+    WorkerGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+/// The worker recorded on this thread, if it carries `tag` (null otherwise).
+pub fn worker(tag: &'static WorkerTag) -> *const () {
+    try_with(|cx| {
+        let (t, w) = cx.worker.get();
+        if ptr::eq(t, tag) {
+            w
+        } else {
+            ptr::null()
+        }
+    })
+    .unwrap_or(ptr::null())
+}
+
+/// Returned by [`set_worker`]; restores the previous worker on drop.
+#[must_use = "the worker is current only while the guard lives"]
+#[derive(Debug)]
+pub struct WorkerGuard {
+    prev: (*const WorkerTag, *const ()),
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        try_with(|cx| cx.worker.set(prev));
+    }
+}
+
+/// Marks this thread as inside a runtime, returning whether it already was.
+pub fn enter_runtime() -> bool {
+    CONTEXT.with(|cx| cx.in_runtime.replace(true))
+}
+
+/// Restores the in-runtime mark saved by [`enter_runtime`].
+pub fn leave_runtime(was_inside: bool) {
+    try_with(|cx| cx.in_runtime.set(was_inside));
+}
+
+#[cfg(all(test, not(weft_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_holds_one_type_and_other_types_read_none() {
+        let _g = set(Slot::Reactor, Some(5u32));
+        assert_eq!(get::<u32>(Slot::Reactor), Some(5));
+        assert_eq!(get::<u64>(Slot::Reactor), None);
+        assert_eq!(get::<u32>(Slot::Timer), None);
+    }
+
+    #[test]
+    fn guards_dropped_out_of_order_panic_and_change_nothing() {
+        let a = set(Slot::Runtime, Some("a"));
+        let b = set(Slot::Runtime, Some("b"));
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(a)));
+        let msg = *res.unwrap_err().downcast::<String>().unwrap();
+        assert!(msg.contains("out of order"), "{msg}");
+        assert_eq!(get::<&str>(Slot::Runtime), Some("b"), "nothing was changed");
+        drop(b);
+        assert_eq!(get::<&str>(Slot::Runtime), Some("a"), "a's guard is gone, its value stays");
+    }
+
+    #[test]
+    fn workers_are_read_back_only_with_their_tag() {
+        static A: WorkerTag = WorkerTag("a");
+        static B: WorkerTag = WorkerTag("b");
+        let x = 7u8;
+        let g = set_worker(&A, (&x as *const u8).cast());
+        assert!(!worker(&A).is_null());
+        assert!(worker(&B).is_null());
+        drop(g);
+        assert!(worker(&A).is_null());
+    }
+}
