@@ -20,17 +20,9 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::cell::RefCell;
-
-use weft_core::loom::thread_local;
-use weft_core::scoped;
+use weft_core::context::{self, ScopeGuard, Slot};
 
 use crate::ReactorHandle;
-
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    static CURRENT: RefCell<Option<ReactorHandle>> = RefCell::new(None);
-}
 
 /// Makes `handle` the current reactor of this thread (`None`: no reactor) until the
 /// returned guard drops, which restores the previous one. Guards must be dropped in the
@@ -49,7 +41,7 @@ thread_local! {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn set_current(handle: Option<ReactorHandle>) -> CurrentGuard {
-    scoped::set(&CURRENT, handle)
+    context::set(Slot::Reactor, handle)
 }
 
 /// The current reactor of this thread, if any.
@@ -58,8 +50,8 @@ pub fn set_current(handle: Option<ReactorHandle>) -> CurrentGuard {
 /// assert!(weft_reactor::context::current().is_none());
 /// ```
 pub fn current() -> Option<ReactorHandle> {
-    scoped::get(&CURRENT)
+    context::get(Slot::Reactor)
 }
 
 /// Returned by [`set_current`]; restores the previous reactor on drop (not `Send`).
-pub type CurrentGuard = scoped::ScopeGuard<ReactorHandle>;
+pub type CurrentGuard = ScopeGuard;

@@ -257,6 +257,22 @@ impl ReactorHandle {
         context::current()
     }
 
+    /// Shuts the reactor down from any thread, without the `Reactor` itself: the same as
+    /// [`Reactor::shutdown`](crate::Reactor::shutdown), and it wakes a thread parked in the
+    /// reactor, which a shutdown through the `Reactor` (owned by that thread while it parks)
+    /// could not reach. Idempotent.
+    ///
+    /// ```
+    /// let reactor = weft_reactor::Reactor::new()?;
+    /// let handle = reactor.handle();
+    /// handle.shutdown();
+    /// handle.shutdown(); // idempotent
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.shared.shutdown();
+    }
+
     /// Makes the reactor's current [`park`](crate::Reactor::park) return, or, if it is not
     /// parked, its next one return at once. Callable from any thread; a burst of unparks
     /// between two parks costs one system call.

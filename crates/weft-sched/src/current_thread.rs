@@ -7,7 +7,7 @@
 //! calling `block_on` meanwhile just polls its own future and takes the core over when the
 //! first one returns. Tasks spawned while no thread is inside `block_on` wait until one is.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -18,14 +18,14 @@ use std::sync::{Arc as StdArc, OnceLock};
 use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
+use weft_core::context::{self, WorkerTag};
 use weft_core::coop;
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
-use weft_core::loom::thread_local;
-use weft_task::Runnable;
+use weft_task::{Dispatch, Hint, Runnable};
 
 use crate::park::{Park, ThreadPark};
-use crate::{Env, Hint, Scheduler};
+use crate::{Env, Scheduler};
 
 /// The single-threaded scheduler: every task runs on the thread that calls `block_on`.
 ///
@@ -62,10 +62,8 @@ struct CoreContext {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    static CURRENT: Cell<*const CoreContext> = Cell::new(ptr::null());
-}
+/// Marks a `CoreContext` in the runtime context's worker field.
+static TAG: WorkerTag = WorkerTag("current-thread core");
 
 impl Default for CurrentThread {
     fn default() -> CurrentThread {
@@ -119,15 +117,8 @@ impl CurrentThread {
     }
 }
 
-impl Scheduler for CurrentThread {
-    fn start(&self, env: &Env) -> io::Result<()> {
-        if self.shared.driver.set(env.driver().clone()).is_err() {
-            panic!("CurrentThread::start called twice");
-        }
-        Ok(())
-    }
-
-    fn schedule(&self, task: Runnable, _hint: Hint) {
+impl Dispatch for CurrentThread {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
         let shared = &*self.shared;
         let Some(task) = schedule_local(shared, task) else {
             return;
@@ -140,6 +131,16 @@ impl Scheduler for CurrentThread {
         if let Some(driver) = shared.driver.get() {
             driver.unpark();
         }
+    }
+
+}
+
+impl Scheduler for CurrentThread {
+    fn start(&self, env: &Env) -> io::Result<()> {
+        if self.shared.driver.set(env.driver().clone()).is_err() {
+            panic!("CurrentThread::start called twice");
+        }
+        Ok(())
     }
 
     fn block_on(&self, env: &Env, mut future: Pin<&mut dyn Future<Output = ()>>) {
@@ -169,6 +170,9 @@ impl Scheduler for CurrentThread {
             {
                 return;
             }
+            if shared.check_shutdown(&main, &mut cx, future.as_mut()) {
+                return;
+            }
             main.park.park(Some(Duration::from_millis(50)));
         }
     }
@@ -186,6 +190,13 @@ impl Scheduler for CurrentThread {
         shared.drain_inject();
         shared.is_drained.store(true, SeqCst);
         shared.drain_inject();
+        // A thread still inside `block_on` (with or without the core) must notice.
+        if let Some(driver) = shared.driver.get() {
+            driver.unpark();
+        }
+        for waiter in std::mem::take(&mut *shared.waiters.lock()) {
+            waiter.park.unpark();
+        }
     }
 }
 
@@ -222,12 +233,10 @@ impl Wake for MainWaker {
 struct ReleaseCore<'a> {
     shared: &'a Shared,
     cx: &'a CoreContext,
-    prev: *const CoreContext,
 }
 
 impl Drop for ReleaseCore<'_> {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.prev));
         let core = self.cx.core.borrow_mut().take();
         if let Some(mut core) = core {
             if self.shared.is_shutdown.load(SeqCst) {
@@ -243,6 +252,31 @@ impl Drop for ReleaseCore<'_> {
 }
 
 impl Shared {
+    /// After shutdown nothing will ever wake the blocked-on future again (its tasks are
+    /// cancelled, the driver is gone): give it one last poll, then say so instead of spinning.
+    /// Returns `true` if that poll finished it.
+    fn check_shutdown(
+        &self,
+        main: &MainWaker,
+        cx: &mut Context<'_>,
+        future: Pin<&mut dyn Future<Output = ()>>,
+    ) -> bool {
+        if !self.is_shutdown.load(SeqCst) {
+            return false;
+        }
+        main.woken.store(false, SeqCst);
+        if coop::budget(|| future.poll(cx)).is_ready() {
+            return true;
+        }
+        {
+            panic!(
+                "weft: the current-thread runtime was shut down while this thread was in \
+                 `block_on` on it, so the future can no longer make progress; keep the \
+                 `Runtime` alive until every `Handle::block_on` on it has returned"
+            );
+        }
+    }
+
     fn drain_inject(&self) {
         loop {
             let task = self.inject.lock().pop_front();
@@ -284,16 +318,19 @@ impl Shared {
             shared: self,
             core: RefCell::new(Some(core)),
         };
-        let prev = CURRENT.with(|c| c.replace(&core_cx));
         let _release = ReleaseCore {
             shared: self,
             cx: &core_cx,
-            prev,
         };
+        // Dropped before `_release`, which needs the core out of the context.
+        let _worker = context::set_worker(&TAG, (&core_cx as *const CoreContext).cast());
         loop {
             if main.woken.swap(false, SeqCst)
                 && coop::budget(|| future.as_mut().poll(cx)).is_ready()
             {
+                return;
+            }
+            if self.check_shutdown(main, cx, future.as_mut()) {
                 return;
             }
             // Up to `event_interval` tasks between two polls of the main future, even if it
@@ -319,11 +356,12 @@ impl Shared {
 
 /// Queues `task` locally if this thread is running `shared`'s tasks; else gives it back.
 fn schedule_local(shared: &Shared, task: Runnable) -> Option<Runnable> {
-    let cx = CURRENT.with(|c| c.get());
+    let cx = context::worker(&TAG).cast::<CoreContext>();
     if cx.is_null() {
         return Some(task);
     }
-    // SAFETY: `CURRENT` is non-null only while `Shared::run` owns the context on this thread.
+    // SAFETY: the worker field carries our tag only while `Shared::run` owns the context on
+    // this thread.
     let cx = unsafe { &*cx };
     if !ptr::eq(cx.shared, shared) {
         return Some(task);

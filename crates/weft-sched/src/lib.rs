@@ -18,29 +18,24 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use weft_sched::{Env, Hint, MultiThread, Scheduler, ThreadPark};
-//! use weft_task::{Runnable, Schedule, Task};
+//! use weft_sched::{Env, MultiThread, Scheduler, ThreadPark};
+//! use weft_task::Owner;
 //!
-//! #[derive(Clone)]
-//! struct Rt(Arc<MultiThread>);
-//! impl Schedule for Rt {
-//!     fn schedule(&self, task: Runnable) { self.0.schedule(task, Hint::Wake) }
-//!     fn yield_now(&self, task: Runnable) { self.0.schedule(task, Hint::Yield) }
-//!     fn release(&self, _: &Task) -> Option<Task> { None }
-//! }
-//!
-//! let sched = Arc::new(MultiThread::new(2));
+//! // The owner keeps the task list and dispatches straight into the scheduler.
+//! let owner = Arc::new(Owner::new(MultiThread::new(2)));
 //! let env = Env::new(Arc::new(ThreadPark::new()));
-//! sched.start(&env).unwrap();
+//! owner.dispatcher().start(&env).unwrap();
 //!
-//! let (_task, runnable, handle) = weft_task::spawn(async { 21 * 2 }, Rt(sched.clone()), None);
-//! sched.schedule(runnable, Hint::Spawn);
+//! let handle = owner.spawn(async { 21 * 2 });
 //! let mut handle = std::pin::pin!(handle);
 //! let mut out = None;
-//! sched.block_on(&env, std::pin::pin!(async { out = Some(handle.as_mut().await) }));
+//! owner
+//!     .dispatcher()
+//!     .block_on(&env, std::pin::pin!(async { out = Some(handle.as_mut().await) }));
 //! assert_eq!(out.unwrap().unwrap(), 42);
-//! sched.shutdown();
-//! ```
+//! owner.close_and_shutdown_all();
+//! owner.dispatcher().shutdown();
+//! //! ```
 
 mod current_thread;
 mod env;
@@ -52,4 +47,19 @@ pub use current_thread::CurrentThread;
 pub use env::Env;
 pub use multi_thread::MultiThread;
 pub use park::{Park, ThreadPark};
-pub use scheduler::{Hint, Scheduler};
+pub use scheduler::Scheduler;
+pub use weft_task::{Dispatch, Hint};
+
+#[doc(hidden)]
+pub fn trace(s: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).create(true).open("/tmp/iter.log").unwrap();
+    writeln!(f, "{:?} {}", weft_core::loom::thread::current().id(), s).unwrap();
+}
+#[doc(hidden)]
+pub fn trace_reset() {
+    let _ = std::fs::File::create("/tmp/iter.log");
+}
+#[macro_export]
+#[doc(hidden)]
+macro_rules! tr { ($($t:tt)*) => { $crate::trace(format_args!($($t)*)) } }

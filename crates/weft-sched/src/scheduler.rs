@@ -4,41 +4,34 @@ use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use weft_task::Runnable;
-
 use crate::park::{Park, ThreadPark};
 use crate::Env;
+use weft_task::Dispatch;
 
-/// Why a task is being handed to [`Scheduler::schedule`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Hint {
-    /// A newly spawned task.
-    Spawn,
-    /// A task woken by another task, a timer, I/O or another thread.
-    Wake,
-    /// A task that woke itself while running (`yield_now`, or its budget ran out): run the
-    /// work already waiting first.
-    Yield,
-}
-
-/// A task scheduler: decides which thread runs which [`Runnable`], and when.
+/// A task scheduler: decides which thread runs which [`Runnable`](weft_task::Runnable), and
+/// when.
 ///
 /// weft's runtime drives every scheduler through this trait alone, the built-in
 /// [`MultiThread`](crate::MultiThread) and [`CurrentThread`](crate::CurrentThread)
 /// included, so whatever they can do a user-written scheduler can do too. The runtime owns
-/// the tasks (spawning, the task list, cancellation at shutdown), the driver (I/O, timers)
-/// and the blocking pool; the scheduler only queues runnables and runs them.
+/// the tasks (spawning, the task list, cancellation at shutdown: `weft_task::Owner`), the
+/// driver (I/O, timers) and the blocking pool; the scheduler only queues runnables and runs
+/// them.
 ///
-/// The lifecycle: [`Scheduler::start`] once, then any number of [`Scheduler::schedule`]
-/// calls from any thread and [`Scheduler::block_on`] calls, then [`Scheduler::shutdown`].
+/// Two traits, two questions: [`Dispatch`] is what a *task* needs (where do I go when I am
+/// ready to run?), and every task of the runtime calls it directly, one hop; `Scheduler`
+/// adds what the *runtime* needs (start, drive a `block_on`, shut down).
+///
+/// The lifecycle: [`Scheduler::start`] once, then any number of [`Dispatch::dispatch`]
+/// calls from any thread (also before `start`: hold the tasks until then) and
+/// [`Scheduler::block_on`] calls, then [`Scheduler::shutdown`].
 ///
 /// A single-queue scheduler with one thread of its own:
 ///
 /// ```
 /// use std::collections::VecDeque;
 /// use std::sync::{Arc, Condvar, Mutex};
-/// use weft_sched::{Env, Hint, Scheduler};
+/// use weft_sched::{Dispatch, Env, Hint, Scheduler};
 /// use weft_task::Runnable;
 ///
 /// #[derive(Default)]
@@ -50,6 +43,15 @@ pub enum Hint {
 /// #[derive(Clone, Default)]
 /// struct Fifo(Arc<Inner>);
 /// impl std::ops::Deref for Fifo { type Target = Inner; fn deref(&self) -> &Inner { &self.0 } }
+///
+/// impl Dispatch for Fifo {
+///     fn dispatch(&self, task: Runnable, _hint: Hint) {
+///         let mut q = self.queue.lock().unwrap();
+///         if q.1 { drop(q); return drop(task) } // shut down: dropping cancels the task
+///         q.0.push_back(task);
+///         self.ready.notify_one();
+///     }
+/// }
 ///
 /// impl Scheduler for Fifo {
 ///     fn start(&self, env: &Env) -> std::io::Result<()> {
@@ -66,12 +68,6 @@ pub enum Hint {
 ///         *self.thread.lock().unwrap() = Some(t);
 ///         Ok(())
 ///     }
-///     fn schedule(&self, task: Runnable, _hint: Hint) {
-///         let mut q = self.queue.lock().unwrap();
-///         if q.1 { drop(q); return drop(task) } // shut down: dropping cancels the task
-///         q.0.push_back(task);
-///         self.ready.notify_one();
-///     }
 ///     fn shutdown(&self) {
 ///         let tasks = {
 ///             let mut q = self.queue.lock().unwrap();
@@ -85,15 +81,12 @@ pub enum Hint {
 /// }
 /// # let _ = Fifo::default();
 /// ```
-pub trait Scheduler: Send + Sync + 'static {
-    /// Starts the scheduler: typically spawns its worker threads through `env`. Called once,
-    /// before the first [`Scheduler::schedule`].
+pub trait Scheduler: Dispatch {
+    /// Starts the scheduler: typically spawns its worker threads through `env`. Called once.
+    /// [`Dispatch::dispatch`] may be called from any thread, including from inside a running
+    /// task, before `start` and after [`Scheduler::shutdown`] (then drop the task, which
+    /// cancels it). It must not block on a task.
     fn start(&self, env: &Env) -> io::Result<()>;
-
-    /// Queues `task` to be run once. May be called from any thread, including from inside a
-    /// running task and after [`Scheduler::shutdown`] (then drop `task`, which cancels it).
-    /// Must not block on a task.
-    fn schedule(&self, task: Runnable, hint: Hint);
 
     /// Runs `future` to completion on the calling thread.
     ///
@@ -106,7 +99,7 @@ pub trait Scheduler: Send + Sync + 'static {
     }
 
     /// Stops the scheduler: its threads finish their current poll and exit, queued
-    /// runnables are dropped (which cancels their tasks), later [`Scheduler::schedule`]
+    /// runnables are dropped (which cancels their tasks), later [`Dispatch::dispatch`]
     /// calls drop what they are given. Returns once its threads have exited. May be called
     /// more than once.
     fn shutdown(&self);
@@ -120,9 +113,6 @@ pub trait Scheduler: Send + Sync + 'static {
 impl<S: Scheduler + ?Sized> Scheduler for StdArc<S> {
     fn start(&self, env: &Env) -> io::Result<()> {
         (**self).start(env)
-    }
-    fn schedule(&self, task: Runnable, hint: Hint) {
-        (**self).schedule(task, hint)
     }
     fn block_on(&self, env: &Env, future: Pin<&mut dyn Future<Output = ()>>) {
         (**self).block_on(env, future)

@@ -18,21 +18,13 @@
 //! assert!(context::current().is_none());
 //! ```
 
-use std::cell::RefCell;
-
-use weft_core::loom::thread_local;
-use weft_core::scoped;
+use weft_core::context::{self, ScopeGuard, Slot};
 
 use crate::{Instant, TimerHandle};
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    static CURRENT: RefCell<Option<TimerHandle>> = RefCell::new(None);
-}
-
 /// Makes `handle` the current timer of this thread (`None`: no timer) until the returned
 /// guard drops, which restores the previous one. Guards must be dropped in the reverse
-/// order of their creation (they are not `Send`).
+/// order of their creation (they are not `Send`; an out-of-order drop panics).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -47,7 +39,7 @@ thread_local! {
 /// drop(guard);
 /// ```
 pub fn set_current(handle: Option<TimerHandle>) -> CurrentGuard {
-    scoped::set(&CURRENT, handle)
+    context::set(Slot::Timer, handle)
 }
 
 /// The current timer of this thread, if any.
@@ -56,17 +48,16 @@ pub fn set_current(handle: Option<TimerHandle>) -> CurrentGuard {
 /// assert!(weft_timer::context::current().is_none());
 /// ```
 pub fn current() -> Option<TimerHandle> {
-    scoped::get(&CURRENT)
+    context::get(Slot::Timer)
 }
 
 /// The current clock's time, or the real time without a current timer.
 pub(crate) fn now() -> Instant {
-    CURRENT
-        .try_with(|c| c.borrow().as_ref().map(TimerHandle::now))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Instant::from_std(std::time::Instant::now()))
+    context::with(Slot::Timer, |handle: Option<&TimerHandle>| {
+        handle.map(TimerHandle::now)
+    })
+    .unwrap_or_else(|| Instant::from_std(std::time::Instant::now()))
 }
 
 /// Returned by [`set_current`]; restores the previous timer on drop (not `Send`).
-pub type CurrentGuard = scoped::ScopeGuard<TimerHandle>;
+pub type CurrentGuard = ScopeGuard;

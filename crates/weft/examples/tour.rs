@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use weft::runtime::Builder;
-use weft::sched::{Env, Hint, Runnable, Scheduler};
+use weft::sched::{Dispatch, Env, Hint, Runnable, Scheduler};
 use weft::task::{yield_now, JoinSet};
 
 fn main() {
@@ -256,6 +256,21 @@ struct FifoState {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// Where a ready task goes: the back of the queue.
+impl Dispatch for TinyFifo {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
+        let mut q = self.0.queue.lock().unwrap();
+        if q.1 {
+            drop(q);
+            drop(task); // after shutdown: dropping a runnable cancels its task
+            return;
+        }
+        q.0.push_back(task);
+        self.0.ready.notify_one();
+    }
+}
+
+/// What the runtime needs besides: start the thread, stop it.
 impl Scheduler for TinyFifo {
     fn start(&self, env: &Env) -> std::io::Result<()> {
         let me = self.clone();
@@ -270,17 +285,6 @@ impl Scheduler for TinyFifo {
         }))?;
         *self.0.thread.lock().unwrap() = Some(thread);
         Ok(())
-    }
-
-    fn schedule(&self, task: Runnable, _hint: Hint) {
-        let mut q = self.0.queue.lock().unwrap();
-        if q.1 {
-            drop(q);
-            drop(task); // after shutdown: dropping a runnable cancels its task
-            return;
-        }
-        q.0.push_back(task);
-        self.0.ready.notify_one();
     }
 
     fn shutdown(&self) {

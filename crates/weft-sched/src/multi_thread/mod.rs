@@ -29,22 +29,22 @@
 //! pushed itself, so no runnable (and so no task) outlives the scheduler.
 
 mod idle;
+mod parker;
 mod worker;
 
 use std::fmt;
 use std::io;
-use std::sync::OnceLock;
 
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::loom::thread;
 use weft_queue::{Inject, Steal};
-use weft_task::Runnable;
+use weft_task::{Dispatch, Hint, Runnable};
 
-use crate::park::{DriverSlot, Parker};
-use crate::{Env, Hint, Scheduler};
+use crate::{Env, Scheduler};
 
 use idle::Idle;
+use parker::{DriverSlot, Parker};
 use worker::Core;
 
 /// At most this many LIFO-slot polls in a row before the worker goes back to its queue.
@@ -59,10 +59,9 @@ const MAX_LIFO_POLLS: u32 = 3;
 /// assert_eq!(weft_sched::Scheduler::num_workers(&sched), 4);
 /// ```
 pub struct MultiThread {
-    config: Config,
-    /// Set once by `start`; read without a lock on every `schedule`. (A `std` cell even under
-    /// loom: it is written before any worker exists and is not part of a checked protocol.)
-    shared: OnceLock<Arc<Shared>>,
+    /// Built with the scheduler, so `dispatch` goes straight to it; `start` adds the driver
+    /// and the threads.
+    shared: Arc<Shared>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +79,7 @@ pub(crate) struct Shared {
     /// The cores, parked here between `start` and the moment each thread takes its own.
     cores: Mutex<Vec<Option<Box<Core>>>>,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    is_started: AtomicBool,
     is_shutdown: AtomicBool,
     /// Set once shutdown has drained the injection queue for good.
     is_drained: AtomicBool,
@@ -102,13 +102,38 @@ impl MultiThread {
             workers > 0,
             "MultiThread needs at least one worker thread (got 0)"
         );
+        MultiThread::with_config(Config {
+            workers,
+            global_queue_interval: 61,
+            event_interval: 61,
+        })
+    }
+
+    fn with_config(config: Config) -> MultiThread {
+        let driver = DriverSlot::new();
+        let mut remotes = Vec::with_capacity(config.workers);
+        let mut cores = Vec::with_capacity(config.workers);
+        for index in 0..config.workers {
+            let (local, steal) = weft_queue::local();
+            remotes.push(Remote {
+                steal,
+                parker: Parker::new(driver.clone()),
+            });
+            cores.push(Some(Box::new(Core::new(index, local))));
+        }
         MultiThread {
-            config: Config {
-                workers,
-                global_queue_interval: 61,
-                event_interval: 61,
-            },
-            shared: OnceLock::new(),
+            shared: Arc::new(Shared {
+                remotes: remotes.into_boxed_slice(),
+                inject: Inject::new(),
+                idle: Idle::new(config.workers),
+                driver,
+                cores: Mutex::new(cores),
+                threads: Mutex::new(Vec::new()),
+                is_started: AtomicBool::new(false),
+                is_shutdown: AtomicBool::new(false),
+                is_drained: AtomicBool::new(false),
+                config,
+            }),
         }
     }
 
@@ -124,10 +149,12 @@ impl MultiThread {
     /// # Panics
     ///
     /// If `interval` is 0.
-    pub fn global_queue_interval(mut self, interval: u32) -> MultiThread {
+    pub fn global_queue_interval(self, interval: u32) -> MultiThread {
         assert!(interval > 0, "global_queue_interval must be at least 1");
-        self.config.global_queue_interval = interval;
-        self
+        MultiThread::with_config(Config {
+            global_queue_interval: interval,
+            ..self.shared.config
+        })
     }
 
     /// How many ticks between non-blocking polls of the driver by a busy worker (default
@@ -136,45 +163,29 @@ impl MultiThread {
     /// # Panics
     ///
     /// If `interval` is 0.
-    pub fn event_interval(mut self, interval: u32) -> MultiThread {
+    pub fn event_interval(self, interval: u32) -> MultiThread {
         assert!(interval > 0, "event_interval must be at least 1");
-        self.config.event_interval = interval;
-        self
+        MultiThread::with_config(Config {
+            event_interval: interval,
+            ..self.shared.config
+        })
+    }
+}
+
+impl Dispatch for MultiThread {
+    fn dispatch(&self, task: Runnable, hint: Hint) {
+        self.shared.schedule(task, hint)
     }
 }
 
 impl Scheduler for MultiThread {
     fn start(&self, env: &Env) -> io::Result<()> {
+        let shared = &self.shared;
         assert!(
-            self.shared.get().is_none(),
+            !shared.is_started.swap(true, SeqCst) && shared.driver.set(env.driver().clone()),
             "MultiThread::start called twice"
         );
-        let driver = DriverSlot::new(env.driver().clone());
-        let mut remotes = Vec::with_capacity(self.config.workers);
-        let mut cores = Vec::with_capacity(self.config.workers);
-        for index in 0..self.config.workers {
-            let (local, steal) = weft_queue::local();
-            remotes.push(Remote {
-                steal,
-                parker: Parker::new(driver.clone()),
-            });
-            cores.push(Some(Box::new(Core::new(index, local))));
-        }
-        let shared = Arc::new(Shared {
-            remotes: remotes.into_boxed_slice(),
-            inject: Inject::new(),
-            idle: Idle::new(self.config.workers),
-            driver,
-            cores: Mutex::new(cores),
-            threads: Mutex::new(Vec::new()),
-            is_shutdown: AtomicBool::new(false),
-            is_drained: AtomicBool::new(false),
-            config: self.config,
-        });
-        if self.shared.set(shared.clone()).is_err() {
-            panic!("MultiThread::start called twice");
-        }
-        for index in 0..self.config.workers {
+        for index in 0..shared.config.workers {
             let shared2 = shared.clone();
             match env.spawn_thread(Box::new(move || worker::run(shared2, index))) {
                 Ok(t) => shared.threads.lock().push(t),
@@ -184,46 +195,43 @@ impl Scheduler for MultiThread {
                 }
             }
         }
+        // Tasks dispatched before the workers existed sit in the injection queue, where
+        // the workers, which start unparked, look first.
         Ok(())
     }
 
-    fn schedule(&self, task: Runnable, hint: Hint) {
-        match self.shared.get() {
-            Some(shared) => shared.schedule(task, hint),
-            // Not started: nowhere to run it. Dropping cancels the task.
-            None => drop(task),
-        }
-    }
-
     fn shutdown(&self) {
-        if let Some(shared) = self.shared.get() {
-            shared.shutdown();
-        }
+        self.shared.shutdown();
     }
 
     fn num_workers(&self) -> usize {
-        self.config.workers
+        self.shared.config.workers
     }
 }
 
 impl fmt::Debug for MultiThread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.shared.config;
         f.debug_struct("MultiThread")
-            .field("workers", &self.config.workers)
-            .field("global_queue_interval", &self.config.global_queue_interval)
-            .field("event_interval", &self.config.event_interval)
+            .field("workers", &config.workers)
+            .field("global_queue_interval", &config.global_queue_interval)
+            .field("event_interval", &config.event_interval)
             .finish()
     }
 }
 
 impl Shared {
+    /// On one of this scheduler's workers: its local queue; anywhere else: the injection
+    /// queue.
     fn schedule(&self, task: Runnable, hint: Hint) {
-        if let Some(task) = worker::schedule_local(self, task, hint) {
-            self.schedule_remote(task);
-        }
+        worker::with_local_core(self, |core| match core {
+            Some(core) => core.schedule(self, task, hint),
+            None => self.schedule_remote(task),
+        })
     }
 
     fn schedule_remote(&self, task: Runnable) {
+        crate::tr!("schedule_remote");
         self.inject.push(task);
         if self.is_drained.load(SeqCst) {
             // Shutdown already drained the queue for the last time: drain what we pushed.
@@ -235,7 +243,9 @@ impl Shared {
 
     /// Wakes a sleeping worker to look for work, if the idle protocol says one is needed.
     fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        let w = self.idle.worker_to_notify();
+        crate::tr!("notify_parked -> {:?}", w);
+        if let Some(index) = w {
             self.remotes[index].parker.unpark();
         }
     }

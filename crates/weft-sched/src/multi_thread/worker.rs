@@ -1,17 +1,17 @@
-//! A worker thread: its core (local queue, LIFO slot, tick), the run loop, and the
-//! thread-local context that lets `schedule` from inside a task reach the local queue.
+//! A worker thread: its core (local queue, LIFO slot, tick), the run loop, and its entry in
+//! the thread's runtime context (`weft_core::context`), which lets a dispatch from inside a
+//! task reach the local queue.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ptr;
 
+use weft_core::context::{self, WorkerTag};
 use weft_core::loom::sync::Arc;
-use weft_core::loom::thread_local;
 use weft_core::FastRand;
 use weft_queue::Local;
-use weft_task::Runnable;
+use weft_task::{Hint, Runnable};
 
 use super::{Shared, MAX_LIFO_POLLS};
-use crate::Hint;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
 /// tasks woken or spawned by that task go straight to the local queue.
@@ -31,25 +31,8 @@ struct Context {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
-    static CURRENT: Cell<*const Context> = Cell::new(ptr::null());
-}
-
-/// Sets `CURRENT` for the lifetime of the guard.
-struct Enter(*const Context);
-
-impl Enter {
-    fn new(cx: &Context) -> Enter {
-        Enter(CURRENT.with(|c| c.replace(cx)))
-    }
-}
-
-impl Drop for Enter {
-    fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.0));
-    }
-}
+/// Marks a `Context` of this module in the runtime context's worker field.
+static TAG: WorkerTag = WorkerTag("multi-thread worker");
 
 impl Core {
     pub(super) fn new(index: usize, local: Local<Runnable>) -> Core {
@@ -67,7 +50,8 @@ impl Core {
         self.lifo.is_some() || !self.local.is_empty()
     }
 
-    fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
+    pub(super) fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
+        crate::tr!("W{} schedule local {:?}", self.index, hint);
         let pushed = match hint {
             Hint::Wake => match self.lifo.replace(task) {
                 Some(prev) => {
@@ -146,6 +130,7 @@ impl Core {
         let is_last_searcher = shared
             .idle
             .transition_worker_to_parked(self.index, self.is_searching);
+        crate::tr!("W{} to_parked searching={} last={}", self.index, self.is_searching, is_last_searcher);
         self.is_searching = false;
         if is_last_searcher {
             shared.notify_if_work_pending();
@@ -156,6 +141,7 @@ impl Core {
     /// Returns `true` if the worker should wake up (it was notified, or the driver gave it
     /// tasks while it was parked); `false` on a spurious wake-up.
     fn transition_from_parked(&mut self, shared: &Shared) -> bool {
+        crate::tr!("W{} from_parked has_tasks={} is_parked={}", self.index, self.has_tasks(), shared.idle.is_parked(self.index));
         if self.has_tasks() {
             // Woken with work of its own (the driver fired wakers on this thread). If the
             // idle protocol had already picked it, it was counted as searching.
@@ -189,7 +175,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         shared: &*shared,
         core: RefCell::new(None),
     };
-    let _enter = Enter::new(&cx);
+    let _enter = context::set_worker(&TAG, (&cx as *const Context).cast());
     let mut core = cx.run(&shared, core);
     // Shutting down: whatever is left is cancelled by dropping it (outside any borrow, as
     // cancelling may wake and so schedule other tasks).
@@ -209,10 +195,12 @@ impl Context {
                 core = self.with_core(core, || shared.driver.poll_ready());
             }
             if let Some(task) = core.next_task(shared) {
+                crate::tr!("W{} next_task -> run", core.index);
                 core = self.run_task(shared, core, task);
                 continue;
             }
             if let Some(task) = core.steal_work(shared) {
+                crate::tr!("W{} steal -> run", core.index);
                 core = self.run_task(shared, core, task);
                 continue;
             }
@@ -253,6 +241,7 @@ impl Context {
             return core;
         }
         let index = core.index;
+        crate::tr!("W{} parks, parker {:p}", index, &shared.remotes[index].parker);
         while !shared.is_shutdown() {
             core = self.with_core(core, || shared.remotes[index].parker.park());
             if core.transition_from_parked(shared) {
@@ -263,27 +252,21 @@ impl Context {
     }
 }
 
-/// Queues `task` on the current thread's worker if it is one of `shared`'s; otherwise
-/// gives it back.
-pub(super) fn schedule_local(shared: &Shared, task: Runnable, hint: Hint) -> Option<Runnable> {
-    let cx = CURRENT.with(|c| c.get());
+/// Calls `f` with the core of this thread's worker if the thread is one of `shared`'s
+/// workers and its core is free (not inside `f` already), else with `None`.
+pub(super) fn with_local_core<R>(shared: &Shared, f: impl FnOnce(Option<&mut Core>) -> R) -> R {
+    let cx = context::worker(&TAG).cast::<Context>();
     if cx.is_null() {
-        return Some(task);
+        return f(None);
     }
-    // SAFETY: `CURRENT` is non-null only inside `run`, which owns the `Context` for that
-    // whole time on this very thread.
+    // SAFETY: the context's worker field carries our tag only inside `run`, which owns the
+    // `Context` for that whole time on this very thread.
     let cx = unsafe { &*cx };
     if !ptr::eq(cx.shared, shared) {
-        return Some(task);
+        return f(None);
     }
     let Ok(mut core) = cx.core.try_borrow_mut() else {
-        return Some(task);
+        return f(None);
     };
-    match core.as_mut() {
-        Some(core) => {
-            core.schedule(shared, task, hint);
-            None
-        }
-        None => Some(task),
-    }
+    f(core.as_deref_mut())
 }

@@ -39,12 +39,9 @@ use std::task::{ready, Context, Poll};
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 use weft_task::JoinHandle;
 
-use super::file_buf::{Buf, Operation, WriteJob};
+use super::file_buf::{Buf, Operation, WriteJob, MAX_BUF};
 use super::{asyncify, join_error, spawn_blocking_io, OpenOptions};
 use crate::runtime::Handle;
-
-/// The most one blocking round trip reads or writes.
-pub(crate) const MAX_BUF: usize = 64 * 1024;
 
 /// An open file, read and written asynchronously: what `aiofiles.open(..)` returns.
 ///

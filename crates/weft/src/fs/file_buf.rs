@@ -1,10 +1,11 @@
-//! The buffer that travels between a [`File`](super::File) and its blocking jobs, and the
+//! The buffer that travels between a `File` and its blocking jobs, and the
 //! write job that cannot be lost.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
-use super::file::MAX_BUF;
+/// The most one blocking round trip reads or writes.
+pub(crate) const MAX_BUF: usize = 64 * 1024;
 
 /// What a job did.
 pub(super) enum Operation {

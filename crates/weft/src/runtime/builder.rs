@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use weft_blocking::{BlockingPool, Spawner};
 use weft_sched::{CurrentThread, Env, MultiThread, Park, Scheduler};
-use weft_task::TaskList;
+use weft_task::Owner;
 
 use super::driver::Driver;
 use super::handle::Shared;
@@ -53,7 +53,15 @@ pub struct Builder {
 enum Kind {
     MultiThread,
     CurrentThread,
-    Custom(Box<dyn Scheduler>),
+    Custom(Box<dyn FnOnce() -> Arc<Owner<dyn Scheduler>>>),
+}
+
+/// The owner of the runtime's tasks, with `scheduler` inline: every task points at it, and a
+/// wake-up is one call into the scheduler. Four list shards per worker keep spawns and
+/// completions on different workers off each other's locks.
+fn owner<S: Scheduler>(scheduler: S) -> Arc<Owner<dyn Scheduler>> {
+    let shards = scheduler.num_workers().saturating_mul(4);
+    Arc::new(Owner::with_shards(scheduler, shards))
 }
 
 impl Builder {
@@ -137,7 +145,7 @@ impl Builder {
     /// this builder (name, stack size, start/stop hooks) apply to the threads it starts
     /// through its [`Env`].
     pub fn scheduler(mut self, scheduler: impl Scheduler) -> Builder {
-        self.kind = Kind::Custom(Box::new(scheduler));
+        self.kind = Kind::Custom(Box::new(move || owner(scheduler)));
         self
     }
 
@@ -237,7 +245,7 @@ impl Builder {
                  task is idle, which only a single-threaded runtime can tell",
             ));
         }
-        let scheduler: Box<dyn Scheduler> = match self.kind {
+        let owner = match self.kind {
             Kind::MultiThread => {
                 let workers = self
                     .worker_threads
@@ -249,7 +257,7 @@ impl Builder {
                 if let Some(n) = self.event_interval {
                     mt = mt.event_interval(n);
                 }
-                Box::new(mt)
+                owner(mt)
             }
             Kind::CurrentThread => {
                 let mut ct = CurrentThread::new();
@@ -259,9 +267,9 @@ impl Builder {
                 if let Some(n) = self.event_interval {
                     ct = ct.event_interval(n);
                 }
-                Box::new(ct)
+                owner(ct)
             }
-            Kind::Custom(s) => s,
+            Kind::Custom(make) => make(),
         };
         let driver = Arc::new(Driver::new(
             self.enable_time,
@@ -275,15 +283,13 @@ impl Builder {
             on_start: self.on_thread_start,
             on_stop: self.on_thread_stop,
         };
-        let shards = scheduler.num_workers().saturating_mul(4);
         let shared = Arc::new_cyclic(|weak: &Weak<Shared>| {
             let env = Env::with_spawner(
                 driver.clone() as Arc<dyn Park>,
                 threads.spawner(weak.clone(), true),
             );
             Shared {
-                scheduler,
-                tasks: TaskList::new(shards),
+                owner,
                 blocking: BlockingPool::new(
                     Spawner::new(threads.spawner(weak.clone(), false)),
                     self.max_blocking_threads,
@@ -296,10 +302,8 @@ impl Builder {
         let handle = Handle { shared };
         // A runtime that fails to start must still stop what it did start.
         let rt = Runtime::from_handle(handle);
-        rt.handle()
-            .shared
-            .scheduler
-            .start(&rt.handle().shared.env)?;
+        let shared = &rt.handle().shared;
+        shared.owner.dispatcher().start(&shared.env)?;
         Ok(rt)
     }
 }

@@ -1,52 +1,59 @@
-//! The thread-local runtime context: which runtime `weft::spawn` talks to on this thread,
-//! and whether this thread is inside a runtime (where `block_on` would deadlock).
+//! The runtime's entries in the thread's one runtime context (`weft_core::context`): which
+//! runtime `weft::spawn` talks to on this thread (with its timer and reactor), and whether
+//! this thread is inside a runtime (where `block_on` would deadlock).
 
-use std::cell::{Cell, RefCell};
+use weft_core::context::{self, ScopeGuard, Slot};
 
 use super::Handle;
 
-thread_local! {
-    /// The runtime `weft::spawn` and `Handle::current()` use on this thread.
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-    /// `true` on a runtime's worker threads and inside `block_on`.
-    static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Calls `f` with the current runtime's handle, if any.
+/// Calls `f` with the current runtime's handle, if any (borrowed from the context: no
+/// reference count is touched).
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
-    match CURRENT.try_with(|c| {
-        let c = c.borrow();
-        // Clone out so that `f` may enter another context without a borrow conflict.
-        c.clone()
-    }) {
-        Ok(h) => f(h.as_ref()),
-        Err(_) => f(None),
-    }
+    context::with(Slot::Runtime, f)
 }
 
 /// Makes `handle` current until the guard drops (restoring the previous one), and with it
-/// the runtime's timer (for `weft::time`).
+/// the runtime's timer (for `weft::time`) and reactor (for `weft::net`).
+///
+/// # Panics
+///
+/// The guard panics if dropped while a guard made after it is still alive.
 #[must_use = "the context is left when the guard drops"]
 pub(crate) struct SetCurrent {
-    prev: Option<Handle>,
-    // Dropped after `prev` is restored; each restores the previous driver itself.
-    _timer: weft_timer::context::CurrentGuard,
-    _reactor: weft_reactor::context::CurrentGuard,
+    /// (runtime, timer, reactor), made in that order; `None` once dropped.
+    guards: Option<(ScopeGuard, ScopeGuard, ScopeGuard)>,
 }
 
 pub(crate) fn set_current(handle: &Handle) -> SetCurrent {
     let driver = &handle.shared.driver;
+    let runtime = context::set(Slot::Runtime, Some(handle.clone()));
+    let timer = weft_timer::context::set_current(driver.timer_handle());
+    let reactor = weft_reactor::context::set_current(driver.reactor_handle());
     SetCurrent {
-        _timer: weft_timer::context::set_current(driver.timer_handle()),
-        _reactor: weft_reactor::context::set_current(driver.reactor_handle()),
-        prev: CURRENT.with(|c| c.replace(Some(handle.clone()))),
+        guards: Some((runtime, timer, reactor)),
     }
 }
 
 impl Drop for SetCurrent {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+        let Some((runtime, timer, reactor)) = self.guards.take() else {
+            return;
+        };
+        if runtime.is_in_order() || std::thread::panicking() {
+            // The reverse of the order they were made in.
+            drop(reactor);
+            drop(timer);
+            drop(runtime);
+            return;
+        }
+        // A later runtime is still entered: leave every slot as it is (the later guards
+        // restore what they replaced), rather than half-restore this one.
+        std::mem::forget((runtime, timer, reactor));
+        panic!(
+            "weft: `EnterGuard`s dropped out of order: this runtime's guard was dropped while \
+             a guard of a runtime entered after it is still alive, which would leave the wrong \
+             runtime current; drop `EnterGuard`s in the reverse order of their creation"
+        );
     }
 }
 
@@ -62,7 +69,7 @@ pub(crate) struct EnterRuntime(bool);
 /// that has to make progress for the future to complete.
 #[track_caller]
 pub(crate) fn enter_runtime() -> EnterRuntime {
-    if IN_RUNTIME.with(|c| c.replace(true)) {
+    if context::enter_runtime() {
         panic!(
             "Cannot block_on inside a weft runtime thread: blocking here would stall the \
              worker that has to drive the future. Inside async code, `.await` the future \
@@ -75,12 +82,11 @@ pub(crate) fn enter_runtime() -> EnterRuntime {
 
 /// Marks a runtime worker thread for its whole life.
 pub(crate) fn enter_worker() -> EnterRuntime {
-    EnterRuntime(IN_RUNTIME.with(|c| c.replace(true)))
+    EnterRuntime(context::enter_runtime())
 }
 
 impl Drop for EnterRuntime {
     fn drop(&mut self) {
-        let prev = self.0;
-        let _ = IN_RUNTIME.try_with(|c| c.set(prev));
+        context::leave_runtime(self.0);
     }
 }

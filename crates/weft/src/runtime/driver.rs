@@ -124,12 +124,11 @@ impl Driver {
         if let Some(timer) = &self.timer {
             timer.shutdown();
         }
-        if let Io::Reactor(reactor, _) = &self.io {
-            // Called after the scheduler's threads exited: nobody is parked in it.
-            reactor
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .shutdown();
+        if let Io::Reactor(_, handle) = &self.io {
+            // Through the handle, never the lock: a thread may still be parked in the reactor
+            // holding it (one left in `Handle::block_on` on a current-thread runtime), and
+            // this shutdown is what wakes it.
+            handle.shutdown();
         }
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use weft_blocking::BlockingPool;
-use weft_sched::{Env, Hint, Scheduler};
-use weft_task::{JoinHandle, Runnable, Schedule, Task, TaskList};
+use weft_sched::{Env, Scheduler};
+use weft_task::{JoinHandle, Owner};
 
 use super::context;
 use super::driver::Driver;
@@ -26,32 +26,13 @@ pub struct Handle {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// What every task of a runtime points to: the scheduler, the task list and the blocking
-/// pool. Tasks hold it as their `Schedule`.
+/// A runtime's parts: the owner of its tasks (the task list, with the scheduler inline:
+/// what every task points to), the blocking pool, the driver and the threads' `Env`.
 pub(crate) struct Shared {
-    pub(crate) scheduler: Box<dyn Scheduler>,
-    pub(crate) tasks: TaskList,
+    pub(crate) owner: Arc<Owner<dyn Scheduler>>,
     pub(crate) blocking: BlockingPool,
     pub(crate) driver: Arc<Driver>,
     pub(crate) env: Env,
-}
-
-/// The `Schedule` of every task of a runtime.
-#[derive(Clone)]
-pub(crate) struct TaskSchedule(pub(crate) Arc<Shared>);
-
-impl Schedule for TaskSchedule {
-    fn schedule(&self, task: Runnable) {
-        self.0.scheduler.schedule(task, Hint::Wake);
-    }
-
-    fn yield_now(&self, task: Runnable) {
-        self.0.scheduler.schedule(task, Hint::Yield);
-    }
-
-    fn release(&self, task: &Task) -> Option<Task> {
-        self.0.tasks.remove(task)
-    }
 }
 
 impl Handle {
@@ -97,16 +78,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shared = &self.shared;
-        let (task, runnable, handle) =
-            weft_task::spawn_at(future, TaskSchedule(shared.clone()), name, location);
-        match shared.tasks.bind(task) {
-            Ok(()) => shared.scheduler.schedule(runnable, Hint::Spawn),
-            // The runtime shut down: the task is cancelled at once (dropping the runnable
-            // cancels it), and its handle reports a cancelled `JoinError`.
-            Err(task) => drop((runnable, task)),
-        }
-        handle
+        // After shutdown the task is cancelled at once, and its handle reports a cancelled
+        // `JoinError`.
+        self.shared.owner.spawn_at(future, name, location)
     }
 
     /// Runs `f` on the blocking pool. See [`weft::spawn_blocking`](crate::spawn_blocking).
@@ -148,7 +122,8 @@ impl Handle {
                 output = Some(future.await);
             });
             self.shared
-                .scheduler
+                .owner
+                .dispatcher()
                 .block_on(&self.shared.env, future.as_mut());
         }
         output.expect("the scheduler returned from block_on before the future completed")
@@ -173,23 +148,26 @@ impl Handle {
 
     /// The number of live tasks (spawned and not yet finished).
     pub fn num_tasks(&self) -> usize {
-        self.shared.tasks.len()
+        self.shared.owner.len()
     }
 
     /// The number of threads the scheduler runs tasks on.
     pub fn num_workers(&self) -> usize {
-        self.shared.scheduler.num_workers()
+        self.shared.owner.dispatcher().num_workers()
     }
 
     /// Cancels every task, stops the scheduler's threads and the blocking pool (waiting for
     /// running blocking jobs: forever with `None`, else up to `timeout`).
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
         let shared = &self.shared;
+        // Destructors of the tasks dropped here may spawn or look for the current runtime:
+        // they see this one (a spawn is cancelled at once: the list is closed).
+        let _current = context::set_current(self);
         // Idle tasks have their future dropped here; a task running on a worker is marked
         // cancelled and dropped by that worker when its poll returns.
-        shared.tasks.close_and_shutdown_all();
+        shared.owner.close_and_shutdown_all();
         // Workers exit; what is still queued belongs to finished tasks and is just freed.
-        shared.scheduler.shutdown();
+        shared.owner.dispatcher().shutdown();
         shared.blocking.shutdown(timeout);
         // Last: timers of blocking jobs' futures (none) and of handles kept outside.
         shared.driver.shutdown();

@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft::runtime::Builder;
-use weft::sched::{Env, Hint, Runnable, Scheduler};
+use weft::sched::{Dispatch, Env, Hint, Runnable, Scheduler};
 use weft::task::{JoinError, JoinHandle};
 use weft::Runtime;
 
@@ -334,7 +334,17 @@ impl Scheduler for Fifo {
         Ok(())
     }
 
-    fn schedule(&self, task: Runnable, _hint: Hint) {
+    fn shutdown(&self) {
+        self.shutdown_inner()
+    }
+
+    fn num_workers(&self) -> usize {
+        self.0.threads
+    }
+}
+
+impl Dispatch for Fifo {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
         let mut q = self.0.queue.lock().unwrap();
         if q.shut_down {
             drop(q);
@@ -351,8 +361,10 @@ impl Scheduler for Fifo {
             }
         }
     }
+}
 
-    fn shutdown(&self) {
+impl Fifo {
+    fn shutdown_inner(&self) {
         let leftover = {
             let mut q = self.0.queue.lock().unwrap();
             q.shut_down = true;
@@ -375,9 +387,5 @@ impl Scheduler for Fifo {
         drop(leftover);
         // Breaks the cycle runtime -> scheduler -> env -> driver (nothing else to free).
         *self.0.env.lock().unwrap() = None;
-    }
-
-    fn num_workers(&self) -> usize {
-        self.0.threads
     }
 }

@@ -1,0 +1,165 @@
+//! A worker's parker: it sleeps in the runtime's driver if no other worker is in it, else
+//! on its own condition variable; `unpark` loses no token either way.
+
+use std::sync::{Arc as StdArc, OnceLock};
+use std::time::Duration;
+
+use weft_core::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use weft_core::loom::sync::{Arc, Condvar, Mutex};
+
+use crate::park::Park;
+
+/// The runtime's driver, shared by a scheduler's threads: whoever parks first drives it,
+/// the others sleep on their own condition variables.
+pub(crate) struct DriverSlot {
+    /// Set by `MultiThread::start`; nobody parks before.
+    park: OnceLock<StdArc<dyn Park>>,
+    locked: AtomicBool,
+}
+
+impl DriverSlot {
+    pub(crate) fn new() -> Arc<DriverSlot> {
+        Arc::new(DriverSlot {
+            park: OnceLock::new(),
+            locked: AtomicBool::new(false),
+        })
+    }
+
+    /// Installs the driver; `false` if one was installed already.
+    pub(crate) fn set(&self, park: StdArc<dyn Park>) -> bool {
+        self.park.set(park).is_ok()
+    }
+
+    fn park(&self) -> &dyn Park {
+        &**self.park.get().expect("a worker parked before MultiThread::start")
+    }
+
+    fn try_lock(&self) -> Option<DriverGuard<'_>> {
+        if self.locked.swap(true, Acquire) {
+            None
+        } else {
+            Some(DriverGuard(self))
+        }
+    }
+
+    /// Fires what is ready without blocking, unless another thread is driving.
+    pub(crate) fn poll_ready(&self) {
+        if let Some(guard) = self.try_lock() {
+            guard.0.park().park(Some(Duration::ZERO));
+        }
+    }
+
+    pub(crate) fn unpark(&self) {
+        if let Some(park) = self.park.get() {
+            park.unpark();
+        }
+    }
+}
+
+struct DriverGuard<'a>(&'a DriverSlot);
+
+impl Drop for DriverGuard<'_> {
+    fn drop(&mut self) {
+        self.0.locked.store(false, Release);
+    }
+}
+
+const EMPTY: usize = 0;
+const PARKED_CONDVAR: usize = 1;
+const PARKED_DRIVER: usize = 2;
+const NOTIFIED: usize = 3;
+
+/// A worker's parker: blocks in the driver if it is free, else on its own condvar.
+/// Token semantics: `unpark` before `park` makes `park` return at once.
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    mutex: Mutex<()>,
+    condvar: Condvar,
+    driver: Arc<DriverSlot>,
+}
+
+impl Parker {
+    pub(crate) fn new(driver: Arc<DriverSlot>) -> Parker {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            mutex: Mutex::new(()),
+            condvar: Condvar::new(),
+            driver,
+        }
+    }
+
+    pub(crate) fn park(&self) {
+        crate::tr!("park enter state={}", self.state.load(SeqCst));
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        match self.driver.try_lock() {
+            Some(guard) => { crate::tr!("park driver"); self.park_driver(&guard) },
+            None => { crate::tr!("park condvar"); self.park_condvar() },
+        }
+        crate::tr!("park return");
+    }
+
+    fn park_condvar(&self) {
+        let mut m = self.mutex.lock();
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => panic!("inconsistent park state: {actual}"),
+        }
+        loop {
+            m = self.condvar.wait(m);
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
+                return;
+            }
+            // Spurious wake-up: sleep again.
+        }
+    }
+
+    fn park_driver(&self, guard: &DriverGuard<'_>) {
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => panic!("inconsistent park state: {actual}"),
+        }
+        guard.0.park().park(None);
+        // Woken by our `unpark` (NOTIFIED), or early by the driver itself (I/O, a timer, or a
+        // token meant for a previous holder): either way, back to the scheduler to look.
+        self.state.swap(EMPTY, SeqCst);
+    }
+
+    pub(crate) fn unpark(&self) {
+        let prev = self.state.swap(NOTIFIED, SeqCst);
+        crate::tr!("unpark parker {:p} prev={}", self, prev);
+        match prev {
+            EMPTY | NOTIFIED => {}
+            PARKED_CONDVAR => {
+                // Taking the lock orders this notify after the parker's wait began.
+                drop(self.mutex.lock());
+                self.condvar.notify_one();
+            }
+            PARKED_DRIVER => self.driver.unpark(),
+            actual => panic!("inconsistent park state: {actual}"),
+        }
+    }
+}
