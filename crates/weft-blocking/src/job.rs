@@ -1,12 +1,12 @@
 //! A blocking job as a `weft_task` task: the future that runs the closure, and the
-//! `Schedule` that hands the task's `Runnable` to the pool.
+//! `Dispatch` that hands the task's `Runnable` to the pool.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use weft_core::loom::sync::Arc;
-use weft_task::{JoinHandle, Runnable, Schedule, Task};
+use weft_task::{Dispatch, Hint, JoinHandle, Runnable};
 
 use crate::pool::Inner;
 
@@ -20,9 +20,7 @@ where
 {
     // No task list: a blocking job cannot be cancelled once it runs, and the pool cancels the
     // queued ones itself at shutdown.
-    let (task, runnable, handle) = weft_task::spawn(BlockingTask(Some(f)), Pool(inner), None);
-    drop(task);
-    (runnable, handle)
+    weft_task::spawn(BlockingTask(Some(f)), Pool(inner), None)
 }
 
 /// The future of a blocking job: runs the closure in its one and only poll.
@@ -44,12 +42,8 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 /// its one poll never returns `Pending`, so it is never woken.
 struct Pool(Arc<Inner>);
 
-impl Schedule for Pool {
-    fn schedule(&self, task: Runnable) {
-        self.0.submit(task);
-    }
-
-    fn release(&self, _task: &Task) -> Option<Task> {
-        None
+impl Dispatch for Pool {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
+        crate::pool::submit(&self.0, task);
     }
 }

@@ -130,7 +130,7 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let (runnable, handle) = crate::job::task(f, self.inner.clone());
-        self.inner.submit(runnable);
+        submit(&self.inner, runnable);
         handle
     }
 
@@ -219,78 +219,6 @@ impl Inner {
         self.state.lock()
     }
 
-    /// Queues `job` and makes sure a thread will take it (see the module docs), or cancels
-    /// it if the pool is shut down.
-    pub(crate) fn submit(self: &Arc<Self>, job: Runnable) {
-        let mut state = self.lock();
-        if state.shutdown {
-            drop(state);
-            // Dropping the job cancels it.
-            drop(job);
-            return;
-        }
-        state.queue.push_back(job);
-        if state.num_idle > 0 {
-            state.num_idle -= 1;
-            state.num_notify += 1;
-            self.work.notify_one();
-        } else if state.num_threads < self.max_threads {
-            // The new thread starts by draining the queue: it counts as busy, not idle (idle
-            // would let the next job claim it and leave this one stranded).
-            state.num_threads += 1;
-            let inner = self.clone();
-            match self.spawner.spawn(Box::new(move || inner.run())) {
-                Ok(t) => state.threads.push(t),
-                Err(e) => {
-                    state.num_threads -= 1;
-                    // A running thread will get to the job. With none, it cannot run at all:
-                    // cancel it and say why instead of leaving it queued.
-                    if state.num_threads == 0 {
-                        let job = state.queue.pop_back();
-                        drop(state);
-                        drop(job);
-                        panic!("weft: could not start a blocking-pool thread: {e}");
-                    }
-                }
-            }
-        }
-        // Else every thread is busy (the limit is reached): one takes the job when it is done.
-    }
-
-    /// The body of a pool thread.
-    fn run(self: Arc<Self>) {
-        let mut state = self.lock();
-        'work: loop {
-            // Busy: drain the queue (empty once shut down: shutdown takes it).
-            while let Some(job) = state.queue.pop_front() {
-                drop(state);
-                job.run();
-                state = self.lock();
-            }
-            if state.shutdown {
-                break;
-            }
-            // Idle: wait for a claim, the keep-alive's end or shutdown.
-            state.num_idle += 1;
-            let deadline = Instant::now().checked_add(self.keep_alive);
-            loop {
-                let (guard, timed_out) = self.wait_until(state, &self.work, deadline);
-                state = guard;
-                // A claim first: a job may have claimed this thread just as it timed out.
-                if state.num_notify > 0 {
-                    state.num_notify -= 1;
-                    continue 'work;
-                }
-                if state.shutdown || timed_out {
-                    state.num_idle -= 1;
-                    break 'work;
-                }
-                // A spurious wake-up: wait again.
-            }
-        }
-        self.exit(state);
-    }
-
     /// A thread's last steps: leave the counts, hand its own handle on.
     fn exit(&self, mut state: MutexGuard<'_, State>) {
         state.num_threads -= 1;
@@ -337,4 +265,76 @@ impl Inner {
         let (guard, _) = cv.wait_timeout(guard, left);
         (guard, Instant::now() >= deadline)
     }
+}
+
+/// Queues `job` and makes sure a thread will take it (see the module docs), or cancels
+/// it if the pool is shut down.
+pub(crate) fn submit(inner: &Arc<Inner>, job: Runnable) {
+    let mut state = inner.lock();
+    if state.shutdown {
+        drop(state);
+        // Dropping the job cancels it.
+        drop(job);
+        return;
+    }
+    state.queue.push_back(job);
+    if state.num_idle > 0 {
+        state.num_idle -= 1;
+        state.num_notify += 1;
+        inner.work.notify_one();
+    } else if state.num_threads < inner.max_threads {
+        // The new thread starts by draining the queue: it counts as busy, not idle (idle
+        // would let the next job claim it and leave this one stranded).
+        state.num_threads += 1;
+        let thread_inner = inner.clone();
+        match inner.spawner.spawn(Box::new(move || run(thread_inner))) {
+            Ok(t) => state.threads.push(t),
+            Err(e) => {
+                state.num_threads -= 1;
+                // A running thread will get to the job. With none, it cannot run at all:
+                // cancel it and say why instead of leaving it queued.
+                if state.num_threads == 0 {
+                    let job = state.queue.pop_back();
+                    drop(state);
+                    drop(job);
+                    panic!("weft: could not start a blocking-pool thread: {e}");
+                }
+            }
+        }
+    }
+    // Else every thread is busy (the limit is reached): one takes the job when it is done.
+}
+
+/// The body of a pool thread.
+fn run(inner: Arc<Inner>) {
+    let mut state = inner.lock();
+    'work: loop {
+        // Busy: drain the queue (empty once shut down: shutdown takes it).
+        while let Some(job) = state.queue.pop_front() {
+            drop(state);
+            job.run();
+            state = inner.lock();
+        }
+        if state.shutdown {
+            break;
+        }
+        // Idle: wait for a claim, the keep-alive's end or shutdown.
+        state.num_idle += 1;
+        let deadline = Instant::now().checked_add(inner.keep_alive);
+        loop {
+            let (guard, timed_out) = inner.wait_until(state, &inner.work, deadline);
+            state = guard;
+            // A claim first: a job may have claimed this thread just as it timed out.
+            if state.num_notify > 0 {
+                state.num_notify -= 1;
+                continue 'work;
+            }
+            if state.shutdown || timed_out {
+                state.num_idle -= 1;
+                break 'work;
+            }
+            // A spurious wake-up: wait again.
+        }
+    }
+    inner.exit(state);
 }

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use weft_core::loom::thread;
 
-type SpawnFn =
-    dyn Fn(Box<dyn FnOnce() + Send>) -> io::Result<thread::JoinHandle<()>> + Send + Sync;
+type SpawnFn = dyn Fn(Box<dyn FnOnce() + Send>) -> io::Result<thread::JoinHandle<()>> + Send + Sync;
 
 /// The function a [`BlockingPool`](crate::BlockingPool) starts its threads with.
 ///
