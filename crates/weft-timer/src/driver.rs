@@ -294,13 +294,14 @@ impl Shared {
                     let Some(entry) = wheel.poll(now_tick) else {
                         break false;
                     };
-                    entry.set_state(FIRED);
                     fired += 1;
-                    if let Some(waker) = entry.waker.take() {
+                    if let Some(waker) = entry.fire(FIRED) {
                         wakers.push(waker);
                     }
-                    // The wheel's reference: the `Sleep` still holds its own (dropping a
-                    // `Sleep` takes this lock first), so this never frees the entry.
+                    // The wheel's reference. It is the last one only if the `Sleep` was
+                    // dropped meanwhile, having seen FIRED (without the lock): then this
+                    // frees the entry, whose slot is empty (just taken; only the `Sleep`
+                    // registers), so no waker is dropped under the lock.
                     drop(entry);
                 }
             };
@@ -326,9 +327,8 @@ impl Shared {
                     let Some(entry) = wheel.pop_any() else {
                         break false;
                     };
-                    entry.set_state(SHUTDOWN);
                     count += 1;
-                    if let Some(waker) = entry.waker.take() {
+                    if let Some(waker) = entry.fire(SHUTDOWN) {
                         wakers.push(waker);
                     }
                 }

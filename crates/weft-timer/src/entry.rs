@@ -25,11 +25,30 @@
 //! same critical section that unlinks it, and only the `Sleep`'s owner (`&mut`) can link it
 //! again. So a `Sleep` that reads `FIRED` with `Acquire` may drop its entry without the lock.
 //!
+//! # The waker slot: a fire racing a poll
+//!
+//! The firing thread holds the wheel lock; the polling thread (the `Sleep`'s owner) holds
+//! none. They meet on the state word and the waker slot, in opposite orders:
+//!
+//! ```text
+//!   fire (Entry::fire, lock held)       poll (Entry::poll_state, no lock)
+//!     1. state = FIRED (or SHUTDOWN)      a. read state: final? -> done, no waker stored
+//!     2. take the waker                   b. store the waker (AtomicWaker::register)
+//!     3. wake it, after the lock          c. read state again: final? -> done, else Pending
+//! ```
+//!
+//! Both 2 and b are read-modify-writes of the slot's state word, so one comes first. If b
+//! does, 2 takes the new waker. If 2 does, it published 1 before, so c sees the final state
+//! (a take that overlaps b makes `register` wake the new waker itself). Either way a
+//! `Pending` poll is woken. `tests/loom_entry.rs` checks this protocol on these very methods
+//! (through [`crate::entry_seam`]), without the `Sleep` around them.
+//!
 //! The links (`prev`, `next`, `place`) belong to the wheel: they are only touched while
 //! holding the wheel lock, which is what makes the `Sync` impl sound.
 
 use std::fmt;
 use std::ptr;
+use std::task::Waker;
 
 use weft_core::loom::cell::UnsafeCell;
 use weft_core::loom::sync::atomic::{AtomicU64, Ordering::*};
@@ -101,6 +120,43 @@ impl Entry {
     /// Sets the state. Call only while holding the wheel lock.
     pub(crate) fn set_state(&self, state: u64) {
         self.state.store(state, Release);
+    }
+
+    /// Whether the state is final (`FIRED` or `SHUTDOWN`): the entry is out of the wheel and
+    /// only its owner can link it again, so it may be dropped without the lock.
+    pub(crate) fn is_final(&self) -> bool {
+        matches!(self.state(), FIRED | SHUTDOWN)
+    }
+
+    /// The firing side (see the module docs), with the wheel lock held and the entry just
+    /// unlinked: publishes `state` (`FIRED` or `SHUTDOWN`), *then* takes the waker, for the
+    /// caller to wake once the lock is released.
+    pub(crate) fn fire(&self, state: u64) -> Option<Waker> {
+        debug_assert!(state == FIRED || state == SHUTDOWN);
+        self.set_state(state);
+        self.waker.take()
+    }
+
+    /// The polling side (see the module docs), by the entry's owner, without the lock: the
+    /// state if it is final already; else stores `waker`, then returns the state read
+    /// again (a fire between the two reads has published its final state before taking the
+    /// slot, so it shows here, or it found `waker` and wakes it).
+    pub(crate) fn poll_state(&self, waker: &Waker) -> u64 {
+        let state = self.state();
+        if matches!(state, FIRED | SHUTDOWN) {
+            return state;
+        }
+        self.waker.register(waker);
+        self.state()
+    }
+
+    /// Gives up the owner's reference (a `Sleep` dropped): unless the state is final, first
+    /// `unlink`s the entry (under the wheel lock, giving the wheel's reference back), so that
+    /// it can no longer fire.
+    pub(crate) fn release(this: Arc<Entry>, unlink: impl FnOnce(&Entry)) {
+        if !this.is_final() {
+            unlink(&this);
+        }
     }
 
     /// The deadline tick of a registered entry. Call only while holding the wheel lock.

@@ -119,6 +119,8 @@ pub mod context;
 mod current;
 mod driver;
 mod entry;
+#[doc(hidden)]
+pub mod entry_seam;
 mod handle;
 mod instant;
 mod interval;

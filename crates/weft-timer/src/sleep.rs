@@ -279,15 +279,9 @@ impl Sleep {
                 .entry
                 .as_ref()
                 .expect("a registered sleep has an entry");
-            match entry.state() {
-                FIRED => return Poll::Ready(()),
-                SHUTDOWN => return self.after_shutdown(),
-                _ => {}
-            }
-            entry.waker.register(waker);
-            // Checked again after registering: a fire between the two reads took the old
-            // waker (or none) and must not be lost.
-            return match entry.state() {
+            // Checks the state, stores the waker, checks again: a fire between the two
+            // reads took the old waker (or none), and must not be lost.
+            return match entry.poll_state(waker) {
                 FIRED => Poll::Ready(()),
                 SHUTDOWN => self.after_shutdown(),
                 _ => Poll::Pending,
@@ -396,12 +390,10 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(entry) = &self.entry {
+        if let Some(entry) = self.entry.take() {
             // FIRED or SHUTDOWN entries are out of the wheel for good (only this `Sleep`
             // could link them again): no lock needed.
-            if !matches!(entry.state(), FIRED | SHUTDOWN) {
-                self.handle.shared.deregister(entry);
-            }
+            Entry::release(entry, |entry| self.handle.shared.deregister(entry));
         }
     }
 }
