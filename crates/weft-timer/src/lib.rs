@@ -124,6 +124,8 @@ pub mod entry_seam;
 mod handle;
 mod instant;
 mod interval;
+#[cfg(doctest)]
+mod must_use;
 mod sleep;
 mod timeout;
 mod waker;

@@ -105,6 +105,17 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// driver.clock().advance(Duration::from_millis(10));
 /// assert!(sleep.is_elapsed());
 /// ```
+///
+/// Like every future, a `Sleep` does nothing until it is awaited or polled, so a forgotten
+/// `.await` is flagged by the `unused_must_use` lint (an error under `deny`):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// async fn nap() {
+///     weft_timer::sleep(std::time::Duration::from_secs(1)); // error: unused `Sleep`
+/// }
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     handle: TimerHandle,
     deadline: Deadline,
