@@ -53,7 +53,7 @@ pub struct Builder {
 enum Kind {
     MultiThread,
     CurrentThread,
-    Custom(Box<dyn FnOnce() -> Arc<Owner<dyn Scheduler>>>),
+    Custom(Box<dyn FnOnce() -> Arc<Owner<dyn Scheduler>> + Send + Sync>),
 }
 
 /// The owner of the runtime's tasks, with `scheduler` inline: every task points at it, and a
