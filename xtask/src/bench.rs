@@ -1,5 +1,5 @@
 //! `cargo xtask bench [--quick] [--workers N[,N..]] [--reps N] [--filter NAME[,NAME..]]`: weft
-//! against tokio and smol, side by side (issue 5). Builds `weft-benches` in release, runs it,
+//! against tokio and smol, side by side. Builds `weft-benches` in release, runs it,
 //! and checks that it wrote the report: `target/bench/{report.md, report.json, ratios.svg}`,
 //! or with several worker counts (`--workers 2,4,8,16`, for a many-core machine) one such
 //! report per count in `target/bench/workers-N/` and `target/bench/scaling.md`.

@@ -2,26 +2,15 @@
 //! example `leak_check` under valgrind and fails on any definitely lost byte.
 
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::cmd::{Cmd, Done, Result, Steps};
-use crate::workspace;
 
 const PACKAGE: &str = "weft";
 const EXAMPLE: &str = "leak_check";
 
 pub(crate) fn run(steps: &mut Steps) -> Result {
-    let packages = workspace::packages(steps.root())?;
-    let has_example = packages
-        .iter()
-        .any(|p| p.name == PACKAGE && declares_example(&p.dir));
-    if !has_example {
-        return steps.step("leak", |_| {
-            eprintln!("note: package `{PACKAGE}` has no example `{EXAMPLE}` yet, nothing to check");
-            Ok(Done::Skipped)
-        });
-    }
     valgrind_installed()?;
 
     let build = ["build", "--release", "-p", PACKAGE, "--example", EXAMPLE];
@@ -44,14 +33,6 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
         }
         cmd.check(status).map(|()| Done::Ran)
     })
-}
-
-fn declares_example(dir: &Path) -> bool {
-    let examples = dir.join("examples");
-    examples.join(format!("{EXAMPLE}.rs")).is_file()
-        || examples.join(EXAMPLE).join("main.rs").is_file()
-        || std::fs::read_to_string(dir.join("Cargo.toml"))
-            .is_ok_and(|manifest| manifest.contains(&format!("name = \"{EXAMPLE}\"")))
 }
 
 fn valgrind_installed() -> Result {

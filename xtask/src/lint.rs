@@ -1,4 +1,7 @@
-//! `cargo xtask lint`: formatting and clippy, warnings denied.
+//! `cargo xtask lint`: formatting, clippy and the docs, warnings denied. Clippy also
+//! holds the code to the MSRV in `Cargo.toml` (`rust-version`): its `incompatible_msrv`
+//! lint refuses a std API newer than that, since the one toolchain these machines have is
+//! newer than the MSRV.
 
 use crate::cmd::{Cmd, Result, Steps};
 
@@ -12,5 +15,10 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
         "-D",
         "warnings",
     ];
-    steps.run("clippy", &Cmd::cargo().args(clippy))
+    steps.run("clippy", &Cmd::cargo().args(clippy))?;
+    // Broken intra-doc links and malformed docs fail the build.
+    let doc = Cmd::cargo()
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .args(["doc", "--workspace", "--no-deps", "--exclude", "xtask"]);
+    steps.run("doc", &doc)
 }

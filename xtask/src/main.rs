@@ -24,19 +24,20 @@ commands:
   test           cargo test --workspace --all-targets
                  cargo test --workspace --doc
                  cargo test -p weft-reactor -p weft --features weft/backend-polling
-                 cargo test --workspace --release --test 'stress*'   (skipped while none exist)
+                 cargo test --workspace --release --test 'stress*'
   loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' LOOM_MAX_PREEMPTIONS=2 (unless set)
                    cargo build --workspace --exclude xtask --exclude weft-benches --release --target-dir target/loom
                    then, for each crates/<crate>/tests/loom_<name>.rs:
                    cargo test -p <crate> --release --test loom_<name> --target-dir target/loom [-- FILTER]
                  (other LOOM_* variables, e.g. LOOM_MAX_BRANCHES, pass through from the environment)
   lint           cargo fmt --all -- --check
-                 cargo clippy --workspace --all-targets -- -D warnings
+                 cargo clippy --workspace --all-targets -- -D warnings   (incl. the MSRV check)
+                 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --exclude xtask
   ci             lint, then test, then loom (what .ci/run calls)
   leak           cargo build --release -p weft --example leak_check, then
                  valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 \\
                    target/release/examples/leak_check
-                 fails if any bytes are definitely lost; a no-op until the example exists
+                 fails if any bytes are definitely lost
   bench [--quick] [--workers N[,N..]] [--reps N] [--filter NAME,..]
                  cargo build --release -p weft-benches
                  cargo run --release -p weft-benches -- --out target/bench [--quick] --workers N (default 2)

@@ -7,7 +7,7 @@
 //! | workers | `worker_threads(N)` | `worker_threads(N)` | N threads |
 //! | `block_on` | `Runtime::block_on` (caller's thread) | `Runtime::block_on` (caller's thread) | `futures_lite::future::block_on` (caller's thread; it does not drive the reactor) |
 //! | timers | `weft::time` | `tokio::time` | `async_io::Timer` |
-//! | TCP | n/a until `weft::net` (issue 4) | `tokio::net` | `async_io::Async<std::net::*>` |
+//! | TCP | `weft::net` | `tokio::net` | `async_io::Async<std::net::*>` |
 //!
 //! In every runtime the `block_on` thread is not a worker; the workloads that spawn "from a
 //! task" first spawn one task and do their spawning inside it, so they spawn from a worker.
@@ -42,7 +42,7 @@ pub trait Rt: Sized + Send + Sync + 'static {
     type Mutex<T: Send + 'static>: AsyncMutex<T>;
     /// The one-shot that signals the end of a workload.
     type Oneshot: Oneshot;
-    /// TCP sockets ([`NoTcp`] where the runtime has none yet).
+    /// TCP sockets.
     type Tcp: Tcp;
 
     /// A multi-thread runtime with `workers` worker threads and timers (and I/O) enabled.
@@ -105,9 +105,6 @@ pub trait Tcp: 'static {
     type Listener: Send + Sync + 'static;
     /// A connected stream (`TCP_NODELAY` set).
     type Stream: Send + 'static;
-    /// `Err(why)` when this runtime has no TCP: the report shows `why` in the cell.
-    const AVAILABLE: Result<(), &'static str> = Ok(());
-
     /// Binds a listener (inside the runtime).
     fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send;
     /// The address the listener is bound to.
@@ -133,47 +130,6 @@ pub trait Tcp: 'static {
         stream: &'a mut Self::Stream,
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a;
-}
-
-/// The [`Tcp`] of a runtime that has no sockets yet: every call fails, and
-/// [`Tcp::AVAILABLE`] carries the reason the report prints.
-#[derive(Debug)]
-pub struct NoTcp;
-
-/// Uninhabited: there is no socket to hold.
-#[derive(Debug)]
-pub enum Never {}
-
-fn unsupported() -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, "this runtime has no TCP yet")
-}
-
-impl Tcp for NoTcp {
-    type Listener = Never;
-    type Stream = Never;
-    const AVAILABLE: Result<(), &'static str> = Err("n/a (weft::net lands with issue 4)");
-
-    async fn bind(_: SocketAddr) -> io::Result<Never> {
-        Err(unsupported())
-    }
-    fn local_addr(listener: &Never) -> io::Result<SocketAddr> {
-        match *listener {}
-    }
-    async fn accept(listener: &Never) -> io::Result<Never> {
-        match *listener {}
-    }
-    async fn connect(_: SocketAddr) -> io::Result<Never> {
-        Err(unsupported())
-    }
-    async fn read<'a>(stream: &'a mut Never, _: &'a mut [u8]) -> io::Result<usize> {
-        match *stream {}
-    }
-    async fn read_exact<'a>(stream: &'a mut Never, _: &'a mut [u8]) -> io::Result<()> {
-        match *stream {}
-    }
-    async fn write_all<'a>(stream: &'a mut Never, _: &'a [u8]) -> io::Result<()> {
-        match *stream {}
-    }
 }
 
 /// Which runtime, for the harness's dispatch and the report's columns (in column order).

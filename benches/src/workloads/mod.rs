@@ -54,7 +54,7 @@ pub struct Params {
 }
 
 impl Params {
-    /// The full suite: the sizes of issue 5.
+    /// The full suite: the sizes the report's figures are quoted at.
     pub fn full() -> Params {
         Params {
             spawn_tasks: 100_000,

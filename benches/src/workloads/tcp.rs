@@ -18,9 +18,8 @@ fn loopback() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
 }
 
-/// The echo workload on runtime `R`; `None` `Err(why)` where `R` has no TCP yet.
+/// The echo workload on runtime `R`.
 pub fn tcp_echo<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
-    R::Tcp::AVAILABLE?;
     let (conns, rounds, size) = (p.tcp_conns, p.tcp_rounds, p.tcp_msg);
     let sample = rt.block_on(async move {
         let listener = R::Tcp::bind(loopback()).await.expect("tcp_echo: bind");

@@ -10,13 +10,14 @@ use weft_core::context;
 /// reused). Shown in `JoinError` messages and by the runtime's introspection.
 ///
 /// ```
-/// # use std::sync::Mutex;
-/// # use weft_task::{Dispatch, Hint, Runnable};
-/// # struct Drop_; impl Dispatch for Drop_ { fn dispatch(&self, _: Runnable, _: Hint) {} }
-/// let (first, _) = weft_task::spawn(async {}, Drop_, None);
-/// let (second, _) = weft_task::spawn(async {}, Drop_, None);
-/// assert!(first.id() < second.id()); // ids grow, and are never reused
-/// assert_eq!(first.id().to_string(), first.id().as_u64().to_string());
+/// weft::run(async {
+///     let first = weft::spawn(async { weft::task::id() });
+///     let second = weft::spawn(async {});
+///     assert!(first.id() < second.id()); // ids grow, and are never reused
+///     let id = first.id();
+///     assert_eq!(first.await.unwrap(), id); // what the task sees of itself
+///     assert_eq!(id.to_string(), id.as_u64().to_string());
+/// });
 /// ```
 #[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
 pub struct Id(NonZeroU64);

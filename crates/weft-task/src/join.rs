@@ -18,22 +18,14 @@ use crate::{Id, JoinError};
 /// finishes. Use [`JoinHandle::abort`] to cancel it.
 ///
 /// ```
-/// # use std::sync::{Arc, Mutex};
-/// # use weft_task::{Dispatch, Hint, Runnable};
-/// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
-/// # impl Dispatch for Collect {
-/// #     fn dispatch(&self, task: Runnable, _: Hint) { self.0.lock().unwrap().push(task) }
-/// # }
-/// # let sched = Collect::default();
-/// let (runnable, handle) = weft_task::spawn(async { "done" }, sched, None);
-/// assert!(!handle.is_finished());
-/// runnable.run();
-/// assert!(handle.is_finished());
-/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// # let mut handle = handle;
-/// # let out = std::pin::Pin::new(&mut handle).poll(&mut cx);
-/// # use std::future::Future;
-/// # assert!(matches!(out, std::task::Poll::Ready(Ok("done"))));
+/// weft::run(async {
+///     let handle = weft::spawn(async { "done" });
+///     assert_eq!(handle.await.unwrap(), "done");
+///
+///     let stuck = weft::spawn(std::future::pending::<()>());
+///     stuck.abort();
+///     assert!(stuck.await.unwrap_err().is_cancelled());
+/// });
 /// ```
 pub struct JoinHandle<T> {
     ptr: NonNull<Header>,
@@ -140,18 +132,12 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// [`JoinHandle::abort_handle`].
 ///
 /// ```
-/// # use std::sync::{Arc, Mutex};
-/// # use weft_task::{Dispatch, Hint, Runnable};
-/// # #[derive(Clone, Default)] struct Collect(Arc<Mutex<Vec<Runnable>>>);
-/// # impl Dispatch for Collect {
-/// #     fn dispatch(&self, task: Runnable, _: Hint) { self.0.lock().unwrap().push(task) }
-/// # }
-/// # let sched = Collect::default();
-/// let (runnable, handle) = weft_task::spawn(std::future::pending::<()>(), sched, None);
-/// let abort = handle.abort_handle();
-/// abort.abort();
-/// runnable.run(); // the task sees the abort and drops its future
-/// assert!(abort.is_finished());
+/// weft::run(async {
+///     let handle = weft::spawn(std::future::pending::<()>());
+///     let abort = handle.abort_handle(); // cloneable, and it does not own the output
+///     std::thread::spawn(move || abort.abort()).join().unwrap();
+///     assert!(handle.await.unwrap_err().is_cancelled());
+/// });
 /// ```
 pub struct AbortHandle {
     ptr: NonNull<Header>,
