@@ -82,17 +82,22 @@ const WRITABLE: u8 = 0b10;
 /// end-of-file stays readable: the next read returns 0), and only a `WouldBlock` clears
 /// them, so an operation can never spin on a stale one.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub(crate) struct Ready(usize);
+pub struct Ready(usize);
 
 impl Ready {
-    pub(crate) const READABLE: Ready = Ready(READABLE as usize);
-    pub(crate) const WRITABLE: Ready = Ready(WRITABLE as usize);
-    pub(crate) const READ_CLOSED: Ready = Ready(0b0100);
-    pub(crate) const WRITE_CLOSED: Ready = Ready(0b1000);
-    pub(crate) const ALL: Ready = Ready(0b1111);
+    /// Readable (or, with an error, both directions).
+    pub const READABLE: Ready = Ready(READABLE as usize);
+    /// Writable.
+    pub const WRITABLE: Ready = Ready(WRITABLE as usize);
+    /// The read direction hung up (or the peer shut its writing down).
+    pub const READ_CLOSED: Ready = Ready(0b0100);
+    /// The write direction hung up.
+    pub const WRITE_CLOSED: Ready = Ready(0b1000);
+    /// Every bit.
+    pub const ALL: Ready = Ready(0b1111);
 
     /// The readiness from a backend's flags.
-    pub(crate) fn from_flags(
+    pub fn from_flags(
         readable: bool,
         writable: bool,
         read_closed: bool,
@@ -137,7 +142,8 @@ impl Ready {
         self.0
     }
 
-    pub(crate) const fn is_empty(self) -> bool {
+    /// Whether no bit is set.
+    pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
@@ -145,7 +151,8 @@ impl Ready {
         Ready(self.0 & other.0)
     }
 
-    pub(crate) const fn intersects(self, other: Ready) -> bool {
+    /// Whether `self` and `other` share a bit.
+    pub const fn intersects(self, other: Ready) -> bool {
         self.0 & other.0 != 0
     }
 }

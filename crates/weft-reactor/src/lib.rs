@@ -13,8 +13,11 @@
 //! OS selector for edge-triggered notification under a token (slot index + generation, so
 //! an event for a freed slot is ignored). The slot holds a readiness word (readable,
 //! writable, read-closed, write-closed, plus a tick that counts events) and the wakers of
-//! the tasks waiting on it, one per direction, so a reading task and a writing task (the
-//! halves of a split stream) wait side by side.
+//! the tasks waiting on it: one slot per direction for the `poll_*` functions, so a
+//! reading task and a writing task (the halves of a split stream) wait side by side, and
+//! a list with one entry per future for the `async` operations that any number of tasks
+//! may await on one socket (`accept`, `recv_from`, `readable`, ...), in which a cancelled
+//! future strands no other (`waiters.rs`).
 //!
 //! An operation runs while its direction is known ready; when the system call says
 //! `WouldBlock`, the task clears that readiness, *unless the tick moved* (an event arrived
@@ -100,9 +103,11 @@
 mod driver;
 mod handle;
 mod interest;
+mod readiness;
 mod registration;
 mod scheduled_io;
 mod sys;
+mod waiters;
 
 pub mod context;
 pub mod net;
@@ -112,4 +117,15 @@ pub mod signal;
 pub use driver::Reactor;
 pub use handle::ReactorHandle;
 pub use interest::Interest;
+pub use readiness::{AsyncIo, Readiness};
 pub use registration::Registration;
+
+/// The concurrent protocols' own types, public only so that the loom models
+/// (`tests/loom_*.rs`) drive the real code. Not part of the API.
+#[doc(hidden)]
+pub mod protocol {
+    pub use crate::interest::Ready;
+    pub use crate::readiness::{AsyncIo, Readiness};
+    pub use crate::scheduled_io::{ReadyEvent, ScheduledIo};
+    pub use crate::waiters::Mode;
+}

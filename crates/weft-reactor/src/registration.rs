@@ -13,16 +13,15 @@
 //! `get_mut`, so the source cannot be swapped for another while registered.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
 use weft_core::loom::sync::Arc;
 
 use crate::interest::{Interest, Ready};
+use crate::readiness::{AsyncIo, Readiness};
 use crate::scheduled_io::{ReadyEvent, ScheduledIo};
 use crate::ReactorHandle;
 
@@ -297,16 +296,70 @@ impl<S: AsFd> Registration<S> {
         }
     }
 
+    /// A wait for `direction` in an entry of the waiter list.
+    fn wait(&self, direction: Ready) -> Readiness<'_> {
+        let allowed = self.interest.ready().intersects(direction);
+        Readiness::new(&self.io, direction, allowed)
+    }
+
     /// Waits until the source is readable. Any number of tasks may wait at once;
     /// cancel-safe.
     pub async fn readable(&self) -> io::Result<()> {
-        Readiness::new(self, Ready::READABLE).await.map(|_| ())
+        self.wait(Ready::READABLE).await.map(|_| ())
     }
 
     /// Waits until the source is writable. Any number of tasks may wait at once;
     /// cancel-safe.
     pub async fn writable(&self) -> io::Result<()> {
-        Readiness::new(self, Ready::WRITABLE).await.map(|_| ())
+        self.wait(Ready::WRITABLE).await.map(|_| ())
+    }
+
+    /// Runs `op` whenever the source is read-ready, until it returns anything but
+    /// `WouldBlock` (which clears the readiness and waits for the next event), and
+    /// resolves to that. Unlike [`poll_read_io`](Self::poll_read_io), which keeps one
+    /// waker per direction, any number of tasks may await this at once (several acceptors
+    /// on one listener): each waits in its own entry, freed when its future is dropped;
+    /// each event gives one waiter (the oldest) a turn at `op`, and a turn that ends with
+    /// the source still ready, or whose future is dropped after its wake, passes to the
+    /// next. Cancelling one never strands the others. Cancel-safe if `op` is.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// # use std::future::Future;
+    /// # use std::task::{Context, Poll};
+    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+    /// use weft_reactor::{Interest, Reactor, Registration};
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let (a, b) = UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE)?;
+    /// let mut buf = [0; 8];
+    /// let mut read = std::pin::pin!(reg.read_io(|| reg.get_ref().read(&mut buf)));
+    /// std::io::Write::write_all(&mut &b, b"ping")?;
+    /// let Poll::Ready(n) = read.as_mut().poll(&mut Context::from_waker(&waker)) else {
+    ///     panic!() // (a new registration tries its first read at once)
+    /// };
+    /// assert_eq!(n?, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read_io<R, F>(&self, op: F) -> AsyncIo<'_, F>
+    where
+        F: FnMut() -> io::Result<R> + Unpin,
+    {
+        let allowed = self.interest.ready().intersects(Ready::READABLE);
+        AsyncIo::new(&self.io, Ready::READABLE, allowed, op)
+    }
+
+    /// Like [`read_io`](Self::read_io), for the write direction.
+    pub fn write_io<R, F>(&self, op: F) -> AsyncIo<'_, F>
+    where
+        F: FnMut() -> io::Result<R> + Unpin,
+    {
+        let allowed = self.interest.ready().intersects(Ready::WRITABLE);
+        AsyncIo::new(&self.io, Ready::WRITABLE, allowed, op)
     }
 
     /// Changes the interest the source is registered with.
@@ -346,49 +399,5 @@ impl<S: AsFd + fmt::Debug> fmt::Debug for Registration<S> {
             .field("source", &self.source)
             .field("interest", &self.interest)
             .finish_non_exhaustive()
-    }
-}
-
-/// The future of `readable()`/`writable()`: an entry in the waiter list, freed on drop.
-struct Readiness<'a, S: AsFd> {
-    registration: &'a Registration<S>,
-    direction: Ready,
-    key: Option<usize>,
-}
-
-impl<'a, S: AsFd> Readiness<'a, S> {
-    fn new(registration: &'a Registration<S>, direction: Ready) -> Readiness<'a, S> {
-        Readiness {
-            registration,
-            direction,
-            key: None,
-        }
-    }
-}
-
-impl<S: AsFd> Future for Readiness<'_, S> {
-    type Output = io::Result<ReadyEvent>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let reg = this.registration;
-        if !reg.interest.ready().intersects(this.direction) {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "waiting for a direction the registration's interest does not include",
-            )));
-        }
-        let coop = ready!(coop::poll_proceed(cx));
-        let ev = ready!(reg.io.poll_ready_listed(cx, this.direction, &mut this.key));
-        coop.made_progress();
-        Poll::Ready(ev)
-    }
-}
-
-impl<S: AsFd> Drop for Readiness<'_, S> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.registration.io.remove_listed(key);
-        }
     }
 }

@@ -26,12 +26,12 @@
 //!
 //! # Waiters
 //!
-//! Behind a mutex that only this registration's tasks and the reactor take: one waker
-//! slot per direction for the `poll_*_ready` functions (so a reading task and a writing
-//! task, such as the two halves of a split stream, wait side by side), plus a list for the
-//! `readable()`/`writable()` futures, of which any number may wait at once. The reactor
-//! sets the readiness bits *before* taking this lock and a task re-reads them *after*
-//! storing its waker under it, so a wake-up cannot fall between the two.
+//! Behind a mutex that only this registration's tasks and the reactor take (`waiters.rs`):
+//! one waker slot per direction for the `poll_*` functions, plus a list for the futures of
+//! `readiness.rs` (`readable()`/`writable()`, and the `&self` operations such as `accept`
+//! or `recv_from`), any number of which may wait at once, each in its own entry. The
+//! reactor sets the readiness bits *before* taking this lock and a task re-reads them
+//! *after* storing its waker under it, so a wake-up cannot fall between the two.
 
 use std::io;
 use std::task::{Context, Poll, Waker};
@@ -40,6 +40,7 @@ use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use weft_core::loom::sync::Mutex;
 
 use crate::interest::Ready;
+use crate::waiters::{Mode, Waiters};
 
 const CLOSED: usize = 1 << 4;
 const SHUTDOWN: usize = 1 << 5;
@@ -58,14 +59,14 @@ pub(crate) fn closed_error() -> io::Error {
 
 /// Readiness observed by a task, with the tick it was observed at.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ReadyEvent {
+pub struct ReadyEvent {
     pub(crate) tick: usize,
     pub(crate) ready: Ready,
 }
 
 /// The shared state of one registration.
 #[derive(Debug)]
-pub(crate) struct ScheduledIo {
+pub struct ScheduledIo {
     readiness: AtomicUsize,
     /// The tick of the last readiness `poll_read_ready` / `poll_write_ready` returned, per
     /// direction, for the argument-less `clear_*_ready`.
@@ -77,7 +78,7 @@ impl ScheduledIo {
     /// A new registration's state: optimistically ready in both directions, so the first
     /// operation tries its system call at once instead of waiting a selector round trip
     /// for the event the registration itself triggers (`WouldBlock` clears it).
-    pub(crate) fn new() -> ScheduledIo {
+    pub fn new() -> ScheduledIo {
         ScheduledIo {
             readiness: AtomicUsize::new(Ready::READABLE.as_usize() | Ready::WRITABLE.as_usize()),
             seen: [AtomicUsize::new(0), AtomicUsize::new(0)],
@@ -86,27 +87,9 @@ impl ScheduledIo {
     }
 }
 
-#[derive(Debug, Default)]
-struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
-    /// The `readable()`/`writable()` futures: `(interest, waker)`, `None` when free.
-    list: Vec<Option<(Ready, Option<Waker>)>>,
-}
-
-impl Waiters {
-    fn take(&mut self, ready: Ready, wakers: &mut Vec<Waker>) {
-        if ready.intersects(Ready::mask(Ready::READABLE)) {
-            wakers.extend(self.reader.take());
-        }
-        if ready.intersects(Ready::mask(Ready::WRITABLE)) {
-            wakers.extend(self.writer.take());
-        }
-        for (direction, waker) in self.list.iter_mut().flatten() {
-            if Ready::mask(*direction).intersects(ready) {
-                wakers.extend(waker.take());
-            }
-        }
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo::new()
     }
 }
 
@@ -117,19 +100,19 @@ fn index(direction: Ready) -> usize {
 impl ScheduledIo {
     /// Records `ready` from the selector (bumping the tick) and moves the wakers it
     /// concerns to `wakers`, which the caller wakes once it holds no lock.
-    pub(crate) fn set_readiness(&self, ready: Ready, wakers: &mut Vec<Waker>) {
+    pub fn set_readiness(&self, ready: Ready, wakers: &mut Vec<Waker>) {
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
             Some(cur.wrapping_add(TICK_ONE) | ready.as_usize())
         });
-        self.waiters.lock().take(ready, wakers);
+        self.waiters.lock().wake_event(ready, wakers);
     }
 
     /// Marks the registration dropped (`closed`) or its reactor shut down, and moves every
     /// waker to `wakers`.
-    pub(crate) fn set_terminal(&self, shutdown: bool, wakers: &mut Vec<Waker>) {
+    pub fn set_terminal(&self, shutdown: bool, wakers: &mut Vec<Waker>) {
         let flag = if shutdown { SHUTDOWN } else { CLOSED };
         self.readiness.fetch_or(flag, AcqRel);
-        self.waiters.lock().take(Ready::ALL, wakers);
+        self.waiters.lock().wake_all(wakers);
     }
 
     /// The readiness in `direction` now, or the terminal error.
@@ -150,7 +133,7 @@ impl ScheduledIo {
 
     /// Ready once `direction` (one of `Ready::READABLE` / `Ready::WRITABLE`) is ready;
     /// otherwise stores the task's waker in that direction's slot.
-    pub(crate) fn poll_ready(
+    pub fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         direction: Ready,
@@ -159,11 +142,7 @@ impl ScheduledIo {
             Some(r) => r,
             None => {
                 let mut waiters = self.waiters.lock();
-                let slot = if direction == Ready::READABLE {
-                    &mut waiters.reader
-                } else {
-                    &mut waiters.writer
-                };
+                let slot = waiters.slot(direction);
                 match slot {
                     Some(w) if w.will_wake(cx.waker()) => {}
                     _ => *slot = Some(cx.waker().clone()),
@@ -179,34 +158,19 @@ impl ScheduledIo {
     }
 
     /// Like [`poll_ready`](Self::poll_ready) for the waiter-list entry `*key` (allocated
-    /// on first use), for the `readable()`/`writable()` futures.
+    /// on first use, of `mode`), for the futures of `readiness.rs`.
     pub(crate) fn poll_ready_listed(
         &self,
         cx: &mut Context<'_>,
         direction: Ready,
+        mode: Mode,
         key: &mut Option<usize>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(r) = self.check(direction) {
             return Poll::Ready(self.seen(direction, r));
         }
-        let mut waiters = self.waiters.lock();
-        let entry = Some((direction, Some(cx.waker().clone())));
-        match *key {
-            Some(k) => waiters.list[k] = entry,
-            None => {
-                let k = match waiters.list.iter().position(Option::is_none) {
-                    Some(k) => {
-                        waiters.list[k] = entry;
-                        k
-                    }
-                    None => {
-                        waiters.list.push(entry);
-                        waiters.list.len() - 1
-                    }
-                };
-                *key = Some(k);
-            }
-        }
+        self.waiters.lock().store(key, direction, mode, cx.waker());
+        // Re-check after storing under the lock: an event set before we stored the waker.
         match self.check(direction) {
             Some(r) => Poll::Ready(self.seen(direction, r)),
             None => Poll::Pending,
@@ -214,7 +178,7 @@ impl ScheduledIo {
     }
 
     /// The readiness in `direction` now, without waiting: `WouldBlock` if not ready.
-    pub(crate) fn try_ready(&self, direction: Ready) -> io::Result<ReadyEvent> {
+    pub fn try_ready(&self, direction: Ready) -> io::Result<ReadyEvent> {
         match self.check(direction) {
             Some(r) => self.seen(direction, r),
             None => Err(io::ErrorKind::WouldBlock.into()),
@@ -229,18 +193,28 @@ impl ScheduledIo {
         r
     }
 
-    /// Frees the waiter-list entry `key`.
-    pub(crate) fn remove_listed(&self, key: usize) {
-        let mut waiters = self.waiters.lock();
-        waiters.list[key] = None;
-        while waiters.list.last().is_some_and(Option::is_none) {
-            waiters.list.pop();
+    /// Frees the waiter-list entry `key`; `done`: its future completed rather than being
+    /// dropped. A `Turn` entry whose turn ends with its direction still ready passes the
+    /// turn to the next waiting entry (see `waiters.rs`).
+    pub(crate) fn remove_listed(&self, key: usize, done: bool) {
+        let mut wakers = Vec::new();
+        {
+            let mut waiters = self.waiters.lock();
+            let Some(removed) = waiters.remove(key, done) else {
+                return;
+            };
+            // Read under the lock, after the entry left: an event that sets the readiness
+            // after this read takes the lock after us, and passes the turn itself.
+            if removed.pass_turn && matches!(self.check(removed.direction), Some(Ok(_))) {
+                waiters.pass_turn(removed.direction, &mut wakers);
+            }
         }
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Clears `ev.ready` (closed bits included: call it after `WouldBlock`) unless an event
     /// arrived since `ev` was observed.
-    pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+    pub fn clear_readiness(&self, ev: ReadyEvent) {
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
             (cur >> TICK_SHIFT == ev.tick).then_some(cur & !ev.ready.as_usize())
         });
@@ -249,7 +223,7 @@ impl ScheduledIo {
     /// After a short read or write, which drained the socket: clears `ev.ready` but keeps
     /// the closed bits (the end-of-file or hang-up is still to be seen), unless an event
     /// arrived since `ev` was observed.
-    pub(crate) fn clear_drained(&self, ev: ReadyEvent) {
+    pub fn clear_drained(&self, ev: ReadyEvent) {
         self.clear_readiness(ReadyEvent {
             tick: ev.tick,
             ready: ev.ready.without_closed(),

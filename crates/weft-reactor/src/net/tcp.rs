@@ -75,11 +75,23 @@ impl TcpListener {
     ///
     /// An error (such as `EMFILE`, out of file descriptors) leaves the pending connections
     /// queued: back off, then call `accept` again.
+    ///
+    /// Any number of tasks may accept on one listener at once: each waits in its own entry
+    /// (see [`Registration::read_io`](crate::Registration::read_io)), so cancelling one
+    /// never keeps a connection from the others.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let listener = self.source.get();
+        let (stream, addr) = self
+            .source
+            .registration()
+            .read_io(|| socket::accept_tcp(listener.as_fd()))
+            .await?;
+        let stream = Source::with_handle(self.source.registration().handle(), stream)?;
+        Ok((TcpStream { source: stream }, addr))
     }
 
-    /// Polls for a connection; see [`accept`](Self::accept).
+    /// Polls for a connection; see [`accept`](Self::accept). This keeps one waker (the
+    /// last task's to poll it): tasks that accept concurrently should use `accept`.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let listener = self.source.get();
         let (stream, addr) = ready!(self
@@ -236,7 +248,11 @@ impl TcpStream {
     /// Reads into `buf` without removing the data from the socket's queue, waiting for
     /// data. Returns 0 at end-of-file.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        let stream = self.source.get();
+        self.source
+            .registration()
+            .read_io(|| stream.peek(buf))
+            .await
     }
 
     /// Polls [`peek`](Self::peek).

@@ -1,7 +1,6 @@
 //! [`UdpSocket`].
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -14,7 +13,9 @@ use super::{each_addr, Source};
 /// Unconnected, it sends to and receives from any address ([`send_to`](Self::send_to),
 /// [`recv_from`](Self::recv_from)); after [`connect`](Self::connect) it exchanges datagrams
 /// with one peer ([`send`](Self::send), [`recv`](Self::recv)). All methods take `&self`, so
-/// one socket can be shared (in an `Arc`) by a sending task and a receiving task.
+/// one socket can be shared (in an `Arc`) by a sending task and a receiving task, or by
+/// several of each: every waiting `async` operation has its own waiter entry (a cancelled
+/// one strands no other). The `poll_*` methods keep one waker per direction instead.
 ///
 /// ```
 /// # use weft_reactor::{context, Reactor};
@@ -74,7 +75,11 @@ impl UdpSocket {
 
     /// Sends `buf` to the connected peer, waiting for room in the send buffer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .write_io(|| socket.send(buf))
+            .await
     }
 
     /// Polls [`send`](Self::send).
@@ -94,7 +99,11 @@ impl UdpSocket {
     /// Receives a datagram from the connected peer into `buf`, waiting for one. Bytes
     /// beyond `buf.len()` are discarded.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .read_io(|| socket.recv(buf))
+            .await
     }
 
     /// Polls [`recv`](Self::recv).
@@ -114,7 +123,11 @@ impl UdpSocket {
     /// Sends `buf` to `target` (resolved first; the first address is used).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = first_addr(target)?;
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .write_io(|| socket.send_to(buf, target))
+            .await
     }
 
     /// Polls [`send_to`](Self::send_to).
@@ -140,7 +153,11 @@ impl UdpSocket {
 
     /// Receives a datagram and its sender's address, waiting for one.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        let socket = self.source.get();
+        self.source
+            .registration()
+            .read_io(|| socket.recv_from(buf))
+            .await
     }
 
     /// Polls [`recv_from`](Self::recv_from).
@@ -166,12 +183,10 @@ impl UdpSocket {
     /// Like [`recv_from`](Self::recv_from), leaving the datagram queued.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let socket = self.source.get();
-        poll_fn(|cx| {
-            self.source
-                .registration()
-                .poll_read_io(cx, || socket.peek_from(buf))
-        })
-        .await
+        self.source
+            .registration()
+            .read_io(|| socket.peek_from(buf))
+            .await
     }
 
     /// Waits until a datagram can be received.

@@ -62,11 +62,21 @@ impl UnixListener {
     }
 
     /// Accepts a connection, waiting for one. Cancel-safe.
+    /// Any number of tasks may accept at once (see [`TcpListener::accept`](super::TcpListener::accept)).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let listener = self.source.get();
+        let (stream, addr) = self
+            .source
+            .registration()
+            .read_io(|| listener.accept())
+            .await?;
+        stream.set_nonblocking(true)?;
+        let source = Source::with_handle(self.source.registration().handle(), stream)?;
+        Ok((UnixStream { source }, addr))
     }
 
-    /// Polls for a connection; see [`accept`](Self::accept).
+    /// Polls for a connection; see [`accept`](Self::accept). This keeps one waker (the
+    /// last task's to poll it): tasks that accept concurrently should use `accept`.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let listener = self.source.get();
         let (stream, addr) = ready!(self
@@ -257,7 +267,7 @@ impl UnixDatagram {
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         let socket = self.source.get();
         let reg = self.source.registration();
-        poll_fn(|cx| reg.poll_write_io(cx, || socket.send(buf))).await
+        reg.write_io(|| socket.send(buf)).await
     }
 
     /// Sends without waiting.
@@ -270,7 +280,7 @@ impl UnixDatagram {
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         let socket = self.source.get();
         let reg = self.source.registration();
-        poll_fn(|cx| reg.poll_read_io(cx, || socket.recv(buf))).await
+        reg.read_io(|| socket.recv(buf)).await
     }
 
     /// Receives without waiting.
@@ -284,14 +294,14 @@ impl UnixDatagram {
         let socket = self.source.get();
         let reg = self.source.registration();
         let path = path.as_ref();
-        poll_fn(|cx| reg.poll_write_io(cx, || socket.send_to(buf, path))).await
+        reg.write_io(|| socket.send_to(buf, path)).await
     }
 
     /// Receives a datagram and its sender's address, waiting for one.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let socket = self.source.get();
         let reg = self.source.registration();
-        poll_fn(|cx| reg.poll_read_io(cx, || socket.recv_from(buf))).await
+        reg.read_io(|| socket.recv_from(buf)).await
     }
 
     /// Waits until a datagram can be received.
