@@ -121,11 +121,15 @@ pub use readiness::{AsyncIo, Readiness};
 pub use registration::Registration;
 
 /// The concurrent protocols' own types, public only so that the loom models
-/// (`tests/loom_*.rs`) drive the real code. Not part of the API.
+/// (`tests/loom_*.rs`) drive the real code, with the OS behind seams they replace
+/// ([`Wakeup`](protocol::Wakeup) for the self-pipe, [`Orphan`](protocol::Orphan) for
+/// `waitpid`). Not part of the API.
 #[doc(hidden)]
 pub mod protocol {
     pub use crate::interest::Ready;
+    pub use crate::process::reaper::{Orphan, Reaper, SigchldWait};
     pub use crate::readiness::{AsyncIo, Readiness};
     pub use crate::scheduled_io::{ReadyEvent, ScheduledIo};
+    pub use crate::signal::internal::{Listener, Registry, Subscription, Wakeup, WakeupReader};
     pub use crate::waiters::Mode;
 }

@@ -193,6 +193,35 @@ fn outside_a_reactor_signal_is_an_error_not_a_panic() {
     }
 }
 
+/// The handler currently installed for `signum` (`SIG_DFL`, `SIG_IGN` or a function).
+fn disposition(signum: libc::c_int) -> libc::sighandler_t {
+    // SAFETY: `sigaction` is plain data, for which all zeroes is a valid value.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null `act` only queries; `old` is a live, writable `sigaction`.
+    let rc = unsafe { libc::sigaction(signum, std::ptr::null(), &mut old) };
+    assert_eq!(rc, 0);
+    old.sa_sigaction
+}
+
+#[test]
+fn a_failed_signal_leaves_the_default_action_in_place() {
+    // No other test touches SIGVTALRM: its disposition is this test's alone.
+    let signum = libc::SIGVTALRM;
+    assert_eq!(disposition(signum), libc::SIG_DFL);
+    let err = signal(SignalKind::from_raw(signum)).unwrap_err(); // no reactor here
+    assert!(err.to_string().contains("weft runtime"), "{err}");
+    assert_eq!(
+        disposition(signum),
+        libc::SIG_DFL,
+        "signal() failed, yet it replaced the signal's default action"
+    );
+    // Where it succeeds, it does install the handler.
+    block_on(async {
+        let _listener = signal(SignalKind::from_raw(signum)).unwrap();
+        assert_ne!(disposition(signum), libc::SIG_DFL);
+    });
+}
+
 struct Noop;
 impl std::task::Wake for Noop {
     fn wake(self: Arc<Self>) {}

@@ -17,13 +17,22 @@
 //!
 //! # Orphans
 //!
-//! A `Child` dropped before its exit status was collected is pushed on a global orphan
-//! queue (after `SIGKILL` if it was spawned with `kill_on_drop(true)`), and `SIGCHLD`
-//! handling is switched on. The queue is swept with `waitpid(pid, WNOHANG)`:
+//! A `Child` dropped before its exit status was collected is queued on the global
+//! [`Reaper`] (after `SIGKILL` if it was spawned with `kill_on_drop(true)`), which
+//! subscribes to `SIGCHLD` in the signal registry, like any listener of it. The queue is
+//! swept with `waitpid(pid, WNOHANG)`:
 //!
-//! * whenever any weft signal listener drains the self-pipe and sees that `SIGCHLD` was
-//!   delivered since the last sweep;
-//! * whenever a new child is spawned or a child is waited for.
+//! * whenever `SIGCHLD` was delivered since the reaper's last sweep and some weft signal
+//!   listener drains the self-pipe (its wake pass wakes the reaper's subscription, whose
+//!   waker sweeps and re-arms it);
+//! * right after each push, and whenever a new child is spawned or a child is waited for.
+//!
+//! The handshake, so that no exit is missed: the reaper subscribes (reading the `SIGCHLD`
+//! counter) *before* a child is queued, and a push sweeps *after* queueing: an exit before
+//! that sweep is reaped by it, one after it is counted and wakes the reaper. A woken reaper
+//! reads the counter, sweeps, re-arms with the value it read, then reads the counter again
+//! and sweeps once more if it moved (a delivery drained by someone else while it was not
+//! armed would otherwise go unseen). `tests/loom_reaper.rs` models it.
 //!
 //! So zombies do not pile up in a process that keeps spawning or listening, though one
 //! that drops a child and then does nothing process-related may keep that one zombie until
@@ -31,26 +40,21 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::os::raw::c_int;
 use std::process::{Child as StdChild, ExitStatus};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::task::{ready, Context, Poll};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc as StdArc, OnceLock, Weak};
+use std::task::{ready, Context, Poll, Wake, Waker};
+
+use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
+use weft_core::loom::sync::{Arc, Mutex};
 
 use crate::registration::register_current;
-use crate::signal::internal::{generation, install, Listener};
+use crate::signal::internal::{global as signals, install, Listener, Registry, Subscription};
 use crate::{Interest, Registration};
 
 /// Set once `pidfd_open` reported that it is not available here.
 static PIDFD_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
-
-/// Children dropped before they were reaped.
-static ORPHANS: Mutex<Vec<StdChild>> = Mutex::new(Vec::new());
-
-/// `ORPHANS.len()`, readable without the lock.
-static ORPHAN_COUNT: AtomicUsize = AtomicUsize::new(0);
-
-/// The `SIGCHLD` counter at the last sweep triggered by a signal.
-static LAST_SWEEP: AtomicUsize = AtomicUsize::new(0);
 
 /// How one child waits for its exit.
 #[derive(Debug)]
@@ -62,7 +66,7 @@ pub(crate) enum Waiter {
         registration: Option<Registration<OwnedFd>>,
     },
     /// A `SIGCHLD` listener, created at the first wait.
-    Sigchld(Option<Listener>),
+    Sigchld(SigchldWait),
 }
 
 impl Waiter {
@@ -76,7 +80,7 @@ impl Waiter {
                 };
             }
         }
-        Waiter::Sigchld(None)
+        Waiter::Sigchld(SigchldWait::default())
     }
 
     /// Whether this waiter uses a pidfd (for tests and `Debug`).
@@ -95,7 +99,7 @@ impl Waiter {
             registration: None,
         } = self
         {
-            *self = Waiter::Sigchld(None);
+            *self = Waiter::Sigchld(SigchldWait::default());
         }
         match self {
             Waiter::Pidfd { registration, fd } => loop {
@@ -118,17 +122,40 @@ impl Waiter {
                 }
                 registration.clear_read_ready();
             },
-            Waiter::Sigchld(listener) => loop {
-                if listener.is_none() {
-                    // Interest first, then the check: a SIGCHLD after this line is counted.
-                    *listener = Some(Listener::new(libc::SIGCHLD)?);
-                }
-                if let Some(status) = try_wait()? {
-                    return Poll::Ready(Ok(status));
-                }
-                let listener = listener.as_mut().expect("created above");
-                ready!(listener.poll_recv(cx))?;
-            },
+            Waiter::Sigchld(wait) => {
+                // The handler first, so that the listener counts every SIGCHLD from here.
+                install(libc::SIGCHLD)?;
+                wait.poll_exit(signals()?, libc::SIGCHLD, cx, try_wait)
+            }
+        }
+    }
+}
+
+/// Waiting for a child's exit through `SIGCHLD`: a listener of the signal, created at the
+/// first wait *before* the first `try_wait`, so an exit between the two is counted.
+#[derive(Debug, Default)]
+pub struct SigchldWait {
+    listener: Option<Listener>,
+}
+
+impl SigchldWait {
+    /// Polls `try_wait` until it reports an exit, waiting for a delivery of `signum`
+    /// (`SIGCHLD`) on `registry` in between.
+    pub fn poll_exit<T>(
+        &mut self,
+        registry: &Arc<Registry>,
+        signum: c_int,
+        cx: &mut Context<'_>,
+        mut try_wait: impl FnMut() -> io::Result<Option<T>>,
+    ) -> Poll<io::Result<T>> {
+        loop {
+            let listener = self
+                .listener
+                .get_or_insert_with(|| Listener::new_in(registry.clone(), signum));
+            if let Some(status) = try_wait()? {
+                return Poll::Ready(Ok(status));
+            }
+            ready!(listener.poll_recv(cx))?;
         }
     }
 }
@@ -166,43 +193,147 @@ fn pidfd_open(_pid: u32) -> Option<OwnedFd> {
     None
 }
 
+/// A child the reaper may have to collect: the seam the loom model replaces.
+pub trait Orphan: Send + 'static {
+    /// `waitpid(pid, WNOHANG)`: `true` once the child is gone (its status collected, or an
+    /// error such as `ECHILD` that says nobody ever will).
+    fn try_reap(&mut self) -> bool;
+}
+
+impl Orphan for StdChild {
+    fn try_reap(&mut self) -> bool {
+        !matches!(self.try_wait(), Ok(None))
+    }
+}
+
+/// The children dropped before they were reaped, and the `SIGCHLD` subscription that
+/// sweeps them (see the module docs).
+pub struct Reaper<C> {
+    orphans: Mutex<Vec<C>>,
+    /// `orphans.len()`, readable without the lock.
+    count: AtomicUsize,
+    /// The subscription to `SIGCHLD` (`None` until [`watch`](Self::watch)) and the
+    /// waker it is armed with.
+    watch: Mutex<Option<(Subscription, c_int, Waker)>>,
+}
+
+impl<C: Orphan> Reaper<C> {
+    /// An empty reaper, watching nothing yet.
+    pub fn new() -> StdArc<Reaper<C>> {
+        StdArc::new(Reaper {
+            orphans: Mutex::new(Vec::new()),
+            count: AtomicUsize::new(0),
+            watch: Mutex::new(None),
+        })
+    }
+
+    /// Subscribes to `signum` (`SIGCHLD`) in `registry`, once: from now on, every delivery
+    /// that a listener's drain sees makes the reaper sweep.
+    pub fn watch(self: &StdArc<Self>, registry: &Arc<Registry>, signum: c_int) {
+        let mut watch = self.watch.lock();
+        if watch.is_none() {
+            let seen = registry.generation(signum);
+            let subscription = registry.subscribe(signum, seen);
+            let waker = Waker::from(StdArc::new(ReapOnWake(StdArc::downgrade(self))));
+            subscription.arm(seen, &waker);
+            *watch = Some((subscription, signum, waker));
+        }
+    }
+
+    /// Queues `child`, then sweeps: an exit before the sweep is reaped by it, one after it
+    /// is a delivery the subscription sees (once [`watch`](Self::watch)ed).
+    pub fn push(&self, child: C) {
+        {
+            let mut orphans = self.orphans.lock();
+            orphans.push(child);
+            self.count.store(orphans.len(), Ordering::Release);
+        }
+        self.reap();
+    }
+
+    /// Reaps every orphan that has exited (`waitpid(pid, WNOHANG)` each).
+    pub fn reap(&self) {
+        if self.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut orphans = self.orphans.lock();
+        orphans.retain_mut(|child| !child.try_reap());
+        self.count.store(orphans.len(), Ordering::Release);
+    }
+
+    /// The number of orphans not reaped yet.
+    pub fn pending(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// The subscription's waker ran: a delivery came since it was armed. Sweep, re-arm
+    /// with the counter read before the sweep, and sweep again while it moved meanwhile.
+    fn on_delivery(&self) {
+        let watch = self.watch.lock();
+        let Some((subscription, signum, waker)) = watch.as_ref() else {
+            return;
+        };
+        let registry = subscription.registry();
+        loop {
+            let seen = registry.generation(*signum);
+            self.reap();
+            subscription.arm(seen, waker);
+            if registry.generation(*signum) == seen {
+                return;
+            }
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Reaper<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reaper")
+            .field("pending", &self.count.load(Ordering::Acquire))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reaper's subscription waker (weak: the registry's table holds it, and the reaper
+/// holds the subscription).
+struct ReapOnWake<C>(Weak<Reaper<C>>);
+
+impl<C: Orphan> Wake for ReapOnWake<C> {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        if let Some(reaper) = self.0.upgrade() {
+            reaper.on_delivery();
+        }
+    }
+}
+
+/// The process-wide reaper.
+fn global() -> &'static StdArc<Reaper<StdChild>> {
+    static GLOBAL: OnceLock<StdArc<Reaper<StdChild>>> = OnceLock::new();
+    GLOBAL.get_or_init(Reaper::new)
+}
+
 /// Queues a child that was dropped before it was reaped.
-pub(crate) fn push_orphan(mut child: StdChild) {
-    // Count SIGCHLD from now on, so that listeners sweep the queue. Then look once more:
-    // an exit after this look is counted.
-    let _ = install(libc::SIGCHLD);
-    if let Ok(Some(_)) | Err(_) = child.try_wait() {
-        return;
+pub(crate) fn push_orphan(child: StdChild) {
+    let reaper = global();
+    // Count SIGCHLD from now on, so that listeners wake the reaper. Without a self-pipe
+    // (out of descriptors) the orphan is still swept at the next spawn or wait.
+    if install(libc::SIGCHLD).is_ok() {
+        if let Ok(registry) = signals() {
+            reaper.watch(registry, libc::SIGCHLD);
+        }
     }
-    let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
-    orphans.push(child);
-    ORPHAN_COUNT.store(orphans.len(), Ordering::Release);
+    reaper.push(child);
 }
 
-/// Reaps every orphan that has exited (`waitpid(pid, WNOHANG)` each).
+/// Reaps every orphan that has exited.
 pub(crate) fn reap_orphans() {
-    if ORPHAN_COUNT.load(Ordering::Acquire) == 0 {
-        return;
-    }
-    let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
-    // Keep only those still running; an error (ECHILD: someone else reaped it) drops it.
-    orphans.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
-    ORPHAN_COUNT.store(orphans.len(), Ordering::Release);
-}
-
-/// Called by the signal module after it drained the self-pipe: sweep the orphans if
-/// `SIGCHLD` was delivered since the last sweep.
-pub(crate) fn on_signal_delivery() {
-    if ORPHAN_COUNT.load(Ordering::Acquire) == 0 {
-        return;
-    }
-    let now = generation(libc::SIGCHLD);
-    if LAST_SWEEP.swap(now, Ordering::AcqRel) != now {
-        reap_orphans();
-    }
+    global().reap();
 }
 
 /// The number of orphans not reaped yet (for tests).
 pub(crate) fn orphan_count() -> usize {
-    ORPHAN_COUNT.load(Ordering::Acquire)
+    global().pending()
 }

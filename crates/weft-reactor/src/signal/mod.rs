@@ -66,15 +66,18 @@
 //! signal (a previous handler is not called), and it stays installed for the rest of the
 //! process, even when no listener is left: once something listened for `SIGINT`, Ctrl-C no
 //! longer kills the process by default. This is tokio's behaviour too; if you need the
-//! default action back, exit yourself when the signal arrives.
+//! default action back, exit yourself when the signal arrives. A [`unix::signal`] call
+//! that fails (no reactor current, a forbidden signal) installs nothing.
 //!
 //! `SIGKILL` and `SIGSTOP` cannot be caught, and `SIGSEGV`, `SIGBUS`, `SIGFPE` and
 //! `SIGILL` must not be (the faulting thread cannot resume): asking for them is an
 //! `InvalidInput` error that names the signal.
 //!
 //! Child processes (`weft_reactor::process`) use `SIGCHLD` through the same machinery
-//! where `pidfd` is not available.
+//! where `pidfd` is not available, and the reaper of dropped children subscribes to
+//! `SIGCHLD` in the registry like any listener.
 
+mod handler;
 mod listener;
 mod registry;
 pub mod unix;
@@ -110,8 +113,10 @@ pub fn ctrl_c() -> impl Future<Output = io::Result<()>> + Send + 'static {
     }
 }
 
-/// For the process module: the `SIGCHLD` listener and counters.
+/// For the process module (which subscribes to `SIGCHLD`, as any listener does) and the
+/// loom models.
 pub(crate) mod internal {
-    pub(crate) use super::listener::Listener;
-    pub(crate) use super::registry::{generation, install};
+    pub(crate) use super::handler::{global, install};
+    pub use super::listener::Listener;
+    pub use super::registry::{Registry, Subscription, Wakeup, WakeupReader};
 }

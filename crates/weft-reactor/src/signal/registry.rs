@@ -1,216 +1,208 @@
-//! The process-global signal registry: one `sigaction` handler per signal number, a
-//! generation counter per signal, and a self-pipe that wakes the reactors.
+//! The signal registry: a delivery counter per signal, the table of listeners, and the
+//! self-pipe (behind the [`Wakeup`] seam) that wakes the reactors.
 //!
 //! # The protocol
 //!
-//! * **Install** (once per signal, under [`INSTALL_LOCK`]): the self-pipe (a non-blocking
-//!   `UnixStream` pair) is created on first use, then `sigaction(signum, handler,
-//!   SA_RESTART)` replaces whatever disposition the signal had. weft owns the handler: the
-//!   previous handler is not chained to, and the handler is never uninstalled (as in tokio),
-//!   so after the first listener of `SIGINT` exists, Ctrl-C no longer kills the process
-//!   even once every listener is gone.
-//! * **Deliver** (the handler, async-signal-safe: two atomic operations and one `write`):
-//!   `GENERATIONS[signum] += 1`, then write one byte to the pipe's write end. A full pipe
-//!   (`EAGAIN`) is ignored: the bytes only mean "look at the counters", and a full pipe
-//!   already says so. `errno` is saved and restored around the `write`.
-//! * **Listen** (`listener.rs`): a listener remembers the counter value it last reported,
-//!   and drains the pipe through its own reactor registration; see there.
+//! * **Deliver** ([`Registry::deliver`], the body of the signal handler: async-signal-safe,
+//!   two atomic operations and one `write`): `generation[signum] += 1`, then
+//!   [`Wakeup::notify`] (one byte into the self-pipe). A full pipe is fine: the bytes only
+//!   mean "look at the counters", and a full pipe already says so.
+//! * **Subscribe** ([`Registry::subscribe`]): an entry `(signum, seen, waker)` in the
+//!   table, where `seen` is the counter value its owner last acted on. Listeners
+//!   (`listener.rs`) subscribe, and so does the process reaper, for `SIGCHLD`.
+//! * **Wait**: an owner *arms* its entry (stores `seen` and a waker), *then* compares the
+//!   counter once more; a listener then drains the pipe through its own reactor
+//!   registration (a [`WakeupReader`]).
+//! * **Wake** ([`Registry::wake_changed`]): whoever reads bytes from the pipe wakes every
+//!   armed entry whose signal's counter differs from its `seen`.
 //!
-//! Several deliveries between two polls are reported once (coalescing, as in tokio); every
-//! listener of a signal sees every delivery that happens after it was created.
+//! A delivery bumps the counter before writing its byte. If a drainer's wake pass (under
+//! the table lock) came before an owner armed its entry, the owner's later counter check
+//! sees the bump; if it came after, the entry is woken. A byte nobody drained yet is still
+//! in the pipe, so the next drain runs a wake pass. `tests/loom_signal.rs` and
+//! `tests/loom_reaper.rs` model this with the real registry over an in-memory pipe.
+//!
+//! Installing the `sigaction` handler and the real self-pipe are in `handler.rs`.
 
+use std::fmt;
 use std::io;
-use std::os::fd::IntoRawFd;
 use std::os::raw::c_int;
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
+use weft_core::loom::sync::{Arc, Mutex};
 
 /// One more than the largest signal number weft accepts (Linux's `SIGRTMAX` is 64).
 pub(crate) const NSIG: usize = 65;
 
-/// Per-signal delivery counters, bumped by the handler. `AtomicUsize` rather than
-/// `AtomicU64`: it is lock-free on every target that has it, which a signal handler
-/// needs, and listeners only compare counters for equality, so wrapping is harmless.
-static GENERATIONS: [AtomicUsize; NSIG] = [const { AtomicUsize::new(0) }; NSIG];
+/// What the protocol needs from the self-pipe: the OS seam the loom models replace.
+pub trait Wakeup: Send + Sync {
+    /// Says "a counter moved" to every reader (writes one byte). Called from the signal
+    /// handler: it must be async-signal-safe.
+    fn notify(&self);
 
-/// Whether weft's handler is installed for each signal.
-static INSTALLED: [AtomicBool; NSIG] = [const { AtomicBool::new(false) }; NSIG];
-
-/// The self-pipe's write end (`-1` until created); never closed once set.
-static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
-
-/// The self-pipe's read end; each listener registers a duplicate of it.
-pub(super) static READ_END: OnceLock<UnixStream> = OnceLock::new();
-
-/// Serializes pipe creation and `sigaction` calls.
-static INSTALL_LOCK: Mutex<()> = Mutex::new(());
-
-/// The name of a signal number, for error messages (`"signal 42"` style names are not
-/// static, so unknown numbers get `None`).
-pub(crate) fn name(signum: c_int) -> Option<&'static str> {
-    let name = match signum {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGCHLD => "SIGCHLD",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        libc::SIGTTIN => "SIGTTIN",
-        libc::SIGTTOU => "SIGTTOU",
-        libc::SIGURG => "SIGURG",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGVTALRM => "SIGVTALRM",
-        libc::SIGPROF => "SIGPROF",
-        libc::SIGWINCH => "SIGWINCH",
-        libc::SIGIO => "SIGIO",
-        libc::SIGSYS => "SIGSYS",
-        _ => return None,
-    };
-    Some(name)
+    /// A reader for one listener, registered with the current reactor.
+    ///
+    /// # Errors
+    ///
+    /// When no reactor is current, or the OS refuses a descriptor.
+    fn reader(&self) -> io::Result<Box<dyn WakeupReader>>;
 }
 
-/// Checks that weft may install a handler for `signum`.
-///
-/// `SIGKILL` and `SIGSTOP` cannot be caught; `SIGSEGV`, `SIGBUS`, `SIGFPE` and `SIGILL`
-/// mean the faulting thread cannot go on, and a handler that only sets a flag would make
-/// it fault again forever.
-pub(crate) fn check(signum: c_int) -> io::Result<()> {
-    let forbidden = [
-        libc::SIGKILL,
-        libc::SIGSTOP,
-        libc::SIGSEGV,
-        libc::SIGBUS,
-        libc::SIGFPE,
-        libc::SIGILL,
-    ];
-    if forbidden.contains(&signum) {
-        let name = name(signum).unwrap_or("signal");
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "weft cannot listen for {name} ({signum}): it cannot be caught, or it must not be"
-            ),
-        ));
-    }
-    if signum <= 0 || signum as usize >= NSIG {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{signum} is not a signal number weft can listen for (1..{NSIG})"),
-        ));
-    }
-    Ok(())
+/// One listener's end of the self-pipe.
+pub trait WakeupReader: Send + Sync + fmt::Debug {
+    /// Reads every pending byte: `Ready(Ok)` if there was at least one, `Pending` (the
+    /// task woken at the next byte) if none.
+    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
-/// The number of deliveries of `signum` so far (wrapping). `signum` must have passed
-/// [`check`].
-pub(crate) fn generation(signum: c_int) -> usize {
-    GENERATIONS[signum as usize].load(Ordering::Acquire)
+/// The delivery counters and the table of subscriptions.
+pub struct Registry {
+    /// Per-signal delivery counters, bumped by the handler. `AtomicUsize`: lock-free on
+    /// every target that has it, which a signal handler needs; owners only compare
+    /// counters for equality, so wrapping is harmless.
+    generations: [AtomicUsize; NSIG],
+    table: Mutex<Table>,
+    wakeup: Box<dyn Wakeup>,
 }
 
-/// Installs weft's handler for `signum` (once; later calls return at once).
-pub(crate) fn install(signum: c_int) -> io::Result<()> {
-    check(signum)?;
-    if INSTALLED[signum as usize].load(Ordering::Acquire) {
-        return Ok(());
-    }
-    let _guard = INSTALL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if INSTALLED[signum as usize].load(Ordering::Acquire) {
-        return Ok(());
-    }
-    if READ_END.get().is_none() {
-        let (read, write) = UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
-        // The write end lives for the rest of the process: the handler may run at any time.
-        WRITE_FD.store(write.into_raw_fd(), Ordering::Release);
-        // Cannot fail: we hold the lock and checked that it is unset.
-        let _ = READ_END.set(read);
-    }
-
-    // SAFETY: `sigaction` is plain old data; all-zero is a valid (empty) value that we
-    // fill in below.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = handler as extern "C" fn(c_int) as libc::sighandler_t;
-    action.sa_flags = libc::SA_RESTART;
-    // SAFETY: `sa_mask` is a valid, exclusively borrowed `sigset_t`.
-    unsafe { libc::sigemptyset(&mut action.sa_mask) };
-    // SAFETY: `action` is fully initialized, `handler` is async-signal-safe and lives for
-    // the whole program, and a null `oldact` is allowed.
-    if unsafe { libc::sigaction(signum, &action, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    INSTALLED[signum as usize].store(true, Ordering::Release);
-    Ok(())
+#[derive(Default)]
+struct Table {
+    slots: Vec<Option<Entry>>,
+    free: Vec<usize>,
 }
 
-/// The signal handler. Async-signal-safe: atomics and `write(2)` only, and it leaves
-/// `errno` as it found it.
-extern "C" fn handler(signum: c_int) {
-    let saved = errno::get();
-    if let Some(generation) = usize::try_from(signum)
-        .ok()
-        .and_then(|i| GENERATIONS.get(i))
-    {
-        generation.fetch_add(1, Ordering::AcqRel);
-    }
-    let fd = WRITE_FD.load(Ordering::Acquire);
-    if fd >= 0 {
-        let byte = 1u8;
-        // SAFETY: `fd` is the pipe's write end, open for the rest of the process; the
-        // buffer is one valid byte. The fd is non-blocking; EAGAIN (full pipe) is ignored
-        // on purpose: a full pipe already wakes the readers.
-        let _ = unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
-    }
-    errno::set(saved);
+struct Entry {
+    signum: c_int,
+    seen: usize,
+    waker: Option<Waker>,
 }
 
-/// Saving and restoring `errno` in the handler, so the interrupted code never sees the
-/// handler's `write` errors.
-mod errno {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub(super) fn get() -> i32 {
-        // SAFETY: the errno location is valid for the current thread.
-        unsafe { *location() }
+impl Registry {
+    /// A registry whose readers are woken through `wakeup`.
+    pub fn new(wakeup: Box<dyn Wakeup>) -> Registry {
+        Registry {
+            generations: std::array::from_fn(|_| AtomicUsize::new(0)),
+            table: Mutex::new(Table::default()),
+            wakeup,
+        }
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub(super) fn set(value: i32) {
-        // SAFETY: the errno location is valid and writable for the current thread.
-        unsafe { *location() = value }
+    /// Records a delivery of `signum` and wakes the readers. Async-signal-safe when the
+    /// [`Wakeup`] is. Numbers outside `1..NSIG` are ignored.
+    pub fn deliver(&self, signum: c_int) {
+        if let Some(generation) = usize::try_from(signum)
+            .ok()
+            .and_then(|i| self.generations.get(i))
+        {
+            generation.fetch_add(1, Ordering::AcqRel);
+        }
+        self.wakeup.notify();
     }
 
-    #[cfg(target_os = "linux")]
-    fn location() -> *mut i32 {
-        // SAFETY: always safe to call; it returns the thread's errno slot.
-        unsafe { libc::__errno_location() }
+    /// The number of deliveries of `signum` so far (wrapping); `signum` is in `1..NSIG`.
+    pub fn generation(&self, signum: c_int) -> usize {
+        self.generations[signum as usize].load(Ordering::Acquire)
     }
 
-    #[cfg(target_os = "android")]
-    fn location() -> *mut i32 {
-        // SAFETY: always safe to call; it returns the thread's errno slot.
-        unsafe { libc::__errno() }
+    /// A new reader of the self-pipe, for one listener.
+    pub(crate) fn reader(&self) -> io::Result<Box<dyn WakeupReader>> {
+        self.wakeup.reader()
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    pub(super) fn get() -> i32 {
-        0
+    /// A table entry for `signum`, not armed yet; `seen` is the counter value its owner
+    /// has acted on.
+    pub fn subscribe(self: &Arc<Self>, signum: c_int, seen: usize) -> Subscription {
+        let entry = Entry {
+            signum,
+            seen,
+            waker: None,
+        };
+        let slot = {
+            let mut table = self.table.lock();
+            match table.free.pop() {
+                Some(slot) => {
+                    table.slots[slot] = Some(entry);
+                    slot
+                }
+                None => {
+                    table.slots.push(Some(entry));
+                    table.slots.len() - 1
+                }
+            }
+        };
+        Subscription {
+            registry: self.clone(),
+            slot,
+        }
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    pub(super) fn set(_value: i32) {}
+    /// Wakes every armed entry whose signal was delivered since its `seen`: called by
+    /// whoever read bytes from the pipe.
+    pub fn wake_changed(&self) {
+        let mut woken = Vec::new();
+        {
+            let mut table = self.table.lock();
+            for entry in table.slots.iter_mut().flatten() {
+                if self.generation(entry.signum) != entry.seen {
+                    woken.extend(entry.waker.take());
+                }
+            }
+        }
+        // Outside the lock: a waker may run arbitrary code (the reaper's sweeps and
+        // re-arms its own entry).
+        for waker in woken {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry").finish_non_exhaustive()
+    }
+}
+
+/// An entry in the registry's table; removed on drop.
+pub struct Subscription {
+    registry: Arc<Registry>,
+    slot: usize,
+}
+
+impl Subscription {
+    /// The registry this entry is in.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Arms the entry: `waker` is woken by the next wake pass that finds the signal's
+    /// counter different from `seen`. The caller compares the counter with `seen` once
+    /// more *after* this (see the module docs).
+    pub fn arm(&self, seen: usize, waker: &Waker) {
+        let mut table = self.registry.table.lock();
+        let entry = table.slots[self.slot]
+            .as_mut()
+            .expect("a subscription owns its slot");
+        entry.seen = seen;
+        match &mut entry.waker {
+            Some(w) if w.will_wake(waker) => {}
+            w => *w = Some(waker.clone()),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut table = self.registry.table.lock();
+        table.slots[self.slot] = None;
+        table.free.push(self.slot);
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("slot", &self.slot)
+            .finish()
+    }
 }

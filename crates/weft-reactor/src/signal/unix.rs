@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use super::handler;
 use super::listener::Listener;
-use super::registry;
 
 /// Which signal to listen for: a thin wrapper around a signal number.
 ///
@@ -104,7 +104,7 @@ impl From<SignalKind> for c_int {
 
 impl fmt::Debug for SignalKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::name(self.0) {
+        match handler::name(self.0) {
             Some(name) => write!(f, "SignalKind({name})"),
             None => write!(f, "SignalKind({})", self.0),
         }
@@ -114,7 +114,8 @@ impl fmt::Debug for SignalKind {
 /// Listens for `kind`, from now on: deliveries before this call are not reported.
 ///
 /// The first listener of a signal installs weft's handler for it, process-wide and for
-/// good (see the [module docs](super)). Must be called where a reactor is current (inside a
+/// good (see the [module docs](super)), once nothing else can fail: an error leaves the
+/// signal's disposition as it was. Must be called where a reactor is current (inside a
 /// weft runtime).
 ///
 /// # Errors
@@ -138,8 +139,12 @@ impl fmt::Debug for SignalKind {
 /// # }
 /// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let mut listener = Listener::new(kind.0)?;
+    handler::check(kind.0)?;
+    let mut listener = Listener::new_in(handler::global()?.clone(), kind.0);
+    // Everything that can fail for want of a reactor comes first: the handler is
+    // process-wide and permanent, so a failed call must not have installed it.
     listener.register()?;
+    handler::install(kind.0)?;
     Ok(Signal { listener })
 }
 
