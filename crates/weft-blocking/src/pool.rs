@@ -4,13 +4,20 @@
 //!
 //! Everything lives under one mutex (off the task hot path: a blocking job costs a thread
 //! hand-off anyway): the job queue (a `VecDeque`), the thread counts and the shutdown flag.
-//! Idle threads wait on the `work` condition variable.
+//! Idle threads spin for a moment, then sleep on the `work` condition variable.
 //!
 //! - `num_threads`: live threads, counted from the moment `submit` decides to start one.
-//! - `num_idle`: threads waiting on `work` that no job has claimed.
-//! - `num_notify`: claims not yet taken: a job moved one idle thread from `num_idle` to here
-//!   and signalled `work`. Whichever waiting thread wakes first takes the claim (claims are
-//!   anonymous) and goes back to the queue.
+//! - `num_idle`: idle threads (spinning or sleeping) that no job has claimed.
+//! - `num_notify`: claims not yet taken: a job moved one idle thread from `num_idle` to here.
+//!   Whichever idle thread looks first takes the claim (claims are anonymous) and goes back
+//!   to the queue. `claims` mirrors it in an atomic, for the spinning threads to watch.
+//! - `num_sleeping`: idle threads inside the wait on `work`. A claim signals `work` only if
+//!   one sleeps; a spinning thread sees `claims`, and every idle thread checks `num_notify`
+//!   under the lock before it sleeps, so no claim goes unseen.
+//!
+//! The spin (crossbeam's backoff: a few exponential busy-waits, then a few yields; a single
+//! check under loom) is what keeps a caller that awaits one job at a time, such as a file
+//! read in a loop, from paying for a sleep and a wake-up on every job.
 //!
 //! **Invariant: a queued job always has a thread that will look at the queue before it next
 //! waits**: a busy thread (it drains the queue before it goes idle), a freshly started one
@@ -33,6 +40,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use weft_core::loom::hint::spin_loop;
+use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use weft_core::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 use weft_core::loom::thread;
 use weft_task::{JoinHandle, Runnable};
@@ -65,6 +74,9 @@ pub(crate) struct Inner {
     work: Condvar,
     /// Shutdown waits here for the threads to exit.
     all_exited: Condvar,
+    /// `State::num_notify`, readable without the lock (written under it): what spinning idle
+    /// threads watch.
+    claims: AtomicUsize,
     max_threads: usize,
     keep_alive: Duration,
     spawner: Spawner,
@@ -77,8 +89,10 @@ struct State {
     num_threads: usize,
     /// Threads waiting for work and not claimed by a job.
     num_idle: usize,
-    /// Claims of idle threads by jobs, not yet taken by a waking thread.
+    /// Claims of idle threads by jobs, not yet taken by an idle thread.
     num_notify: usize,
+    /// Idle threads in the wait on `Inner::work` (the others spin).
+    num_sleeping: usize,
     /// The handles of the live threads (shutdown joins them).
     threads: Vec<thread::JoinHandle<()>>,
     /// The handle of the last thread that exited on its keep-alive: the next one to exit
@@ -99,11 +113,13 @@ impl BlockingPool {
                     num_threads: 0,
                     num_idle: 0,
                     num_notify: 0,
+                    num_sleeping: 0,
                     threads: Vec::new(),
                     last_exited: None,
                 }),
                 work: Condvar::new(),
                 all_exited: Condvar::new(),
+                claims: AtomicUsize::new(0),
                 max_threads: max_threads.max(1),
                 keep_alive,
                 spawner,
@@ -241,6 +257,26 @@ impl Inner {
         }
     }
 
+    /// Spins (then yields) for a few microseconds, until a job claims an idle thread: a
+    /// hint only (the claim is taken under the lock), so no interleaving depends on it.
+    fn spin_for_claim(&self) {
+        // crossbeam's `Backoff::snooze`: 2^step busy-waits up to step 6, then yields, up to
+        // step 10. Under loom, one look: the protocol, not the hint, is what the models check.
+        const STEPS: u32 = if weft_core::loom::IS_LOOM { 1 } else { 11 };
+        for step in 0..STEPS {
+            if self.claims.load(Relaxed) > 0 {
+                return;
+            }
+            if step < 6 {
+                for _ in 0..1u32 << step {
+                    spin_loop();
+                }
+            } else {
+                thread::yield_now();
+            }
+        }
+    }
+
     /// Waits on `cv` until notified or `deadline` passes (`None`: no deadline); `true` if the
     /// deadline has passed.
     ///
@@ -281,7 +317,13 @@ pub(crate) fn submit(inner: &Arc<Inner>, job: Runnable) {
     if state.num_idle > 0 {
         state.num_idle -= 1;
         state.num_notify += 1;
-        inner.work.notify_one();
+        inner.claims.store(state.num_notify, Relaxed);
+        // A spinning thread sees the claim by itself; a sleeping one needs the signal.
+        let wake = state.num_sleeping > 0;
+        drop(state);
+        if wake {
+            inner.work.notify_one();
+        }
     } else if state.num_threads < inner.max_threads {
         // The new thread starts by draining the queue: it counts as busy, not idle (idle
         // would let the next job claim it and leave this one stranded).
@@ -318,22 +360,32 @@ fn run(inner: Arc<Inner>) {
         if state.shutdown {
             break;
         }
-        // Idle: wait for a claim, the keep-alive's end or shutdown.
+        // Idle (claimable from now on): spin for a moment, then sleep until a claim, the
+        // keep-alive's end or shutdown.
         state.num_idle += 1;
         let deadline = Instant::now().checked_add(inner.keep_alive);
+        drop(state);
+        inner.spin_for_claim();
+        state = inner.lock();
+        let mut timed_out = false;
         loop {
-            let (guard, timed_out) = inner.wait_until(state, &inner.work, deadline);
-            state = guard;
-            // A claim first: a job may have claimed this thread just as it timed out.
+            // A claim first: one may have come during the spin, or just as the keep-alive
+            // ran out (its signal lost: nobody was waiting any more).
             if state.num_notify > 0 {
                 state.num_notify -= 1;
+                inner.claims.store(state.num_notify, Relaxed);
                 continue 'work;
             }
             if state.shutdown || timed_out {
                 state.num_idle -= 1;
                 break 'work;
             }
-            // A spurious wake-up: wait again.
+            // Sleep (again, after a spurious wake-up).
+            state.num_sleeping += 1;
+            let (guard, t) = inner.wait_until(state, &inner.work, deadline);
+            state = guard;
+            state.num_sleeping -= 1;
+            timed_out = t;
         }
     }
     inner.exit(state);

@@ -1,5 +1,5 @@
-//! Loom models of the blocking pool: a spawn racing the keep-alive expiry of the last idle
-//! thread, a spawn racing shutdown, and shutdown with idle threads. The properties: every job
+//! Loom models of the blocking pool: a spawn racing the last thread going idle (and, with a
+//! zero keep-alive, expiring), a spawn racing shutdown, and shutdown with idle threads. The properties: every job
 //! is run exactly once or cancelled, and its `JoinHandle` resolves either way (a stranded job
 //! leaves `block_on` waiting forever, which loom reports as a deadlock); shutdown ends every
 //! thread (a thread left waiting is a deadlock too) and frees the pool (a leaked loom `Arc`
@@ -105,22 +105,35 @@ fn check(outcome: Result<usize, JoinError>, value: usize, runs: &StdUsize) {
     }
 }
 
-/// A zero keep-alive and one thread: after the first job the thread goes idle and expires at
-/// once, racing the second spawn. The second job is run whether it claims the idle thread
-/// (which must then not exit), queues behind the still-busy thread, or starts a new thread
-/// after the old one left; it is never stranded.
-#[test]
-fn a_job_spawned_as_the_last_idle_thread_expires_still_runs() {
-    model(|| {
-        let pool = pool(1, Duration::ZERO);
+/// One thread, two jobs one after the other: the second spawn races the thread finishing the
+/// first job and going idle (spinning, then sleeping, or, with a zero keep-alive, expiring).
+/// The second job is run whether it queues behind the still-busy thread, claims the idle one
+/// (which must then neither sleep on nor exit), or starts a new thread after the old one
+/// left; it is never stranded.
+fn second_job_runs(keep_alive: Duration) {
+    model(move || {
+        let pool = pool(1, keep_alive);
         let (first, runs) = counted(&pool, 1);
         check(Ok(block_on(first).unwrap()), 1, &runs);
-        // The pool thread is now finishing its job, going idle or exiting.
+        // The pool thread is now finishing its job, going idle, or expiring.
         let (second, runs) = counted(&pool, 2);
         check(Ok(block_on(second).unwrap()), 2, &runs);
         assert!(pool.shutdown(None));
         assert_eq!(pool.num_threads(), 0);
     });
+}
+
+/// See [`second_job_runs`]: with a zero keep-alive, the idle thread expires at once.
+#[test]
+fn a_job_spawned_as_the_last_idle_thread_expires_still_runs() {
+    second_job_runs(Duration::ZERO);
+}
+
+/// See [`second_job_runs`]: the job claims the thread while it spins, is about to sleep or
+/// sleeps.
+#[test]
+fn a_job_spawned_as_the_last_thread_goes_idle_wakes_it() {
+    second_job_runs(LONG);
 }
 
 /// Two jobs spawned from another thread while the pool shuts down: each is run once or
