@@ -1,5 +1,5 @@
 //! weft: a multi-threaded, work-stealing async runtime, with a scheduler you can replace
-//! and the toolkit asyncio users know (gather, as_completed, wait_for, queues, events).
+//! and the toolkit asyncio users know (gather, as_completed, wait_for, task groups, to_thread).
 //!
 //! ```
 //! fn main() {
@@ -45,9 +45,9 @@
 
 // The crate example above is the whole program a newcomer writes, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
+#![forbid(unsafe_code)]
 
 mod macros;
-mod util;
 
 pub mod fs;
 pub mod future;
@@ -64,7 +64,9 @@ pub mod time;
 /// Plug one in with [`Builder::scheduler`](runtime::Builder::scheduler); see the trait's
 /// docs for a complete single-queue scheduler.
 pub mod sched {
-    pub use weft_sched::{CurrentThread, Env, Hint, MultiThread, Park, Scheduler, ThreadPark};
+    pub use weft_sched::{
+        CurrentThread, Dispatch, Env, Hint, MultiThread, Park, Scheduler, ThreadPark,
+    };
     pub use weft_task::Runnable;
 }
 

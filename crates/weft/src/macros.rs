@@ -481,10 +481,10 @@ pub(crate) mod support {
     use std::pin::Pin;
     use std::task::Context;
 
-    pub use crate::future::{Either, MaybeDone};
     pub use core::pin::pin;
     pub use std::future::{poll_fn, Future, IntoFuture};
     pub use std::task::Poll;
+    pub use weft_future::{Either, MaybeDone};
 
     use weft_core::FastRand;
 

@@ -39,7 +39,7 @@ use std::task::{ready, Context, Poll};
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 use weft_task::JoinHandle;
 
-use super::file_buf::{Buf, Operation, WriteJob, MAX_BUF};
+use super::file_buf::{Buf, Operation, WriteJob};
 use super::{asyncify, join_error, spawn_blocking_io, OpenOptions};
 use crate::runtime::Handle;
 

@@ -497,7 +497,9 @@ fn fs_outside_a_runtime_panics_with_a_clear_message() {
     }
     let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
     let mut fut = pin!(read("Cargo.toml"));
-    let _ = fut.as_mut().poll(&mut std::task::Context::from_waker(&waker));
+    let _ = fut
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
 }
 
 #[test]

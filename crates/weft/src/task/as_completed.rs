@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 
-use crate::future::join_all::Join;
+use weft_future::Join;
 
 /// Runs `futures` concurrently and yields each one's output as soon as it completes:
 /// Python's `asyncio.as_completed`.

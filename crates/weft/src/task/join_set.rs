@@ -6,10 +6,10 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
+use weft_future::ReadySet;
 
 use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
-use crate::util::ready::ReadySet;
 
 /// A set of spawned tasks that are awaited in the order they finish: asyncio's
 /// `TaskGroup` (and `as_completed` over tasks).

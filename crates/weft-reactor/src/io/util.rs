@@ -20,11 +20,23 @@ fn proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// A reader that is always at end of file: `/dev/null` to read from.
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut buf = Vec::new();
-///     assert_eq!(weft::io::empty().read_to_end(&mut buf).await.unwrap(), 0);
+///     assert_eq!(weft_reactor::io::empty().read_to_end(&mut buf).await.unwrap(), 0);
 /// });
 /// ```
 pub fn empty() -> Empty {
@@ -60,10 +72,22 @@ impl AsyncBufRead for Empty {
 /// A writer that takes every byte and throws it away: `/dev/null` to write to.
 ///
 /// ```
-/// use weft::io::AsyncWriteExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncWriteExt;
 ///
-/// weft::run(async {
-///     let mut sink = weft::io::sink();
+/// block_on(async {
+///     let mut sink = weft_reactor::io::sink();
 ///     assert_eq!(sink.write(b"gone").await.unwrap(), 4);
 /// });
 /// ```
@@ -101,11 +125,23 @@ impl AsyncWrite for Sink {
 /// A reader that yields `byte` forever.
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut three = [0u8; 3];
-///     weft::io::repeat(b'z').read_exact(&mut three).await.unwrap();
+///     weft_reactor::io::repeat(b'z').read_exact(&mut three).await.unwrap();
 ///     assert_eq!(&three, b"zzz");
 /// });
 /// ```

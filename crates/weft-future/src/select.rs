@@ -3,8 +3,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// One of two values: the output of [`select`], and the encoding [`select!`](crate::select)
-/// uses internally.
+/// One of two values: the output of [`select`], and the encoding weft's `select!` macro uses
+/// internally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Either<A, B> {
     /// The first alternative.
@@ -19,17 +19,38 @@ pub enum Either<A, B> {
 /// Resolves to `Left((a_output, b))` or `Right((b_output, a))`, handing back the future that
 /// did not finish so that it can be awaited later or dropped. `a` is polled first when both
 /// are ready. Both must be [`Unpin`]; pin them with [`std::pin::pin!`] (or `Box::pin`)
-/// first if they are not. For more branches, patterns and handlers, see
-/// [`select!`](crate::select).
+/// first if they are not. For more branches, patterns and handlers, see weft's `select!`.
 ///
 /// ```
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// # // `Pending` once, waking itself: what `weft::task::yield_now` does.
+/// # async fn yield_now() {
+/// #     let mut yielded = false;
+/// #     std::future::poll_fn(|cx| {
+/// #         if std::mem::replace(&mut yielded, true) { return std::task::Poll::Ready(()); }
+/// #         cx.waker().wake_by_ref();
+/// #         std::task::Poll::Pending
+/// #     })
+/// #     .await
+/// # }
 /// use std::pin::pin;
-/// use weft::future::{select, Either};
+/// use weft_future::{select, Either};
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let slow = pin!(async {
 ///         for _ in 0..10 {
-///             weft::task::yield_now().await;
+///             yield_now().await;
 ///         }
 ///         "slow"
 ///     });

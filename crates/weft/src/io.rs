@@ -61,37 +61,4 @@
 //! budget, so a task that always finds them ready still yields to its neighbours now and
 //! then.
 
-mod adapters;
-mod buf_read;
-mod buf_reader;
-mod buf_writer;
-mod copy;
-mod duplex;
-mod ext;
-mod read;
-mod split;
-mod util;
-mod write;
-
-#[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
-mod tests_streams;
-
-pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
-pub use std::io::{Error, ErrorKind, IoSlice, IoSliceMut, Result, SeekFrom};
-
-pub use adapters::{Chain, Take};
-pub use buf_read::{FillBuf, Lines, ReadLine, ReadUntil};
-pub use buf_reader::BufReader;
-pub use buf_writer::BufWriter;
-pub use copy::{copy, copy_buf, Copy, CopyBuf};
-pub use duplex::{duplex, DuplexStream};
-pub use ext::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-pub use read::{Read, ReadExact, ReadToEnd, ReadToString, ReadVectored};
-pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
-pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
-pub use write::{Close, Flush, Seek, Write, WriteAll, WriteVectored};
-
-/// The default buffer size of [`BufReader`], [`BufWriter`] and [`copy`]: 8 KiB, like std's.
-pub(crate) const DEFAULT_BUF_SIZE: usize = 8 * 1024;
+pub use weft_reactor::io::*;

@@ -17,17 +17,15 @@
 //!     let (a, b) = weft::join!(async { 1 }, async { "two" });
 //!     let all = weft::future::join_all((0..3).map(|i| async move { i })).await;
 //!     assert_eq!((a, b, all), (1, "two", vec![0, 1, 2]));
+//!
+//!     // Spawned tasks run in parallel; join their handles.
+//!     let handles: Vec<_> = (0..100u64).map(|i| weft::spawn(async move { i * i })).collect();
+//!     let squares: Vec<u64> =
+//!         weft::future::join_all(handles).await.into_iter().map(Result::unwrap).collect();
+//!     assert_eq!(squares[9], 81);
 //! });
 //! ```
 
-pub(crate) mod join_all;
-mod maybe_done;
-mod select;
-
-#[cfg(test)]
-mod tests;
-
-pub use join_all::{join_all, try_join_all, JoinAll, TryJoinAll};
-pub use maybe_done::MaybeDone;
-pub use select::{select, Either, Select};
 pub use std::future::{pending, poll_fn, ready, Future, IntoFuture};
+pub use weft_future::{join_all, try_join_all, JoinAll, TryJoinAll};
+pub use weft_future::{select, Either, MaybeDone, Select};

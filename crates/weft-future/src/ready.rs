@@ -44,7 +44,7 @@ use weft_core::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, O
 use weft_core::loom::sync::Mutex;
 
 /// A set of children with per-child wakers and the queue of those that woke.
-pub(crate) struct ReadySet {
+pub struct ReadySet {
     shared: Arc<Shared>,
     /// Entry `i` is `chunks[i / CHUNK].entries[i % CHUNK]`; the set holds one reference to
     /// each chunk.
@@ -223,7 +223,7 @@ unsafe fn waker_drop(data: *const ()) {
 
 impl ReadySet {
     /// An empty set.
-    pub(crate) fn new() -> ReadySet {
+    pub fn new() -> ReadySet {
         ReadySet {
             shared: Arc::new(Shared {
                 head: AtomicPtr::new(ptr::null_mut()),
@@ -237,7 +237,7 @@ impl ReadySet {
     }
 
     /// A set of `n` children, all ready to be polled.
-    pub(crate) fn with_ready(n: usize) -> ReadySet {
+    pub fn with_ready(n: usize) -> ReadySet {
         let mut set = ReadySet::new();
         set.chunks.reserve_exact(n.div_ceil(CHUNK));
         set.local.reserve_exact(n);
@@ -248,7 +248,7 @@ impl ReadySet {
     }
 
     /// Adds a child, ready to be polled, and returns its index.
-    pub(crate) fn push(&mut self) -> usize {
+    pub fn push(&mut self) -> usize {
         let index = self.len;
         if index % CHUNK == 0 {
             self.chunks.push(Chunk::new(self.shared.clone(), index));
@@ -281,7 +281,7 @@ impl ReadySet {
 
     /// Marks child `index` ready to be polled (used when an index is reused for a new
     /// child).
-    pub(crate) fn mark_ready(&mut self, index: usize) {
+    pub fn mark_ready(&mut self, index: usize) {
         if !self.entry(index).queued.swap(true, Ordering::AcqRel) {
             self.local.push(index);
         }
@@ -290,10 +290,16 @@ impl ReadySet {
 
     /// Registers `waker` as the parent's waker (cloning it only if it changed).
     fn register(&self, waker: &Waker) {
-        let mut parent = self.shared.parent.lock();
-        if !parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *parent = Some(waker.clone());
-        }
+        let old = {
+            let mut parent = self.shared.parent.lock();
+            if parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                return;
+            }
+            parent.replace(waker.clone())
+        };
+        // Outside the lock: dropping the old waker may run code that wakes a child of this
+        // set, and that wake takes the same lock to wake the parent.
+        drop(old);
     }
 
     /// Moves the whole stack of woken entries into `local` (oldest wake first).
@@ -325,7 +331,7 @@ impl ReadySet {
     ///
     /// `poll_child` may be called with an index whose child is gone or finished (a stale
     /// wake); it should then return `Pending`.
-    pub(crate) fn poll_next<R>(
+    pub fn poll_next<R>(
         &mut self,
         parent: Option<&Waker>,
         mut poll_child: impl FnMut(usize, &mut Context<'_>) -> Poll<R>,
@@ -363,6 +369,12 @@ impl ReadySet {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+impl Default for ReadySet {
+    fn default() -> ReadySet {
+        ReadySet::new()
     }
 }
 

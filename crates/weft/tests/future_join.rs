@@ -1,17 +1,17 @@
-//! Tests of `join_all`, `try_join_all`, `select`, `MaybeDone` and the `join!`, `try_join!`
-//! and `select!` macros.
+//! `join_all` and `try_join_all` on weft's runtime (spawned children, the cooperative
+//! budget of a task), and the `join!`, `try_join!` and `select!` macros. The tests that need
+//! no runtime are weft-future's unit tests (`crates/weft-future/src/tests.rs`).
 
-use std::future::{pending, poll_fn, Future};
+use std::future::{pending, Future};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use weft::future::join_all;
+use weft::runtime::Builder;
+use weft::task::yield_now;
 use weft_core::coop;
-
-use super::{join_all, select, try_join_all, Either, MaybeDone};
-use crate::runtime::Builder;
-use crate::task::yield_now;
 
 /// Runs `f` on a fresh current-thread runtime.
 fn block_on<F: Future>(f: F) -> F::Output {
@@ -91,24 +91,6 @@ impl Future for NeedsBudget {
 // ---------------------------------------------------------------- join_all / try_join_all
 
 #[test]
-fn join_all_keeps_input_order_when_children_finish_out_of_order() {
-    for n in [1, 5, 16, 17, 100] {
-        let outputs = block_on(join_all((0..n).map(|i| after_yields(n - i, i))));
-        assert_eq!(outputs, (0..n).collect::<Vec<_>>(), "n = {n}");
-    }
-}
-
-#[test]
-fn join_all_of_nothing_is_empty() {
-    let outputs = block_on(join_all(Vec::<std::future::Ready<u8>>::new()));
-    assert!(outputs.is_empty());
-    let result = block_on(try_join_all(
-        Vec::<std::future::Ready<Result<u8, ()>>>::new(),
-    ));
-    assert_eq!(result, Ok(vec![]));
-}
-
-#[test]
 fn join_all_of_100_000_polls_each_child_a_constant_number_of_times() {
     let n = 100_000;
     let polls = Arc::new(AtomicUsize::new(0));
@@ -138,7 +120,7 @@ fn join_all_of_join_handles_polls_each_handle_a_few_times() {
         let outputs = rt
             .block_on(rt.spawn(async move {
                 let handles: Vec<_> = (0..n)
-                    .map(|i| count_polls(&polls2, crate::spawn(after_yields(i % 4, i))))
+                    .map(|i| count_polls(&polls2, weft::spawn(after_yields(i % 4, i))))
                     .collect();
                 join_all(handles).await
             }))
@@ -180,103 +162,15 @@ fn join_all_stops_when_the_budget_is_spent_instead_of_spinning() {
 }
 
 #[test]
-fn try_join_all_gives_all_values_in_order() {
-    for n in [3, 40] {
-        let result =
-            block_on(try_join_all((0..n).map(|i| async move {
-                Ok::<_, ()>(after_yields(n - i, i).await)
-            })));
-        assert_eq!(result, Ok((0..n).collect::<Vec<_>>()));
-    }
-}
-
-#[test]
-fn try_join_all_returns_the_first_err_and_drops_the_rest_at_once() {
-    for n in [5, 40] {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let drops2 = drops.clone();
-        let (result, drops_when_done) = block_on(async move {
-            let children = (0..n).map(
-                |i| -> Pin<Box<dyn Future<Output = Result<u32, String>> + Send>> {
-                    if i == n / 2 {
-                        Box::pin(async move { Err(after_yields(2, format!("child {i}")).await) })
-                    } else {
-                        Box::pin(pending_with_drop(&drops2))
-                    }
-                },
-            );
-            let mut all = pin!(try_join_all(children));
-            let result = poll_fn(|cx| all.as_mut().poll(cx)).await;
-            // The `TryJoinAll` is still alive here, its children are not.
-            (result, drops2.load(Ordering::SeqCst))
-        });
-        assert_eq!(result, Err(format!("child {}", n / 2)));
-        assert_eq!(drops_when_done, n as usize - 1);
-        assert_eq!(drops.load(Ordering::SeqCst), n as usize - 1);
-    }
-}
-
-#[test]
-#[should_panic(expected = "polled after it completed")]
-fn join_all_polled_again_panics() {
-    block_on(async {
-        let mut all = pin!(join_all([async { 1 }]));
-        assert_eq!(poll_fn(|cx| all.as_mut().poll(cx)).await, [1]);
-        let _ = poll_fn(|cx| all.as_mut().poll(cx)).await;
-    });
-}
-
-#[test]
 fn join_all_is_send_and_unpin_for_send_children() {
     fn check<T: Send + Unpin>(_: &T) {}
     let all = join_all((0..3).map(|i| async move { i }));
     check(&all);
-    let handles =
-        run_task(async { join_all((0..3).map(|i| crate::spawn(async move { i }))).await });
+    let handles = run_task(async { join_all((0..3).map(|i| weft::spawn(async move { i }))).await });
     assert_eq!(
         handles.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
         [0, 1, 2]
     );
-}
-
-// ----------------------------------------------------------------------- select, MaybeDone
-
-#[test]
-fn select_fn_hands_back_the_loser() {
-    block_on(async {
-        let slow = pin!(after_yields(5, "slow"));
-        let fast = pin!(after_yields(1, "fast"));
-        match select(slow, fast).await {
-            Either::Right((won, slow)) => {
-                assert_eq!(won, "fast");
-                assert_eq!(slow.await, "slow");
-            }
-            Either::Left(_) => panic!("the slow one won"),
-        }
-        // Both ready: the first wins.
-        let (one, two) = (pin!(async { 1 }), pin!(async { 2 }));
-        let out = select(one, two).await;
-        assert!(matches!(out, Either::Left((1, _))));
-    });
-}
-
-#[test]
-fn maybe_done_keeps_the_output_until_taken() {
-    block_on(async {
-        let mut fut = pin!(MaybeDone::new(after_yields(2, 7)));
-        assert!(!fut.is_done());
-        assert_eq!(fut.output(), None);
-        poll_fn(|cx| fut.as_mut().poll(cx)).await;
-        assert!(fut.is_done());
-        assert_eq!(fut.output(), Some(&7));
-        *fut.as_mut().output_mut().unwrap() += 1;
-        assert_eq!(fut.as_mut().take_output(), Some(8));
-        assert_eq!(fut.as_mut().take_output(), None);
-        assert!(fut.is_done());
-        // Polling after completion stays ready.
-        poll_fn(|cx| fut.as_mut().poll(cx)).await;
-        assert_eq!(format!("{:?}", *fut), "MaybeDone(Gone)");
-    });
 }
 
 // ------------------------------------------------------------------------- join!, try_join!
@@ -284,14 +178,14 @@ fn maybe_done_keeps_the_output_until_taken() {
 #[test]
 fn join_macro_gives_the_tuple_of_outputs() {
     block_on(async {
-        let (a, b, c) = crate::join!(after_yields(3, 1), after_yields(1, "two"), async { 3.0 });
+        let (a, b, c) = weft::join!(after_yields(3, 1), after_yields(1, "two"), async { 3.0 });
         assert_eq!((a, b, c), (1, "two", 3.0));
-        let (single,) = crate::join!(async { 1 });
+        let (single,) = weft::join!(async { 1 });
         assert_eq!(single, 1);
-        let () = crate::join!();
+        let () = weft::join!();
         // Trailing comma, and a non-`'static` borrow.
         let text = String::from("borrowed");
-        let (len, upper) = crate::join!(async { text.len() }, async { text.to_uppercase() },);
+        let (len, upper) = weft::join!(async { text.len() }, async { text.to_uppercase() },);
         assert_eq!((len, upper.as_str()), (8, "BORROWED"));
     });
 }
@@ -316,14 +210,14 @@ fn join_macro_polls_concurrently() {
             }
             "b"
         };
-        assert_eq!(crate::join!(a, b), ("a", "b"));
+        assert_eq!(weft::join!(a, b), ("a", "b"));
     });
 }
 
 #[test]
 fn join_macro_takes_32_futures() {
     let out = block_on(async {
-        crate::join!(
+        weft::join!(
             after_yields(31, 0),
             after_yields(30, 1),
             after_yields(29, 2),
@@ -381,7 +275,7 @@ fn join_macro_is_fair_under_the_budget() {
             }
             2
         };
-        crate::join!(a, b)
+        weft::join!(a, b)
     });
     assert_eq!((a, b), (1, 2));
 }
@@ -389,14 +283,14 @@ fn join_macro_is_fair_under_the_budget() {
 #[test]
 fn try_join_macro_gives_ok_tuple() {
     let out = block_on(async {
-        crate::try_join!(
+        weft::try_join!(
             async { Ok::<_, String>(1) },
             async { Ok(after_yields(2, "two").await) },
             async { Ok(3u8) },
         )
     });
     assert_eq!(out, Ok((1, "two", 3u8)));
-    let empty: Result<(), ()> = block_on(async { crate::try_join!() });
+    let empty: Result<(), ()> = block_on(async { weft::try_join!() });
     assert_eq!(empty, Ok(()));
 }
 
@@ -404,7 +298,7 @@ fn try_join_macro_gives_ok_tuple() {
 fn try_join_macro_returns_the_first_err_at_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let out = block_on(async {
-        crate::try_join!(
+        weft::try_join!(
             pending_with_drop::<Result<u32, &str>>(&drops),
             async { Err::<u32, _>(after_yields(3, "late err").await) },
             async { Err::<u32, _>(after_yields(1, "early err").await) },
@@ -418,7 +312,7 @@ fn try_join_macro_returns_the_first_err_at_once() {
 #[test]
 fn try_join_macro_with_question_mark() {
     async fn both() -> Result<u32, String> {
-        let (a, b) = crate::try_join!(async { Ok::<u32, String>(1) }, async { Ok(2) })?;
+        let (a, b) = weft::try_join!(async { Ok::<u32, String>(1) }, async { Ok(2) })?;
         Ok(a + b)
     }
     assert_eq!(block_on(both()), Ok(3));
@@ -429,7 +323,7 @@ fn try_join_macro_with_question_mark() {
 #[test]
 fn select_runs_the_handler_of_the_first_to_complete() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             v = after_yields(5, 1) => v,
             v = after_yields(1, 2) => { v * 10 }
             v = after_yields(3, 3) => v * 100,
@@ -442,7 +336,7 @@ fn select_runs_the_handler_of_the_first_to_complete() {
 fn select_biased_polls_in_written_order() {
     block_on(async {
         for _ in 0..100 {
-            let out = crate::select! {
+            let out = weft::select! {
                 biased;
                 a = async { 'a' } => a,
                 b = async { 'b' } => b,
@@ -458,7 +352,7 @@ fn select_unbiased_starts_at_a_random_branch() {
     block_on(async {
         let mut wins = [0u32; 3];
         for _ in 0..600 {
-            let i = crate::select! {
+            let i = weft::select! {
                 i = async { 0 } => i,
                 i = async { 1 } => i,
                 i = async { 2 } => i,
@@ -479,7 +373,7 @@ fn select_false_precondition_disables_the_branch_without_polling_it() {
             count_polls(&polls, async { "disabled" })
         };
         let enabled = false;
-        let out = crate::select! {
+        let out = weft::select! {
             v = make(), if enabled => v,
             v = after_yields(2, "enabled"), if !enabled => v,
         };
@@ -492,7 +386,7 @@ fn select_false_precondition_disables_the_branch_without_polling_it() {
 #[test]
 fn select_pattern_mismatch_disables_only_that_branch() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             biased;
             Some(v) = async { None::<u32> } => v,
             Ok(v) = async { Err::<u32, ()>(()) } => v,
@@ -500,7 +394,7 @@ fn select_pattern_mismatch_disables_only_that_branch() {
         };
         assert_eq!(out, 8);
         // Or-patterns and refutable literal patterns.
-        let out = crate::select! {
+        let out = weft::select! {
             1 | 2 = async { 3 } => "small",
             n = after_yields(1, 4) => if n == 4 { "four" } else { "other" },
         };
@@ -511,18 +405,18 @@ fn select_pattern_mismatch_disables_only_that_branch() {
 #[test]
 fn select_else_runs_when_every_branch_is_disabled() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             Some(v) = async { None::<u8> } => v,
             Some(v) = after_yields(2, None) => v,
             else => 0,
         };
         assert_eq!(out, 0);
-        let out = crate::select! {
+        let out = weft::select! {
             v = async { 1 }, if false => v,
             else => { 2 }
         };
         assert_eq!(out, 2);
-        let out = crate::select! { else => "only else" };
+        let out = weft::select! { else => "only else" };
         assert_eq!(out, "only else");
     });
 }
@@ -531,7 +425,7 @@ fn select_else_runs_when_every_branch_is_disabled() {
 #[should_panic(expected = "all branches are disabled and there is no else branch")]
 fn select_without_else_panics_when_every_branch_is_disabled() {
     block_on(async {
-        crate::select! {
+        weft::select! {
             Some(v) = async { None::<u8> } => v,
             v = async { 1 }, if false => v,
         }
@@ -544,7 +438,7 @@ fn select_handlers_break_and_continue_the_enclosing_loop() {
         let mut stop = pin!(after_yields(10, "stop"));
         let mut ticks = 0;
         let reason = loop {
-            crate::select! {
+            weft::select! {
                 biased;
                 reason = &mut stop => break reason,
                 _ = yield_now() => {
@@ -564,13 +458,13 @@ fn select_handlers_break_and_continue_the_enclosing_loop() {
 #[test]
 fn select_handlers_can_return_use_question_mark_and_await() {
     async fn first_number(inputs: [&'static str; 2]) -> Result<u32, std::num::ParseIntError> {
-        let n: u32 = crate::select! {
+        let n: u32 = weft::select! {
             biased;
             s = async { inputs[0] } => s.parse()?,
             s = async { inputs[1] } => s.parse()?,
         };
         if n == 0 {
-            crate::select! {
+            weft::select! {
                 _ = async {} => return Ok(after_yields(2, 1000).await),
             }
         }
@@ -588,7 +482,7 @@ fn select_drops_the_futures_before_the_handler_runs() {
     block_on(async {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut data = vec![1];
-        let out = crate::select! {
+        let out = weft::select! {
             _ = pending_with_drop::<()>(&drops) => unreachable!(),
             n = async { data.len() } => {
                 // The losing future is gone, and the borrow of `data` has ended.
@@ -604,7 +498,7 @@ fn select_drops_the_futures_before_the_handler_runs() {
 #[test]
 fn select_with_twenty_branches() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             v = after_yields(40, 0) => v, v = after_yields(40, 1) => v,
             v = after_yields(40, 2) => v, v = after_yields(40, 3) => v,
             v = after_yields(40, 4) => v, v = after_yields(40, 5) => v,
@@ -623,7 +517,7 @@ fn select_with_twenty_branches() {
 #[test]
 fn select_with_64_branches() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             v = after_yields(30, 0) => v, v = after_yields(30, 1) => v, v = after_yields(30, 2) => v, v = after_yields(30, 3) => v,
             v = after_yields(30, 4) => v, v = after_yields(30, 5) => v, v = after_yields(30, 6) => v, v = after_yields(30, 7) => v,
             v = after_yields(30, 8) => v, v = after_yields(30, 9) => v, v = after_yields(30, 10) => v, v = after_yields(30, 11) => v,
@@ -648,14 +542,14 @@ fn select_with_64_branches() {
 #[test]
 fn select_nested_in_a_handler_and_in_a_future() {
     block_on(async {
-        let out = crate::select! {
+        let out = weft::select! {
             a = async {
-                crate::select! {
+                weft::select! {
                     x = after_yields(3, 1) => x,
                     y = after_yields(1, 2) => y,
                 }
             } => {
-                crate::select! {
+                weft::select! {
                     biased;
                     z = async { a * 10 } => z,
                     else => 0,
@@ -672,7 +566,7 @@ fn select_keeps_a_future_alive_across_iterations_with_mut_ref() {
         let mut slow = pin!(after_yields(20, "done"));
         let mut rounds = 0;
         loop {
-            crate::select! {
+            weft::select! {
                 v = slow.as_mut() => {
                     assert_eq!(v, "done");
                     break;

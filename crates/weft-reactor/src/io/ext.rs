@@ -13,9 +13,21 @@ use super::write::{Close, Flush, Seek, Write, WriteAll, WriteVectored};
 /// `async` reading methods for every [`AsyncRead`]: asyncio's `StreamReader`.
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut input: &[u8] = b"hello world";
 ///     let mut word = [0u8; 5];
 ///     input.read_exact(&mut word).await.unwrap();
@@ -124,9 +136,21 @@ impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 /// slows the writer down instead of filling memory.
 ///
 /// ```
-/// use weft::io::AsyncWriteExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncWriteExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut out = Vec::new();
 ///     out.write_all(b"hello ").await.unwrap();
 ///     out.write_all(b"world").await.unwrap();
@@ -206,9 +230,21 @@ impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 /// `&[u8]`): lines and delimited records.
 ///
 /// ```
-/// use weft::io::AsyncBufReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncBufReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut input: &[u8] = b"name=weft\nkind=runtime\n";
 ///     let mut line = String::new();
 ///     input.read_line(&mut line).await.unwrap();
@@ -295,11 +331,39 @@ impl<R: AsyncBufRead + ?Sized> AsyncBufReadExt for R {}
 
 /// `async` methods for every [`AsyncSeek`].
 ///
-/// ```no_run
-/// use weft::io::{AsyncReadExt, AsyncSeekExt, SeekFrom};
+/// ```
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// # use std::io;
+/// # use std::pin::Pin;
+/// # use std::task::{Context, Poll};
+/// # // An in-memory seekable reader, standing in for a `weft::fs::File`.
+/// # struct File(io::Cursor<Vec<u8>>);
+/// # impl weft_reactor::io::AsyncRead for File {
+/// #     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+/// #         Poll::Ready(io::Read::read(&mut self.0, buf))
+/// #     }
+/// # }
+/// # impl weft_reactor::io::AsyncSeek for File {
+/// #     fn poll_seek(mut self: Pin<&mut Self>, _: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
+/// #         Poll::Ready(io::Seek::seek(&mut self.0, pos))
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncReadExt, AsyncSeekExt, SeekFrom};
 ///
-/// weft::run(async {
-///     let mut file = weft::fs::File::open("Cargo.toml").await.unwrap();
+/// block_on(async {
+///     // Any `AsyncRead + AsyncSeek`: here a stand-in for `weft::fs::File::open(..).await?`.
+///     # let mut file = File(io::Cursor::new(b"[package]".to_vec()));
 ///     let len = file.seek(SeekFrom::End(0)).await.unwrap();
 ///     file.rewind().await.unwrap();
 ///     let mut all = Vec::new();
@@ -310,7 +374,7 @@ pub trait AsyncSeekExt: AsyncSeek {
     /// Moves the cursor and returns the new position from the start.
     ///
     /// Not cancellation safe for types that seek in the background (like
-    /// [`File`](crate::fs::File)): a dropped seek may still move the cursor.
+    /// `weft::fs::File`): a dropped seek may still move the cursor.
     fn seek(&mut self, pos: SeekFrom) -> Seek<'_, Self>
     where
         Self: Unpin,

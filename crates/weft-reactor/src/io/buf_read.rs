@@ -193,9 +193,21 @@ debug_future!(FillBuf, ReadUntil, ReadLine);
 /// and the stream goes on with the next line.
 ///
 /// ```
-/// use weft::io::{AsyncBufReadExt, BufReader};
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncBufReadExt, BufReader};
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut lines = BufReader::new(&b"one\r\ntwo\nthree"[..]).lines();
 ///     let mut all = Vec::new();
 ///     while let Some(line) = lines.next_line().await.unwrap() {

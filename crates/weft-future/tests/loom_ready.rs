@@ -1,4 +1,4 @@
-//! Loom models of the ready list behind `join_all` and `JoinSet` (`src/util/ready.rs`):
+//! Loom models of the ready list behind `join_all` and `JoinSet` (`src/ready.rs`):
 //! children woken from other threads while the parent polls, registers its waker and
 //! empties the stack. Under every interleaving: no wake-up is lost (a lost one leaves the
 //! parent parked for ever, which loom reports as a deadlock), every child is polled again
@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
-//!     cargo test --release -p weft --test loom_ready --target-dir target/loom
+//!     cargo test --release -p weft-future --test loom_ready --target-dir target/loom
 //! ```
 #![cfg(weft_loom)]
 
@@ -127,7 +127,7 @@ fn wakes_from_two_threads_are_never_lost() {
         let ta = thread::spawn(move || a.fire());
         let tb = thread::spawn(move || b.fire());
         let all = with_ready_children(children);
-        assert_eq!(block_on(weft::future::join_all(all)), padded(&[10, 11]));
+        assert_eq!(block_on(weft_future::join_all(all)), padded(&[10, 11]));
         ta.join().unwrap();
         tb.join().unwrap();
     });
@@ -151,7 +151,7 @@ fn a_child_woken_again_while_queued_or_polled_is_polled_again() {
             })
             .collect();
         let all = with_ready_children(children);
-        assert_eq!(block_on(weft::future::join_all(all)), padded(&[7]));
+        assert_eq!(block_on(weft_future::join_all(all)), padded(&[7]));
         threads.into_iter().for_each(|t| t.join().unwrap());
     });
 }

@@ -5,8 +5,8 @@ use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
 
-use super::MaybeDone;
-use crate::util::ready::ReadySet;
+use crate::ready::ReadySet;
+use crate::MaybeDone;
 
 /// Up to this many children are simply all polled on every wake-up; above it, each child
 /// gets its own waker and only the children that woke are polled.
@@ -16,29 +16,46 @@ const SMALL: usize = 16;
 /// asyncio's `gather(*aws)`.
 ///
 /// The futures run concurrently inside the task that awaits the `JoinAll` (spawn them,
-/// and join the [`JoinHandle`](crate::task::JoinHandle)s, to use several threads).
+/// and join weft's `JoinHandle`s, to use several threads).
 /// It scales: with more than a few futures, each child gets its own waker and a wake-up
 /// polls only the children that woke, so joining 100,000 futures costs O(1) polls per
 /// child wake-up, not a pass over all of them.
 ///
 /// ```
-/// use weft::future::join_all;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// # // `Pending` once, waking itself: what `weft::task::yield_now` does.
+/// # async fn yield_now() {
+/// #     let mut yielded = false;
+/// #     std::future::poll_fn(|cx| {
+/// #         if std::mem::replace(&mut yielded, true) { return std::task::Poll::Ready(()); }
+/// #         cx.waker().wake_by_ref();
+/// #         std::task::Poll::Pending
+/// #     })
+/// #     .await
+/// # }
+/// use weft_future::join_all;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     // Children finish in a different order than they were given; the outputs do not.
 ///     let outputs = join_all((0..5u32).map(|i| async move {
 ///         for _ in 0..(5 - i) {
-///             weft::task::yield_now().await;
+///             yield_now().await;
 ///         }
 ///         i * 10
 ///     }))
 ///     .await;
 ///     assert_eq!(outputs, [0, 10, 20, 30, 40]);
-///
-///     // Spawned tasks run in parallel; join their handles.
-///     let handles: Vec<_> = (0..100u64).map(|i| weft::spawn(async move { i * i })).collect();
-///     let squares: Vec<u64> = join_all(handles).await.into_iter().map(Result::unwrap).collect();
-///     assert_eq!(squares[9], 81);
 /// });
 /// ```
 pub fn join_all<I>(iter: I) -> JoinAll<<I::Item as IntoFuture>::IntoFuture>
@@ -56,9 +73,21 @@ where
 /// futures still running.
 ///
 /// ```
-/// use weft::future::try_join_all;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_future::try_join_all;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let all_ok = try_join_all((1..=3).map(|i| async move { Ok::<_, String>(i) })).await;
 ///     assert_eq!(all_ok, Ok(vec![1, 2, 3]));
 ///
@@ -144,9 +173,14 @@ impl<F: Future> fmt::Debug for TryJoinAll<F> {
     }
 }
 
-/// The machinery behind [`JoinAll`], [`TryJoinAll`] and
-/// [`AsCompleted`](crate::task::AsCompleted).
-pub(crate) struct Join<F: Future> {
+impl<F: Future> fmt::Debug for Join<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug("Join", f)
+    }
+}
+
+/// The machinery behind [`JoinAll`], [`TryJoinAll`] and weft's `AsCompleted`.
+pub struct Join<F: Future> {
     children: Pin<Box<[MaybeDone<F>]>>,
     /// `None` for at most [`SMALL`] children: then all are polled on every wake-up.
     ready: Option<ReadySet>,
@@ -157,7 +191,8 @@ pub(crate) struct Join<F: Future> {
 }
 
 impl<F: Future> Join<F> {
-    pub(crate) fn new(iter: impl Iterator<Item = F>) -> Join<F> {
+    /// The children of `iter`, all to be polled.
+    pub fn new(iter: impl Iterator<Item = F>) -> Join<F> {
         let children: Box<[MaybeDone<F>]> = iter.map(MaybeDone::new).collect();
         let n = children.len();
         Join {
@@ -178,7 +213,7 @@ impl<F: Future> Join<F> {
     /// Polls the children. `Ready(None)`: all are done (a last call; polling again panics).
     /// `Ready(Some(i))`: child `i` just completed with an output `stop` returns `true` for;
     /// the others may still run, and the next call goes on with them.
-    pub(crate) fn poll(
+    pub fn poll(
         &mut self,
         cx: &mut Context<'_>,
         stop: impl Fn(&F::Output) -> bool,
@@ -232,7 +267,8 @@ impl<F: Future> Join<F> {
         }
     }
 
-    pub(crate) fn take_output(&mut self, index: usize) -> Option<F::Output> {
+    /// The output of child `index`, if it completed and was not taken yet.
+    pub fn take_output(&mut self, index: usize) -> Option<F::Output> {
         Self::child(&mut self.children, index).take_output()
     }
 
@@ -259,16 +295,17 @@ impl<F: Future> Join<F> {
     }
 
     /// Children not done yet.
-    pub(crate) fn remaining(&self) -> usize {
+    pub fn remaining(&self) -> usize {
         self.remaining
     }
 
     /// Whether `poll` reported the end (`Ready(None)`); it must not be called again.
-    pub(crate) fn is_finished(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.finished
     }
 
-    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Formats the join as a struct called `name`.
+    pub fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("len", &self.children.len())
             .field("remaining", &self.remaining)

@@ -10,9 +10,21 @@ use futures_io::{AsyncBufRead, AsyncRead};
 /// [`AsyncReadExt::take`](super::AsyncReadExt::take).
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut head = String::new();
 ///     (&b"hello world"[..]).take(5).read_to_string(&mut head).await.unwrap();
 ///     assert_eq!(head, "hello");
@@ -106,9 +118,21 @@ impl<R: AsyncBufRead> AsyncBufRead for Take<R> {
 /// [`AsyncReadExt::chain`](super::AsyncReadExt::chain).
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut both = Vec::new();
 ///     (&b"hello "[..]).chain(&b"world"[..]).read_to_end(&mut both).await.unwrap();
 ///     assert_eq!(both, b"hello world");

@@ -20,9 +20,21 @@ use super::DEFAULT_BUF_SIZE;
 /// tokio's rule too; asyncio's `StreamWriter` has no buffer of its own to lose.
 ///
 /// ```
-/// use weft::io::{AsyncWriteExt, BufWriter};
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncWriteExt, BufWriter};
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut out = BufWriter::with_capacity(16, Vec::new());
 ///     out.write_all(b"small").await.unwrap();
 ///     assert!(out.get_ref().is_empty()); // still in the buffer

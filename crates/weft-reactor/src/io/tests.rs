@@ -1,5 +1,7 @@
 //! Tests of the extension traits, `Take`/`Chain` and `empty`/`sink`/`repeat`; shared test
-//! helpers. Streams (duplex, split, copy, buffering) are in `tests_streams.rs`.
+//! helpers. Streams (duplex, split, copy, buffering) are in `tests_streams.rs`. The tests
+//! that need weft's runtime (spawned tasks, `join!`) are the facade's
+//! `tests/io_helpers.rs` and `tests/io_streams.rs`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -7,29 +9,31 @@ use std::io::{self, ErrorKind, IoSlice, IoSliceMut};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
 
 use futures_core::Stream;
+use weft_core::coop;
 
 use super::*;
-use crate::runtime::Builder;
 
-/// Runs `f` on a fresh current-thread runtime.
+/// Runs `f` on the calling thread, parking it while `f` is pending; each poll gets a fresh
+/// cooperative budget, as a runtime's `block_on` gives.
 pub(super) fn block_on<F: Future>(f: F) -> F::Output {
-    Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// Runs `f` as a task (with a cooperative budget) on a current-thread runtime.
-pub(super) fn run_task<F>(f: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let rt = Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(rt.spawn(f)).unwrap()
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(out) = coop::budget(|| f.as_mut().poll(&mut cx)) {
+            return out;
+        }
+        thread::park();
+    }
 }
 
 struct NoopWake;
@@ -298,25 +302,6 @@ fn write_write_vectored_flush_close() {
 }
 
 #[test]
-fn write_all_waits_for_room() {
-    block_on(async {
-        let (mut a, mut b) = duplex(3);
-        let data = pattern(1000);
-        let expected = data.clone();
-        let writer = async move {
-            a.write_all(&data).await.unwrap();
-        };
-        let reader = async move {
-            let mut got = Vec::new();
-            b.read_to_end(&mut got).await.unwrap();
-            got
-        };
-        let ((), got) = crate::join!(writer, reader);
-        assert_eq!(got, expected);
-    });
-}
-
-#[test]
 fn write_all_zero_write_is_write_zero() {
     block_on(async {
         let err = ZeroWriter.write_all(b"x").await.unwrap_err();
@@ -471,23 +456,6 @@ fn empty_sink_repeat() {
             .unwrap();
         assert_eq!(n, 100_000);
     });
-}
-
-#[test]
-fn always_ready_copy_yields_to_other_tasks() {
-    // `repeat` -> `sink` is never `Pending` on its own; the budget makes it yield, so a
-    // task spawned before the copy starts runs before the copy ends.
-    let ran_before_end = run_task(async {
-        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let f = flag.clone();
-        let _other =
-            crate::spawn(async move { f.store(true, std::sync::atomic::Ordering::SeqCst) });
-        copy(&mut repeat(0).take(64 << 20), &mut sink())
-            .await
-            .unwrap();
-        flag.load(std::sync::atomic::Ordering::SeqCst)
-    });
-    assert!(ran_before_end);
 }
 
 #[test]

@@ -27,22 +27,31 @@ use futures_io::{AsyncRead, AsyncWrite};
 /// [`ReadHalf::reunite`] puts the halves back together.
 ///
 /// ```
-/// use weft::io::{AsyncReadExt, AsyncWriteExt};
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncReadExt, AsyncWriteExt};
 ///
-/// weft::run(async {
-///     let (client, mut server) = weft::io::duplex(64);
-///     let (mut rx, mut tx) = weft::io::split(client);
-///     let sender = weft::spawn(async move {
-///         tx.write_all(b"request").await.unwrap();
-///         tx
-///     });
+/// block_on(async {
+///     let (client, mut server) = weft_reactor::io::duplex(64);
+///     let (mut rx, mut tx) = weft_reactor::io::split(client);
+///     tx.write_all(b"request").await.unwrap(); // the halves may go to different tasks
 ///     let mut req = [0u8; 7];
 ///     server.read_exact(&mut req).await.unwrap();
 ///     server.write_all(b"reply").await.unwrap();
 ///     let mut reply = [0u8; 5];
 ///     rx.read_exact(&mut reply).await.unwrap();
 ///     assert_eq!((&req, &reply), (b"request", b"reply"));
-///     let client = rx.reunite(sender.await.unwrap()).unwrap();
+///     let client = rx.reunite(tx).unwrap();
 ///     # drop(client);
 /// });
 /// ```

@@ -23,10 +23,22 @@ use weft_core::coop;
 /// Both ends spend the task's cooperative budget on each read and write.
 ///
 /// ```
-/// use weft::io::{AsyncReadExt, AsyncWriteExt};
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncReadExt, AsyncWriteExt};
 ///
-/// weft::run(async {
-///     let (mut left, mut right) = weft::io::duplex(8);
+/// block_on(async {
+///     let (mut left, mut right) = weft_reactor::io::duplex(8);
 ///     left.write_all(b"ping").await.unwrap();
 ///     let mut buf = [0u8; 4];
 ///     right.read_exact(&mut buf).await.unwrap();

@@ -21,9 +21,21 @@ use super::DEFAULT_BUF_SIZE;
 /// straight through.
 ///
 /// ```
-/// use weft::io::{AsyncBufReadExt, BufReader};
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::{AsyncBufReadExt, BufReader};
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut reader = BufReader::with_capacity(8, &b"key: value\nnext"[..]);
 ///     let mut key = Vec::new();
 ///     reader.read_until(b':', &mut key).await.unwrap();

@@ -3,18 +3,29 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// A future that keeps its output once it completes: the building block of
-/// [`join!`](crate::join), [`try_join!`](crate::try_join) and
-/// [`join_all`](crate::future::join_all).
+/// A future that keeps its output once it completes: the building block of weft's `join!`
+/// and `try_join!` macros and of [`join_all`](crate::join_all).
 ///
 /// Polling it polls the inner future until that completes, then keeps returning
 /// `Ready(())`; the output stays inside until [`take_output`](MaybeDone::take_output).
 ///
 /// ```
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
 /// use std::pin::pin;
-/// use weft::future::MaybeDone;
+/// use weft_future::MaybeDone;
 ///
-/// weft::run(async {
+/// block_on(async {
 ///     let mut a = pin!(MaybeDone::new(async { 1 }));
 ///     let mut b = pin!(MaybeDone::new(async { "two" }));
 ///     // Poll both until both are done, like `join!` does.

@@ -31,18 +31,28 @@ use super::DEFAULT_BUF_SIZE;
 /// internal buffer and not yet written (up to 8 KiB).
 ///
 /// ```
-/// use weft::io::AsyncReadExt;
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// use weft_reactor::io::AsyncReadExt;
 ///
-/// weft::run(async {
-///     let (mut a, mut b) = weft::io::duplex(16);
-///     let writer = weft::spawn(async move {
-///         let mut source: &[u8] = &[7u8; 1000];
-///         let n = weft::io::copy(&mut source, &mut a).await.unwrap();
-///         n // `a` drops here: `b` reads end of file
-///     });
+/// block_on(async {
+///     let (mut a, mut b) = weft_reactor::io::duplex(1024);
+///     let mut source: &[u8] = &[7u8; 1000];
+///     let n = weft_reactor::io::copy(&mut source, &mut a).await.unwrap();
+///     drop(a); // `b` reads end of file after the 1000 bytes
 ///     let mut got = Vec::new();
 ///     b.read_to_end(&mut got).await.unwrap();
-///     assert_eq!((writer.await.unwrap(), got.len()), (1000, 1000));
+///     assert_eq!((n, got.len()), (1000, 1000));
 /// });
 /// ```
 pub fn copy<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> Copy<'a, R, W>
@@ -140,10 +150,22 @@ fn write_zero() -> io::Error {
 /// reader's buffer.
 ///
 /// ```
-/// weft::run(async {
+/// # // A minimal executor; inside weft, use `weft::run` or `Runtime::block_on`.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::future::Future;
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let (mut f, mut cx) = (std::pin::pin!(f), std::task::Context::from_waker(&waker));
+/// #     loop {
+/// #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// block_on(async {
 ///     let mut source: &[u8] = b"buffered";
 ///     let mut sink = Vec::new();
-///     let n = weft::io::copy_buf(&mut source, &mut sink).await.unwrap();
+///     let n = weft_reactor::io::copy_buf(&mut source, &mut sink).await.unwrap();
 ///     assert_eq!((n, sink.as_slice()), (8, &b"buffered"[..]));
 /// });
 /// ```

@@ -1,3 +1,0 @@
-//! Internals shared by several parts of the facade.
-
-pub(crate) mod ready;
