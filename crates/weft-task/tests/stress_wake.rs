@@ -35,13 +35,6 @@ impl Dispatch for Sched {
     }
 }
 
-/// A waker that does nothing (`Waker::noop` needs Rust 1.85; the MSRV is 1.80).
-struct Noop;
-
-impl std::task::Wake for Noop {
-    fn wake(self: Arc<Self>) {}
-}
-
 #[derive(Default)]
 struct Probe {
     in_poll: AtomicBool,
@@ -162,7 +155,7 @@ fn concurrent_wakes_are_never_lost_nor_doubled() {
     let shared = owner.dispatcher();
     assert_eq!(completed.load(SeqCst), TASKS);
     assert_eq!(shared.queue.lock().unwrap().len(), 0);
-    let noop = Waker::from(Arc::new(Noop));
+    let noop = Waker::noop().clone();
     let mut total_polls = 0;
     for (h, p) in handles.iter_mut().zip(probes.iter()) {
         let mut cx = std::task::Context::from_waker(&noop);

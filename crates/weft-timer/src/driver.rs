@@ -122,8 +122,7 @@ impl Driver {
     /// # use std::sync::Arc;
     /// # use std::time::Duration;
     /// # use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// # use std::future::Future;
     /// # use weft_timer::{Clock, Driver};
     /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
@@ -150,8 +149,7 @@ impl Driver {
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// use std::future::Future;
     /// use weft_timer::{Clock, Driver};
     ///

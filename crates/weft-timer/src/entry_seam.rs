@@ -15,8 +15,7 @@ use crate::entry::{Entry, FIRED, SHUTDOWN};
 ///
 /// ```
 /// use std::task::Poll;
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+/// # let waker = std::task::Waker::noop();
 /// use weft_timer::entry_seam::{EntryRef, Final};
 ///
 /// let entry = EntryRef::new();

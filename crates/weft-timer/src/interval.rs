@@ -25,8 +25,7 @@ const MISSED_SLACK: Duration = Duration::from_millis(5);
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use std::task::{Context, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// use weft_timer::{context, interval, Clock, Driver};
 ///
 /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
@@ -129,8 +128,7 @@ impl MissedTickBehavior {
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use std::task::{Context, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// use weft_timer::{context, interval, Clock, Driver, MissedTickBehavior};
 ///
 /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
@@ -169,8 +167,7 @@ impl Interval {
     /// # use std::time::Duration;
     /// # use std::future::Future;
     /// # use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// # use weft_timer::{context, interval, Clock, Driver};
     /// # let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
     /// # let _ctx = context::set_current(Some(driver.handle()));
@@ -189,8 +186,7 @@ impl Interval {
     /// # use std::sync::Arc;
     /// # use std::time::Duration;
     /// # use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// # use weft_timer::{context, interval, Clock, Driver};
     /// # let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
     /// # let _ctx = context::set_current(Some(driver.handle()));
@@ -222,8 +218,7 @@ impl Interval {
     /// # use std::sync::Arc;
     /// # use std::time::Duration;
     /// # use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// # use weft_timer::{context, interval, Clock, Driver};
     /// # let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
     /// # let _ctx = context::set_current(Some(driver.handle()));
@@ -241,8 +236,7 @@ impl Interval {
     /// # use std::sync::Arc;
     /// # use std::time::Duration;
     /// # use std::task::{Context, Waker};
-    /// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-    /// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+    /// # let noop = Waker::noop();
     /// # use weft_timer::{context, interval, Clock, Driver};
     /// # let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
     /// # let _ctx = context::set_current(Some(driver.handle()));

@@ -18,8 +18,7 @@
 //! use std::pin::pin;
 //! use std::sync::Arc;
 //! use std::task::{Context, Poll, Waker};
-//! # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-//! # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+//! # let noop = Waker::noop();
 //! use std::time::Duration;
 //! use weft_timer::{context, sleep, timeout, Clock, Driver, Instant};
 //!

@@ -31,8 +31,7 @@ use crate::{Instant, TimerHandle};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use std::task::{Context, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// use std::future::Future;
 /// use weft_timer::{context, sleep, Clock, Driver};
 ///
@@ -88,8 +87,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use std::task::{Context, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// use std::future::Future;
 /// use weft_timer::{Clock, Driver};
 ///
@@ -427,12 +425,7 @@ mod tests {
     use crate::{Clock, Driver};
 
     fn poll(sleep: &mut Sleep) -> Poll<()> {
-        struct Noop;
-        impl std::task::Wake for Noop {
-            fn wake(self: StdArc<Self>) {}
-        }
-        let noop = Waker::from(StdArc::new(Noop));
-        Pin::new(sleep).poll(&mut Context::from_waker(&noop))
+        Pin::new(sleep).poll(&mut Context::from_waker(Waker::noop()))
     }
 
     #[test]

@@ -30,8 +30,7 @@ use crate::{Instant, Sleep, TimerHandle};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use std::task::{Context, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// use std::future::{pending, ready, Future};
 /// use weft_timer::{context, timeout, Clock, Driver};
 ///
@@ -211,8 +210,7 @@ impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
 /// # use std::sync::Arc;
 /// # use std::time::Duration;
 /// # use std::task::{Context, Poll, Waker};
-/// # struct Noop; impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// # let noop = Waker::from(std::sync::Arc::new(Noop)); // (`Waker::noop` needs Rust 1.85)
+/// # let noop = Waker::noop();
 /// # use std::future::Future;
 /// # use weft_timer::{Clock, Driver, Elapsed, Timeout};
 /// # let driver = Driver::new(Clock::paused(), Arc::new(|| {}));

@@ -256,13 +256,9 @@ pub(crate) fn poll_with<T>(
     Pin::new(handle).poll(&mut Context::from_waker(waker))
 }
 
-/// A waker that does nothing (`Waker::noop` needs Rust 1.85; the MSRV is 1.80).
+/// A waker that does nothing.
 pub(crate) fn noop_waker() -> Waker {
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    Waker::from(Arc::new(Noop))
+    Waker::noop().clone()
 }
 
 /// Wakes through an owned clone of `waker` (`Waker::wake`, which consumes a reference).
