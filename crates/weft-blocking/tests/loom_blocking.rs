@@ -35,41 +35,7 @@ compile_error!(
 /// Long enough never to run out during a model (loom's timed waits never time out anyway).
 const LONG: Duration = Duration::from_secs(3600);
 
-/// `loom::model`, printing how many interleavings it explored (see them with
-/// `-- --nocapture`).
-fn model<F: Fn() + Send + Sync + 'static>(f: F) {
-    let runs = StdArc::new(StdUsize::new(0));
-    let r = runs.clone();
-    weft_core::loom::model(move || {
-        r.fetch_add(1, SeqCst);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_owned();
-    eprintln!("{name}: {} interleavings", runs.load(SeqCst));
-}
-
-/// Unparks the thread blocked on a future.
-struct Unpark(thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: StdArc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `future` on this thread, parking (a loom park) until it is woken: a wake-up that
-/// never comes is a loom deadlock.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(StdArc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
-    }
-}
+use weft_core::test_support::{block_on, model};
 
 /// A pool whose threads are loom threads.
 fn pool(max_threads: usize, keep_alive: Duration) -> BlockingPool {

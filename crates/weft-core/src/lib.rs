@@ -19,6 +19,8 @@
 pub mod context;
 pub mod coop;
 pub mod loom;
+#[doc(hidden)]
+pub mod test_support;
 
 mod padded;
 mod rand;

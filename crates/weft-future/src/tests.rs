@@ -7,32 +7,11 @@ use std::future::{pending, poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::task::Poll;
 
-use weft_core::coop;
+use weft_core::test_support::block_on;
 
 use super::{join_all, select, try_join_all, Either, MaybeDone};
-
-/// Runs `f` on the calling thread, parking it while `f` is pending; each poll gets a fresh
-/// cooperative budget, as a runtime's `block_on` gives.
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(out) = coop::budget(|| f.as_mut().poll(&mut cx)) {
-            return out;
-        }
-        thread::park();
-    }
-}
 
 /// Returns `Pending` once, waking itself (what `weft::task::yield_now` does).
 async fn yield_now() {

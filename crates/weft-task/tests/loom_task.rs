@@ -29,18 +29,7 @@ use weft_task::{Dispatch, Hint, JoinError, JoinHandle, Owner, Runnable};
 #[cfg(not(debug_assertions))]
 compile_error!("run the loom models with `-C debug-assertions`: the state machine's invariants are debug_asserts");
 
-/// `loom::model`, printing how many interleavings it explored (see them with
-/// `-- --nocapture`).
-fn model<F: Fn() + Send + Sync + 'static>(f: F) {
-    let runs = StdArc::new(StdUsize::new(0));
-    let r = runs.clone();
-    weft_core::loom::model(move || {
-        r.fetch_add(1, SeqCst);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_owned();
-    eprintln!("{name}: {} interleavings", runs.load(SeqCst));
-}
+use weft_core::test_support::model;
 
 /// The smallest dispatcher: one FIFO queue (a loom mutex) behind a loom `Arc`, so that a
 /// leaked task (which keeps a clone of it, directly or through its owner) is reported by

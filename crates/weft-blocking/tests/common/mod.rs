@@ -2,35 +2,12 @@
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code, unreachable_pub)]
 
-use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_blocking::{BlockingPool, Spawner};
 
-/// Unparks the thread that blocks on a future.
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `future` on this thread until it is ready (the pool needs no runtime).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
-    }
-}
+pub use weft_core::test_support::block_on;
 
 /// A pool of plain threads.
 pub fn pool(max_threads: usize, keep_alive: Duration) -> BlockingPool {

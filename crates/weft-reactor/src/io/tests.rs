@@ -9,32 +9,12 @@ use std::io::{self, ErrorKind, IoSlice, IoSliceMut};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 
 use futures_core::Stream;
-use weft_core::coop;
 
 use super::*;
 
-/// Runs `f` on the calling thread, parking it while `f` is pending; each poll gets a fresh
-/// cooperative budget, as a runtime's `block_on` gives.
-pub(super) fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(out) = coop::budget(|| f.as_mut().poll(&mut cx)) {
-            return out;
-        }
-        thread::park();
-    }
-}
+pub(super) use weft_core::test_support::block_on;
 
 struct NoopWake;
 impl Wake for NoopWake {
