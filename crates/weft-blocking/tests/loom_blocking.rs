@@ -17,10 +17,8 @@
 
 // Bookkeeping only (run counts): not part of any protocol under test. Loom runs one thread at
 // a time, so these always read the latest value.
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize as StdUsize, Ordering::SeqCst};
 use std::sync::Arc as StdArc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use weft_blocking::{BlockingPool, Spawner};
