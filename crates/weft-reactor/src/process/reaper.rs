@@ -233,7 +233,7 @@ impl<C: Orphan> Reaper<C> {
         let mut watch = self.watch.lock();
         if watch.is_none() {
             let seen = registry.generation(signum);
-            let subscription = registry.subscribe(signum, seen);
+            let subscription = Registry::subscribe(registry, signum, seen);
             let waker = Waker::from(StdArc::new(ReapOnWake(StdArc::downgrade(self))));
             subscription.arm(seen, &waker);
             *watch = Some((subscription, signum, waker));
@@ -243,20 +243,23 @@ impl<C: Orphan> Reaper<C> {
     /// Queues `child`, then sweeps: an exit before the sweep is reaped by it, one after it
     /// is a delivery the subscription sees (once [`watch`](Self::watch)ed).
     pub fn push(&self, child: C) {
-        {
-            let mut orphans = self.orphans.lock();
-            orphans.push(child);
-            self.count.store(orphans.len(), Ordering::Release);
-        }
-        self.reap();
+        let mut orphans = self.orphans.lock();
+        orphans.push(child);
+        self.sweep(&mut orphans);
     }
 
-    /// Reaps every orphan that has exited (`waitpid(pid, WNOHANG)` each).
+    /// Reaps every orphan that has exited, if any is queued: the cheap check of a spawn or
+    /// a wait, which skips the lock when the queue looks empty.
     pub fn reap(&self) {
-        if self.count.load(Ordering::Acquire) == 0 {
-            return;
+        if self.count.load(Ordering::Acquire) != 0 {
+            self.sweep(&mut self.orphans.lock());
         }
-        let mut orphans = self.orphans.lock();
+    }
+
+    /// `waitpid(pid, WNOHANG)` on each orphan, keeping those still running. Always under
+    /// the lock when a delivery asks: an orphan queued just before may not show in the
+    /// count yet, but the lock orders the push before this sweep or after the delivery.
+    fn sweep(&self, orphans: &mut Vec<C>) {
         orphans.retain_mut(|child| !child.try_reap());
         self.count.store(orphans.len(), Ordering::Release);
     }
@@ -276,7 +279,7 @@ impl<C: Orphan> Reaper<C> {
         let registry = subscription.registry();
         loop {
             let seen = registry.generation(*signum);
-            self.reap();
+            self.sweep(&mut self.orphans.lock());
             subscription.arm(seen, waker);
             if registry.generation(*signum) == seen {
                 return;

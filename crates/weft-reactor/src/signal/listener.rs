@@ -80,7 +80,7 @@ impl Listener {
             return Ok(());
         }
         let reader = self.registry.reader()?;
-        let subscription = self.registry.subscribe(self.signum, self.seen);
+        let subscription = Registry::subscribe(&self.registry, self.signum, self.seen);
         self.io = Some(Registered {
             subscription,
             reader,

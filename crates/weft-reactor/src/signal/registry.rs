@@ -112,14 +112,15 @@ impl Registry {
 
     /// A table entry for `signum`, not armed yet; `seen` is the counter value its owner
     /// has acted on.
-    pub fn subscribe(self: &Arc<Self>, signum: c_int, seen: usize) -> Subscription {
+    /// (An associated function: loom's `Arc` cannot be a `self` type.)
+    pub fn subscribe(registry: &Arc<Registry>, signum: c_int, seen: usize) -> Subscription {
         let entry = Entry {
             signum,
             seen,
             waker: None,
         };
         let slot = {
-            let mut table = self.table.lock();
+            let mut table = registry.table.lock();
             match table.free.pop() {
                 Some(slot) => {
                     table.slots[slot] = Some(entry);
@@ -132,7 +133,7 @@ impl Registry {
             }
         };
         Subscription {
-            registry: self.clone(),
+            registry: registry.clone(),
             slot,
         }
     }
