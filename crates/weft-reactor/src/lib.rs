@@ -2,6 +2,11 @@
 //! default) or polling (feature `backend-polling`), and the TCP, UDP and Unix-domain socket
 //! types that `weft::net` re-exports.
 //!
+//! It also holds [`io`], the async I/O helpers that `weft::io` re-exports (the extension
+//! traits with `read_exact`, `write_all`, `read_line`; `BufReader`, `BufWriter`, `copy`,
+//! `split`, `duplex`), so the sockets and what reads and writes them live in one crate.
+//! `io` works on any futures-io stream and does not use the reactor.
+//!
 //! The crate stands alone: it knows nothing of the scheduler. A runtime creates a
 //! [`Reactor`], makes its [`ReactorHandle`] current on its threads
 //! ([`context::set_current`]), and parks in it where it would otherwise sleep.
@@ -112,6 +117,7 @@ mod sys;
 mod waiters;
 
 pub mod context;
+pub mod io;
 pub mod net;
 pub mod process;
 pub mod signal;
