@@ -39,7 +39,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
-use crate::loom::thread_local;
+use crate::loom::thread_local_const;
 
 /// A handle slot of the context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +70,7 @@ pub(crate) struct Context {
     depths: [Cell<u32>; SLOTS],
 }
 
-thread_local! {
-    #[allow(clippy::missing_const_for_thread_local)] // loom's thread_local! takes no `const {}`
+thread_local_const! {
     static CONTEXT: Context = Context {
         budget: Cell::new(None),
         task: Cell::new(0),

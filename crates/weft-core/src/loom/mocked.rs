@@ -35,6 +35,16 @@ pub mod hint {
 
 pub use loom::thread_local;
 
+/// Loom's `thread_local!`, which takes no `const {}` (see the std side).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __weft_thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        $crate::loom::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
+pub use crate::__weft_thread_local_const as thread_local_const;
+
 mod lock {
     use std::time::Duration;
 

@@ -60,6 +60,17 @@ pub mod hint {
 /// `std::thread_local!`, or loom's under `weft_loom`.
 pub use std::thread_local;
 
+/// `thread_local!` with a `const` initialiser (no lazy-init check on each access), or
+/// loom's `thread_local!` (which takes no `const {}`) under `weft_loom`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __weft_thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        ::std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+    };
+}
+pub use crate::__weft_thread_local_const as thread_local_const;
+
 mod lock {
     use std::time::Duration;
 
