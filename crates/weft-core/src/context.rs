@@ -1,7 +1,9 @@
 //! The runtime context: weft's one thread-local.
 //!
-//! Everything a thread knows about the runtime it is in lives in one `Context` per thread,
-//! reached only through this module (tokio keeps a single `CONTEXT` for the same reason):
+//! Everything a thread knows about the runtime it is in lives in this one module, reached
+//! only through it (tokio keeps a single `CONTEXT` for the same reason). It is two
+//! thread-locals underneath: the plain cells read on every poll and dispatch, which need no
+//! destructor, and the handle slots, which own their values:
 //!
 //! | field | owner | set by |
 //! |---|---|---|
@@ -57,6 +59,9 @@ const SLOTS: usize = 3;
 
 type Value = Option<Box<dyn Any>>;
 
+/// The fields read on every poll and every dispatch: plain cells, so the thread-local needs
+/// no destructor and an access is a bare TLS load (a thread-local with a destructor checks
+/// its state on each access).
 pub(crate) struct Context {
     /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
     pub(crate) budget: Cell<Option<u8>>,
@@ -65,6 +70,10 @@ pub(crate) struct Context {
     /// The scheduler worker running on this thread: its tag and its state.
     worker: Cell<(*const WorkerTag, *const ())>,
     in_runtime: Cell<bool>,
+}
+
+/// The handle slots, which own their values (and so need a destructor).
+struct Handles {
     slots: [RefCell<Value>; SLOTS],
     /// How many guards of each slot are alive, to catch out-of-order drops.
     depths: [Cell<u32>; SLOTS],
@@ -76,9 +85,18 @@ thread_local_const! {
         task: Cell::new(0),
         worker: Cell::new((ptr::null(), ptr::null())),
         in_runtime: Cell::new(false),
+    };
+}
+
+thread_local_const! {
+    static HANDLES: Handles = Handles {
         slots: [RefCell::new(None), RefCell::new(None), RefCell::new(None)],
         depths: [Cell::new(0), Cell::new(0), Cell::new(0)],
     };
+}
+
+fn try_with_handles<R>(f: impl FnOnce(&Handles) -> R) -> Option<R> {
+    HANDLES.try_with(f).ok()
 }
 
 /// Calls `f` with this thread's context.
@@ -96,7 +114,7 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
 /// Do not call [`set`] for the same slot from inside `f` (it panics: the slot is borrowed).
 pub fn with<T: Any, R>(slot: Slot, f: impl FnOnce(Option<&T>) -> R) -> R {
     let mut f = Some(f);
-    let out = try_with(|cx| {
+    let out = try_with_handles(|cx| {
         let value = cx.slots[slot as usize].borrow();
         let f = f.take().expect("called once");
         f(value.as_ref().and_then(|v| v.downcast_ref::<T>()))
@@ -121,7 +139,7 @@ pub fn get<T: Any + Clone>(slot: Slot) -> Option<T> {
 /// panicking.
 pub fn set<T: Any>(slot: Slot, value: Option<T>) -> ScopeGuard {
     let value: Value = value.map(|v| Box::new(v) as Box<dyn Any>);
-    let (prev, depth) = CONTEXT.with(|cx| {
+    let (prev, depth) = HANDLES.with(|cx| {
         let depth = &cx.depths[slot as usize];
         depth.set(depth.get() + 1);
         (cx.slots[slot as usize].replace(value), depth.get())
@@ -148,14 +166,14 @@ impl ScopeGuard {
     /// `true` if no guard of the same slot made after this one is still alive (dropping it
     /// now is in order).
     pub fn is_in_order(&self) -> bool {
-        try_with(|cx| cx.depths[self.slot as usize].get() == self.depth).unwrap_or(true)
+        try_with_handles(|cx| cx.depths[self.slot as usize].get() == self.depth).unwrap_or(true)
     }
 }
 
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
         let slot = self.slot;
-        let in_order = try_with(|cx| {
+        let in_order = try_with_handles(|cx| {
             let depth = &cx.depths[slot as usize];
             let in_order = depth.get() == self.depth;
             if in_order || std::thread::panicking() {
@@ -268,7 +286,11 @@ mod tests {
         assert!(msg.contains("out of order"), "{msg}");
         assert_eq!(get::<&str>(Slot::Runtime), Some("b"), "nothing was changed");
         drop(b);
-        assert_eq!(get::<&str>(Slot::Runtime), Some("a"), "a's guard is gone, its value stays");
+        assert_eq!(
+            get::<&str>(Slot::Runtime),
+            Some("a"),
+            "a's guard is gone, its value stays"
+        );
     }
 
     #[test]

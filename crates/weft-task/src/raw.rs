@@ -134,11 +134,10 @@ where
                     let task = unsafe { Runnable::from_raw(ptr) };
                     // A panicking dispatcher may not unwind out of `run`; the `Runnable`
                     // it was given is dropped by the unwinding, which cancels the task.
-                    let dispatched = panic::catch_unwind(AssertUnwindSafe(|| {
+                    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| {
                         cell.scheduler.dispatch(task, Hint::Yield)
-                    }));
-                    if dispatched.is_err() {
-                        dispatch_panicked(cell.header.id);
+                    })) {
+                        dispatch_panicked(cell.header.id, payload);
                     }
                 }
                 // SAFETY: that was the last reference.
@@ -247,8 +246,10 @@ where
 /// Reports a dispatcher that panicked while re-queueing a yielding task (the task was
 /// cancelled by the unwinding). Nobody else would ever hear of it.
 #[cold]
-fn dispatch_panicked(id: Id) {
+fn dispatch_panicked(id: Id, payload: Box<dyn Any + Send>) {
     use std::io::Write;
+    // Its destructor may panic too: it may not unwind either.
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
     // `eprintln!` would panic on a failed write, and this may not unwind.
     let _ = writeln!(
         std::io::stderr(),
