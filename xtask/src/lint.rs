@@ -17,8 +17,12 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
     ];
     steps.run("clippy", &Cmd::cargo().args(clippy))?;
     // Broken intra-doc links and malformed docs fail the build.
-    let doc = Cmd::cargo()
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .args(["doc", "--workspace", "--no-deps", "--exclude", "xtask"]);
+    let doc = Cmd::cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--exclude",
+        "xtask",
+    ]);
     steps.run("doc", &doc)
 }

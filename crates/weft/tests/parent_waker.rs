@@ -54,7 +54,7 @@ fn dropping_the_old_parent_waker_may_wake_a_child() {
             .poll(&mut Context::from_waker(&first))
             .is_pending());
         drop(first); // the set now holds the only reference
-        // A new parent waker: the set drops the old one, which wakes the child.
+                     // A new parent waker: the set drops the old one, which wakes the child.
         let second = Waker::noop();
         let out = loop {
             if let Poll::Ready(out) = all.as_mut().poll(&mut Context::from_waker(second)) {
