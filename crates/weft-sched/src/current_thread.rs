@@ -132,7 +132,6 @@ impl Dispatch for CurrentThread {
             driver.unpark();
         }
     }
-
 }
 
 impl Scheduler for CurrentThread {

@@ -49,17 +49,3 @@ pub use multi_thread::MultiThread;
 pub use park::{Park, ThreadPark};
 pub use scheduler::Scheduler;
 pub use weft_task::{Dispatch, Hint};
-
-#[doc(hidden)]
-pub fn trace(s: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).create(true).open("/tmp/iter.log").unwrap();
-    writeln!(f, "{:?} {}", weft_core::loom::thread::current().id(), s).unwrap();
-}
-#[doc(hidden)]
-pub fn trace_reset() {
-    let _ = std::fs::File::create("/tmp/iter.log");
-}
-#[macro_export]
-#[doc(hidden)]
-macro_rules! tr { ($($t:tt)*) => { $crate::trace(format_args!($($t)*)) } }

@@ -231,7 +231,6 @@ impl Shared {
     }
 
     fn schedule_remote(&self, task: Runnable) {
-        crate::tr!("schedule_remote");
         self.inject.push(task);
         if self.is_drained.load(SeqCst) {
             // Shutdown already drained the queue for the last time: drain what we pushed.
@@ -243,9 +242,7 @@ impl Shared {
 
     /// Wakes a sleeping worker to look for work, if the idle protocol says one is needed.
     fn notify_parked(&self) {
-        let w = self.idle.worker_to_notify();
-        crate::tr!("notify_parked -> {:?}", w);
-        if let Some(index) = w {
+        if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].parker.unpark();
         }
     }

@@ -31,11 +31,23 @@ impl DriverSlot {
     }
 
     fn park(&self) -> &dyn Park {
-        &**self.park.get().expect("a worker parked before MultiThread::start")
+        &**self
+            .park
+            .get()
+            .expect("a worker parked before MultiThread::start")
     }
 
     fn try_lock(&self) -> Option<DriverGuard<'_>> {
-        if self.locked.swap(true, Acquire) {
+        // A compare-and-swap, not a `swap`: a failed attempt writes nothing. (Same
+        // semantics, and loom needs it: it lets a holder's unlocking store slip between the
+        // read and the write of a concurrent failed `swap`, so the holder's next `try_lock`
+        // read that `swap`'s stale `true` and nobody could drive the driver again, loom
+        // issues #254 and #389.)
+        if self
+            .locked
+            .compare_exchange(false, true, Acquire, Relaxed)
+            .is_err()
+        {
             None
         } else {
             Some(DriverGuard(self))
@@ -89,7 +101,6 @@ impl Parker {
     }
 
     pub(crate) fn park(&self) {
-        crate::tr!("park enter state={}", self.state.load(SeqCst));
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
@@ -98,10 +109,9 @@ impl Parker {
             return;
         }
         match self.driver.try_lock() {
-            Some(guard) => { crate::tr!("park driver"); self.park_driver(&guard) },
-            None => { crate::tr!("park condvar"); self.park_condvar() },
+            Some(guard) => self.park_driver(&guard),
+            None => self.park_condvar(),
         }
-        crate::tr!("park return");
     }
 
     fn park_condvar(&self) {
@@ -149,9 +159,7 @@ impl Parker {
     }
 
     pub(crate) fn unpark(&self) {
-        let prev = self.state.swap(NOTIFIED, SeqCst);
-        crate::tr!("unpark parker {:p} prev={}", self, prev);
-        match prev {
+        match self.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {
                 // Taking the lock orders this notify after the parker's wait began.

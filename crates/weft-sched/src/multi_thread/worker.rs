@@ -51,7 +51,6 @@ impl Core {
     }
 
     pub(super) fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
-        crate::tr!("W{} schedule local {:?}", self.index, hint);
         let pushed = match hint {
             Hint::Wake => match self.lifo.replace(task) {
                 Some(prev) => {
@@ -130,7 +129,6 @@ impl Core {
         let is_last_searcher = shared
             .idle
             .transition_worker_to_parked(self.index, self.is_searching);
-        crate::tr!("W{} to_parked searching={} last={}", self.index, self.is_searching, is_last_searcher);
         self.is_searching = false;
         if is_last_searcher {
             shared.notify_if_work_pending();
@@ -141,7 +139,6 @@ impl Core {
     /// Returns `true` if the worker should wake up (it was notified, or the driver gave it
     /// tasks while it was parked); `false` on a spurious wake-up.
     fn transition_from_parked(&mut self, shared: &Shared) -> bool {
-        crate::tr!("W{} from_parked has_tasks={} is_parked={}", self.index, self.has_tasks(), shared.idle.is_parked(self.index));
         if self.has_tasks() {
             // Woken with work of its own (the driver fired wakers on this thread). If the
             // idle protocol had already picked it, it was counted as searching.
@@ -195,12 +192,10 @@ impl Context {
                 core = self.with_core(core, || shared.driver.poll_ready());
             }
             if let Some(task) = core.next_task(shared) {
-                crate::tr!("W{} next_task -> run", core.index);
                 core = self.run_task(shared, core, task);
                 continue;
             }
             if let Some(task) = core.steal_work(shared) {
-                crate::tr!("W{} steal -> run", core.index);
                 core = self.run_task(shared, core, task);
                 continue;
             }
@@ -241,7 +236,6 @@ impl Context {
             return core;
         }
         let index = core.index;
-        crate::tr!("W{} parks, parker {:p}", index, &shared.remotes[index].parker);
         while !shared.is_shutdown() {
             core = self.with_core(core, || shared.remotes[index].parker.park());
             if core.transition_from_parked(shared) {
