@@ -5,6 +5,11 @@
 //! They run in release (loom explores many interleavings) with debug
 //! assertions back on, in their own target dir so switching cfg does not
 //! throw away the normal build.
+//!
+//! Each file runs at `LOOM_MAX_PREEMPTIONS=2` unless its header (the lines
+//! up to `#![cfg(weft_loom)]`) has a `// loom-preemptions: N` line: models
+//! cheap enough to search deeper say so where they are written. A
+//! `LOOM_MAX_PREEMPTIONS` set by the caller overrides every file.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,13 +21,17 @@ const TARGET_DIR: &str = "target/loom";
 const RUSTFLAGS: &str = "--cfg weft_loom -C debug-assertions";
 const CFG_LINE: &str = "#![cfg(weft_loom)]";
 /// Loom's own default is unbounded, which is too slow to run on every CI push.
-const DEFAULT_PREEMPTIONS: &str = "2";
+const DEFAULT_PREEMPTIONS: u32 = 2;
+/// A model file's own bound, in its header: `// loom-preemptions: 3`.
+const PREEMPTIONS_MARKER: &str = "// loom-preemptions:";
 
 /// One loom test target.
 #[derive(Debug)]
 struct Model {
     package: String,
     name: String,
+    /// From the file's `// loom-preemptions: N` line, if it has one.
+    preemptions: Option<u32>,
 }
 
 pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
@@ -32,8 +41,10 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
         Ok(theirs) if !theirs.trim().is_empty() => format!("{RUSTFLAGS} {theirs}"),
         _ => RUSTFLAGS.to_owned(),
     };
-    let preemptions =
-        std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| DEFAULT_PREEMPTIONS.to_owned());
+    // The caller's bound, if any, wins over every file's own.
+    let forced = std::env::var("LOOM_MAX_PREEMPTIONS")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
 
     // First: does every library still compile with loom switched in?
     // xtask is not a library and ignores the cfg: skip building it again.
@@ -59,6 +70,9 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
     }
     // One test target at a time, so the summary times each model file.
     for model in &models {
+        let preemptions = forced
+            .clone()
+            .unwrap_or_else(|| model.preemptions.unwrap_or(DEFAULT_PREEMPTIONS).to_string());
         let mut cmd = Cmd::cargo()
             .env("RUSTFLAGS", &rustflags)
             .env("LOOM_MAX_PREEMPTIONS", &preemptions)
@@ -74,7 +88,11 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
         if let Some(filter) = filter {
             cmd = cmd.args(["--", filter]);
         }
-        steps.run(&format!("{}/{}", model.package, model.name), &cmd)?;
+        let step = format!(
+            "{}/{} (preemptions {preemptions})",
+            model.package, model.name
+        );
+        steps.run(&step, &cmd)?;
     }
     Ok(())
 }
@@ -96,13 +114,36 @@ fn models(root: &Path) -> Result<Vec<Model>> {
                     source.display()
                 ));
             }
+            let preemptions =
+                preemptions_marker(&text).map_err(|e| format!("{}: {e}", source.display()))?;
             models.push(Model {
                 package: package.name.clone(),
                 name,
+                preemptions,
             });
         }
     }
     Ok(models)
+}
+
+/// The bound a model file asks for in its header (the lines up to
+/// `#![cfg(weft_loom)]`): `// loom-preemptions: N`.
+fn preemptions_marker(text: &str) -> Result<Option<u32>> {
+    for line in text.lines() {
+        let line = line.trim();
+        if line == CFG_LINE {
+            break;
+        }
+        if let Some(value) = line.strip_prefix(PREEMPTIONS_MARKER) {
+            return match value.trim().parse() {
+                Ok(n) => Ok(Some(n)),
+                Err(_) => Err(format!(
+                    "`{line}`: expected `{PREEMPTIONS_MARKER} N` with N a small number"
+                )),
+            };
+        }
+    }
+    Ok(None)
 }
 
 /// The target name and source file if `path` is a loom test target.
@@ -117,5 +158,19 @@ fn loom_target(path: &Path) -> Option<(String, PathBuf)> {
     } else {
         let name = file_name.strip_suffix(".rs")?;
         Some((name.to_owned(), path.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preemptions_marker;
+
+    #[test]
+    fn the_marker_is_read_from_the_header_only() {
+        let marked = "//! A model.\n// loom-preemptions: 3\n#![cfg(weft_loom)]\n";
+        assert_eq!(preemptions_marker(marked), Ok(Some(3)));
+        let unmarked = "//! A model.\n#![cfg(weft_loom)]\n// loom-preemptions: 3\n";
+        assert_eq!(preemptions_marker(unmarked), Ok(None));
+        assert!(preemptions_marker("// loom-preemptions: lots\n#![cfg(weft_loom)]").is_err());
     }
 }

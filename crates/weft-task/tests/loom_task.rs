@@ -10,6 +10,8 @@
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
 //!     cargo test --release -p weft-task --test loom_task --target-dir target/loom
 //! ```
+// Cheap enough to search deeper on every run (cargo xtask loom reads this line):
+// loom-preemptions: 3
 #![cfg(weft_loom)]
 
 use std::collections::VecDeque;

@@ -22,6 +22,8 @@
 //! publishing `FIRED` (the same); `AtomicWaker::take`'s `fetch_or` or `fetch_and`, or the
 //! end of `register`, without acquire/release (loom: concurrent writes to the slot). Making
 //! the state word itself `Relaxed` is no bug: the slot's read-modify-writes order it.
+// Cheap enough to search deeper on every run (cargo xtask loom reads this line):
+// loom-preemptions: 3
 #![cfg(weft_loom)]
 
 use std::sync::Arc as StdArc;
