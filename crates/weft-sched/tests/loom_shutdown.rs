@@ -10,9 +10,11 @@
 //! stopping the scheduler), so that the scheduler's own draining is what is checked.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=3 \
 //!     cargo test --release -p weft-sched --test loom_shutdown --target-dir target/loom
 //! ```
+// Cheap enough to search deeper on every run (cargo xtask loom reads this line):
+// loom-preemptions: 3
 #![cfg(weft_loom)]
 
 mod support;
