@@ -6,6 +6,8 @@
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
 //!     cargo test --release -p weft-queue --test loom_queue --target-dir target/loom
 //! ```
+// Cheap enough to search deeper on every run (cargo xtask loom reads this line):
+// loom-preemptions: 3
 #![cfg(weft_loom)]
 
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};

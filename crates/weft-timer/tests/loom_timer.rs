@@ -8,6 +8,8 @@
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
 //!     cargo test --release -p weft-timer --test loom_timer --target-dir target/loom
 //! ```
+// Cheap enough to search deeper on every run (cargo xtask loom reads this line):
+// loom-preemptions: 3
 #![cfg(weft_loom)]
 
 use std::future::Future;
