@@ -56,6 +56,7 @@ pub mod net;
 pub mod process;
 pub mod runtime;
 pub mod signal;
+pub mod sync;
 pub mod task;
 pub mod time;
 
