@@ -260,6 +260,12 @@ pub fn enter_runtime() -> bool {
     CONTEXT.with(|cx| cx.in_runtime.replace(true))
 }
 
+/// Whether this thread is inside a runtime (a worker, or a `block_on`): blocking calls such as
+/// `weft::sync`'s `blocking_recv` refuse to run there, since they would stall the worker.
+pub fn in_runtime() -> bool {
+    try_with(|cx| cx.in_runtime.get()).unwrap_or(false)
+}
+
 /// Restores the in-runtime mark saved by [`enter_runtime`].
 pub fn leave_runtime(was_inside: bool) {
     try_with(|cx| cx.in_runtime.set(was_inside));

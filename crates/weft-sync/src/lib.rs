@@ -24,6 +24,7 @@
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | (no asyncio twin) | [`oneshot`], [`mpsc`], [`broadcast`], [`watch`], [`Notify`], [`RwLock`] |
 
+mod blocking;
 mod waiters;
 
 // ---- locks: semaphore.rs, mutex.rs, rwlock.rs, condition.rs --------------------------------
