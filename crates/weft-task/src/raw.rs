@@ -11,7 +11,7 @@ use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
 use weft_core::coop;
@@ -26,6 +26,25 @@ pub(crate) enum Stage<F: Future> {
     Running(F),
     Finished(Result<F::Output, JoinError>),
     Consumed,
+}
+
+/// Drops whatever the stage holds *where it lies* and leaves it `Consumed`, even if the
+/// destructor panics (its panic is returned). A `Running` future is pinned: moving it out to
+/// drop it (`mem::replace`) would run its destructor at another address, while a future that
+/// borrows its own locals across an `.await` still points into the old one.
+///
+/// # Safety
+///
+/// The caller has exclusive access to the stage, and nothing reads it as anything but
+/// `Consumed` afterwards.
+unsafe fn drop_stage_in_place<F: Future>(stage: *mut Stage<F>) -> Result<(), Box<dyn Any + Send>> {
+    // SAFETY: exclusive access (the caller's contract); the value is valid until dropped
+    // here, and if its destructor unwinds, the drop glue still drops the remaining fields.
+    let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+    // SAFETY: the old value is gone (dropped above), so overwriting it without a drop is
+    // exactly right.
+    unsafe { ptr::write(stage, Stage::Consumed) };
+    result
 }
 
 #[repr(C)]
@@ -166,12 +185,9 @@ where
     /// The caller holds RUNNING.
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
         let _id = IdGuard::enter(self.header.id);
-        self.stage.with_mut(|stage| {
-            // SAFETY: the caller holds RUNNING: exclusive access to the stage. Replacing it
-            // first means the stage is valid (`Consumed`) even if the destructor panics.
-            let old = unsafe { mem::replace(&mut *stage, Stage::Consumed) };
-            panic::catch_unwind(AssertUnwindSafe(move || drop(old)))
-        })
+        // SAFETY: the caller holds RUNNING: exclusive access to the stage.
+        self.stage
+            .with_mut(|stage| unsafe { drop_stage_in_place(stage) })
     }
 
     fn store_output(&self, output: Result<F::Output, JoinError>) {
@@ -264,14 +280,14 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // A task freed before it finished (every handle and waker dropped) still holds its
     // future; its destructor runs here, with the task id set, and may not unwind into
     // whoever dropped the last reference (a worker, a waker's owner).
-    // SAFETY: we own the allocation exclusively.
-    let stage = cell
-        .stage
-        .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
-    if !matches!(stage, Stage::Consumed) {
-        let _id = IdGuard::enter(cell.header.id);
-        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(stage)));
-    }
+    cell.stage.with_mut(|stage| {
+        // SAFETY: we own the allocation exclusively.
+        if !matches!(unsafe { &*stage }, Stage::Consumed) {
+            let _id = IdGuard::enter(cell.header.id);
+            // SAFETY: as above; the future is dropped where it was pinned.
+            let _ = unsafe { drop_stage_in_place(stage) };
+        }
+    });
     drop(cell);
 }
 
