@@ -6,7 +6,9 @@
 //! start-up, lazily built queues and timer wheels, the allocator's first pages); then
 //! repetition `r` runs the runtimes in the order rotated by `r` (weft-tokio-smol,
 //! tokio-smol-weft, smol-weft-tokio, ...), so no runtime always goes first or always follows
-//! the same one, and the floor, if the workload has one, runs after them. Idle runtimes park
+//! the same one, and the floor, if the workload has one, runs after them. A workload with an
+//! extra pairing (weft's runtime with flume, in the `sync_*` channel rows) runs it as a
+//! fourth slot of the same rotation. Idle runtimes park
 //! their threads, so they cost the one being measured nothing.
 
 use std::io::Write;
@@ -34,6 +36,8 @@ pub struct Config {
     pub queue_ops: usize,
     /// Tasks for the memory figures.
     pub memory_tasks: usize,
+    /// Tasks per figure for the bytes per waiting task (`sync_memory`).
+    pub waiter_tasks: usize,
     /// Only workloads whose name contains one of these (all when empty).
     pub filter: Vec<String>,
 }
@@ -54,6 +58,9 @@ pub struct WorkloadResult {
     pub samples: [Result<Vec<Sample>, &'static str>; 3],
     /// The floor's samples, if the workload has one.
     pub floor: Option<Vec<Sample>>,
+    /// The [extra pairing](crate::workloads::Extra)'s samples (or why it could not run), if
+    /// the workload has one.
+    pub extra: Option<Result<Vec<Sample>, &'static str>>,
 }
 
 /// One queue micro-benchmark.
@@ -78,14 +85,23 @@ pub struct MemoryResult {
     pub bytes_per_task: [Option<f64>; 3],
     /// `spawn_many_local` in a child process: (RSS before, peak RSS), bytes.
     pub rss: [Option<(u64, u64)>; 3],
+    /// Tasks per figure for [`MemoryResult::waiting`].
+    pub waiter_tasks: usize,
+    /// Heap bytes per task waiting on the runtime's own primitives (`sync_memory`).
+    pub waiting: [Option<memory::WaitingBytes>; 3],
 }
+
+/// The name `--filter` selects the bytes per waiting task by (`sync` and `memory` select
+/// it too).
+pub const SYNC_MEMORY: &str = "sync_memory";
 
 fn progress(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }
 
-/// Runs one workload: warm-up, then `cfg.reps` rotated repetitions.
+/// Runs one workload: warm-up, then `cfg.reps` rotated repetitions (of the three runtimes,
+/// and of the workload's extra pairing as a fourth where it has one).
 pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
     let started = Instant::now();
     let p = &cfg.params;
@@ -97,14 +113,24 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
             samples[i] = Err(why);
         }
     }
+    let mut extra = w.extra.map(|e| match (e.run)(&rts, p) {
+        Ok(_) => Ok(Vec::with_capacity(cfg.reps)),
+        Err(why) => Err(why),
+    });
     let mut floor = w.floor.map(|f| {
         (f.run)(p);
         Vec::with_capacity(cfg.reps)
     });
+    // The extra pairing, if any, is a fourth slot of the rotation.
+    let slots = 3 + usize::from(extra.is_some());
     for rep in 0..cfg.reps {
-        for k in 0..3 {
-            let i = (rep + k) % 3;
-            if let Ok(list) = &mut samples[i] {
+        for k in 0..slots {
+            let i = (rep + k) % slots;
+            if i == 3 {
+                if let (Some(e), Some(Ok(list))) = (w.extra, extra.as_mut()) {
+                    list.push((e.run)(&rts, p).expect("the extra pairing stopped running"));
+                }
+            } else if let Ok(list) = &mut samples[i] {
                 let sample = (w.run)(&rts, Which::ALL[i], p).expect("a runtime stopped running");
                 list.push(sample);
             }
@@ -124,6 +150,13 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
         };
         line.push_str(&format!(" {}={cell:<10}", which.name()));
     }
+    if let (Some(e), Some(result)) = (w.extra, &extra) {
+        let cell = match result {
+            Ok(list) => fmt_ns(median_wall_ns(list) / ops),
+            Err(_) => "n/a".to_owned(),
+        };
+        line.push_str(&format!(" {}={cell:<10}", e.name.replace(' ', "")));
+    }
     if let Some(list) = &floor {
         line.push_str(&format!(" floor={}", fmt_ns(median_wall_ns(list) / ops)));
     }
@@ -137,6 +170,7 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
         workload: *w,
         samples,
         floor,
+        extra,
     }
 }
 
@@ -212,8 +246,35 @@ pub fn run_memory(
     let n = cfg.memory_tasks;
     let mut result = MemoryResult {
         tasks: n,
+        waiter_tasks: cfg.waiter_tasks,
         ..MemoryResult::default()
     };
+    if cfg.selects(SYNC_MEMORY) {
+        let w = cfg.waiter_tasks;
+        result.waiting = [
+            Some(memory::bytes_per_waiting_task::<Weft>(cfg.workers, w)),
+            Some(memory::bytes_per_waiting_task::<Tokio>(cfg.workers, w)),
+            Some(memory::bytes_per_waiting_task::<Smol>(cfg.workers, w)),
+        ];
+        let cells: Vec<String> = Which::ALL
+            .iter()
+            .zip(&result.waiting)
+            .filter_map(|(which, b)| b.map(|b| (which, b)))
+            .map(|(which, b)| {
+                format!(
+                    "{}: idle={:.0} recv={:.0} acquire={:.0} B",
+                    which.name(),
+                    b.idle,
+                    b.recv,
+                    b.acquire
+                )
+            })
+            .collect();
+        progress(&format!(
+            "{SYNC_MEMORY:<18} {} per waiting task",
+            cells.join("  ")
+        ));
+    }
     if !cfg.selects("memory") {
         return result;
     }

@@ -25,8 +25,9 @@
 //!
 //! - A workload: a generic `fn name<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &str>` in
 //!   `workloads/`, and an entry in [`workloads::all`].
-//! - weft's own primitives: one line per primitive in `rt/weft.rs` (`type Channel = ..`),
-//!   see [`prims`].
+//! - A library's primitives: impls of the small traits of [`prims`] for its types
+//!   (`src/prims/`); a runtime's own primitives are one line each in its `rt/*.rs`
+//!   (`type Channel = ..`). The `sync_*` rows run on those, each runtime with its own.
 //! - weft's TCP: an impl of [`rt::Tcp`] and `type Tcp = ..` in `rt/weft.rs`.
 
 pub mod floor;

@@ -184,6 +184,7 @@ fn run_suite(args: &Args, workers: usize) -> Report {
         },
         queue_ops: if args.quick { 1_000_000 } else { 4_000_000 },
         memory_tasks: 100_000,
+        waiter_tasks: 10_000,
         filter: args.filter.clone(),
     };
     let command = std::env::var("WEFT_BENCH_COMMAND").unwrap_or_else(|_| {

@@ -10,6 +10,17 @@
 //! runtime keeps per idle task: the task allocation's header and trailer, plus whatever
 //! the runtime grows to track it (smol's executor keeps every task's waker in a slab).
 //!
+//! **Bytes per waiting task** (the `sync_memory` figures). The same counting, with each task
+//! parked on a primitive of the runtime's own ([`Rt::Channel`], [`Rt::Semaphore`]): `n`
+//! tasks each waiting in `recv()` on its own bounded(1) channel (its sender kept alive
+//! elsewhere), and `n` tasks waiting in `acquire()` on one semaphore of 0 permits; and, as
+//! the baseline measured the same way, `n` tasks waiting on `std::future::pending()`. A task
+//! counts itself in only once its wait has returned `Pending` (its waker is registered),
+//! and here *everything* is counted: the task with its future (where tokio keeps its
+//! waiter nodes), the channel, and any waiter node allocated beside them (where
+//! event-listener, under async-channel and async-lock, keeps its). The difference to the
+//! baseline is what waiting on that primitive costs.
+//!
 //! **Peak RSS.** The harness re-runs itself as a child process per runtime
 //! (`--child-rss NAME`): the child builds the runtime, warms it up, reads `VmRSS`, runs
 //! `spawn_many_local` once, then reads `VmHWM` (the peak) from `/proc/self/status`. A child
@@ -19,8 +30,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::prims::Latch;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::prims::{AsyncSemaphore, Latch};
 use crate::rt::Rt;
+use crate::workloads::sync::{acquire_waiter, park_forever, recv_waiter};
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
@@ -109,7 +124,7 @@ pub fn warm_up<R: Rt>(rt: &R) {
 pub fn bytes_per_idle_task<R: Rt>(workers: usize, n: usize) -> f64 {
     let rt = R::build(workers);
     warm_up(&rt);
-    let (latch, all_polled) = Latch::<R::Oneshot>::new(n);
+    let (latch, all_polled) = Latch::new(n);
     let (grown, future_size) = count_heap(|| {
         rt.block_on_task(async move {
             let mut future_size = 0;
@@ -130,6 +145,77 @@ pub fn bytes_per_idle_task<R: Rt>(workers: usize, n: usize) -> f64 {
     });
     drop(rt); // cancels and frees the idle tasks
     grown as f64 / n as f64 - future_size as f64
+}
+
+/// Heap bytes per waiting task, everything counted (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitingBytes {
+    /// A task parked on `std::future::pending()`: the baseline.
+    pub idle: f64,
+    /// A task parked in `recv()` on its own bounded(1) channel, the channel included.
+    pub recv: f64,
+    /// A task parked in `acquire()` on a shared semaphore with no permits.
+    pub acquire: f64,
+}
+
+/// [`WaitingBytes`] of the runtime `R` with its own primitives, `n` tasks per figure (a
+/// fresh runtime for each).
+pub fn bytes_per_waiting_task<R: Rt>(workers: usize, n: usize) -> WaitingBytes {
+    let idle = heap_per_parked_task::<R, _, _>(workers, n, |latch| {
+        ((), park_forever(std::future::pending::<()>(), latch))
+    });
+    let recv = heap_per_parked_task::<R, _, _>(workers, n, recv_waiter::<R::Channel>);
+    let sem = Arc::new(<R::Semaphore as AsyncSemaphore>::new(0));
+    let acquire = heap_per_parked_task::<R, _, _>(workers, n, move |latch| {
+        ((), acquire_waiter(sem.clone(), latch))
+    });
+    WaitingBytes {
+        idle,
+        recv,
+        acquire,
+    }
+}
+
+/// Builds `R`, warms it up, and counts the heap growth while one task spawns `n` tasks
+/// made by `make` (each hands back something to keep alive, e.g. its channel's sender) and
+/// all of them have counted themselves in; per task.
+fn heap_per_parked_task<R, K, F>(
+    workers: usize,
+    n: usize,
+    make: impl Fn(Arc<Latch>) -> (K, F) + Send + 'static,
+) -> f64
+where
+    R: Rt,
+    K: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let rt = R::build(workers);
+    warm_up(&rt);
+    let (latch, all_parked) = Latch::new(n);
+    // Allocated outside the count: the latch (kept alive here so it is not freed inside),
+    // and the vector that keeps what the tasks need alive.
+    let keep_latch = latch.clone();
+    let keep = Vec::with_capacity(n);
+    let (grown, keep) = count_heap(|| {
+        rt.block_on_task(async move {
+            let mut keep = keep;
+            for _ in 0..n {
+                let (k, task) = make(latch.clone());
+                keep.push(k);
+                R::spawn_detached(task);
+            }
+            drop(latch);
+            all_parked
+                .await
+                .expect("bytes_per_waiting_task: latch dropped");
+            keep
+        })
+    });
+    // The runtime first: it cancels the waiting tasks, so none wakes when `keep` goes.
+    drop(rt);
+    drop(keep);
+    drop(keep_latch);
+    grown as f64 / n as f64
 }
 
 /// A `kB` field of /proc/self/status (`VmRSS`, `VmHWM`), in bytes.

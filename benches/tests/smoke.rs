@@ -3,8 +3,13 @@
 //! runtime; run it with `cargo test -p weft-benches --test smoke -- --ignored`.
 
 use weft_benches::harness::{self, Config};
+use weft_benches::memory::CountingAlloc;
 use weft_benches::rt::Which;
 use weft_benches::workloads::{self, Params};
+
+// As in the harness's binary, so that the memory figures count something.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 fn tiny() -> Config {
     Config {
@@ -27,6 +32,10 @@ fn tiny() -> Config {
             channel_cap: 16,
             mutex_tasks: 5,
             mutex_locks: 20,
+            sync_rounds: 50,
+            sem_tasks: 30,
+            sem_passes: 3,
+            sem_permits: 4,
             fan_out: 300,
             tcp_conns: 4,
             tcp_rounds: 5,
@@ -34,6 +43,7 @@ fn tiny() -> Config {
         },
         queue_ops: 10_000,
         memory_tasks: 1_000,
+        waiter_tasks: 500,
         filter: Vec::new(),
     }
 }
@@ -57,9 +67,20 @@ fn every_workload_runs_on_every_runtime() {
             }
         }
         assert_eq!(result.floor.is_some(), w.floor.is_some(), "{}", w.name);
+        match (&result.extra, w.extra) {
+            (Some(Ok(list)), Some(_)) => assert_eq!(list.len(), cfg.reps, "{}", w.name),
+            (None, None) => {}
+            _ => panic!("{}: the extra pairing did not run as declared", w.name),
+        }
     }
     let queues = harness::run_queues(&cfg);
     assert_eq!(queues.len(), 2);
     let memory = harness::run_memory(&cfg, |_| Ok((1, 2)));
     assert!(memory.bytes_per_task.iter().all(Option::is_some));
+    // A task parked on a channel or a semaphore holds at least what an idle one does.
+    for waiting in &memory.waiting {
+        let waiting = waiting.expect("bytes per waiting task");
+        assert!(waiting.idle > 0.0, "{waiting:?}");
+        assert!(waiting.recv > waiting.idle, "{waiting:?}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{paired_to_weft, per_op, Metric, Report};
+use super::{paired_to_extra, paired_to_weft, per_op, Metric, Report};
 use crate::queue::Queue;
 use crate::rt::Which;
 use crate::sample::Sample;
@@ -207,6 +207,44 @@ pub fn to_json(r: &Report) -> String {
                     "paired_ratio_weft_smol",
                     paired[2].as_ref().map_or(Json::Null, summary),
                 ),
+                ("own_prims", Json::Bool(w.own_prims)),
+                (
+                    "extra",
+                    match (&res.extra, w.extra) {
+                        (Some(result), Some(e)) => {
+                            let paired =
+                                paired_to_extra(&res.samples[0], result, Metric::Wall, ops);
+                            match result {
+                                Ok(list) if !list.is_empty() => Json::obj([
+                                    ("name", Json::str(e.name)),
+                                    ("samples", samples(list)),
+                                    ("wall_per_op_ns", summary(&per_op(list, Metric::Wall, ops))),
+                                    ("cpu_per_op_ns", summary(&per_op(list, Metric::Cpu, ops))),
+                                    (
+                                        "ratio_weft_extra",
+                                        Json::opt(ratio(
+                                            wall(0).as_ref(),
+                                            Some(&per_op(list, Metric::Wall, ops)),
+                                        )),
+                                    ),
+                                    (
+                                        "paired_ratio_weft_extra",
+                                        paired.as_ref().map_or(Json::Null, summary),
+                                    ),
+                                ]),
+                                Ok(_) => Json::obj([
+                                    ("name", Json::str(e.name)),
+                                    ("skipped", Json::str("no samples")),
+                                ]),
+                                Err(why) => Json::obj([
+                                    ("name", Json::str(e.name)),
+                                    ("skipped", Json::str(*why)),
+                                ]),
+                            }
+                        }
+                        _ => Json::Null,
+                    },
+                ),
                 (
                     "floor",
                     match (&res.floor, w.floor) {
@@ -272,6 +310,16 @@ pub fn to_json(r: &Report) -> String {
                         "peak_rss_bytes",
                         Json::opt(mem.rss[i].map(|(_, peak)| peak as f64)),
                     ),
+                    (
+                        "bytes_per_waiting_task",
+                        mem.waiting[i].map_or(Json::Null, |b| {
+                            Json::obj([
+                                ("pending", Json::Num(b.idle)),
+                                ("mpsc_recv", Json::Num(b.recv)),
+                                ("semaphore_acquire", Json::Num(b.acquire)),
+                            ])
+                        }),
+                    ),
                 ]),
             )
         })
@@ -305,6 +353,7 @@ pub fn to_json(r: &Report) -> String {
             "memory",
             Json::obj([
                 ("tasks", Json::Num(mem.tasks as f64)),
+                ("waiter_tasks", Json::Num(mem.waiter_tasks as f64)),
                 ("runtimes", Json::Obj(memory)),
             ]),
         ),

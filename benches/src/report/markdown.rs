@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{per_op, Metric, Report};
 use crate::queue::Queue;
-use crate::rt::Which;
+use crate::rt::{Rt, Smol, Tokio, Weft, Which};
 use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_ratio_band, fmt_summary, ratio};
 
 /// A Markdown table with every column padded to its widest cell.
@@ -115,6 +115,135 @@ fn workers(n: usize) -> String {
     format!("{n} worker{}", if n == 1 { "" } else { "s" })
 }
 
+/// The primitive rows (`sync_*`): each runtime with its own primitives, and the extra
+/// pairing (weft's runtime with flume) beside them, all as ratios to weft.
+fn sync_table(md: &mut String, rows: &[super::Row]) {
+    let own: Vec<&super::Row> = rows.iter().filter(|row| row.own_prims).collect();
+    if own.is_empty() {
+        return;
+    }
+    let extra_name = own
+        .iter()
+        .find_map(|row| row.extra.as_ref().map(|e| e.name))
+        .unwrap_or("extra");
+    let _ = writeln!(md, "## Sync primitives: each runtime with its own\n");
+    let _ = writeln!(
+        md,
+        "weft with {}; tokio with {}; smol with {}; {extra_name}: weft's runtime with \
+         flume's channels (the channel rows only). Time per operation as above; **ratios are \
+         weft / other, below 1.00 weft is faster**, per repetition (the four run back to \
+         back), median (10th–90th percentile).\n",
+        Weft::PRIMS,
+        Tokio::PRIMS,
+        Smol::PRIMS,
+    );
+    let body: Vec<Vec<String>> = own
+        .iter()
+        .map(|row| {
+            let mut cells = vec![row.name.clone(), row.size.clone(), row.per.to_owned()];
+            for c in &row.cells {
+                cells.push(match c {
+                    Ok(s) => fmt_summary(s),
+                    Err(why) => (*why).to_owned(),
+                });
+            }
+            cells.push(match &row.extra {
+                Some(e) => match &e.cell {
+                    Ok(s) => fmt_summary(s),
+                    Err(why) => (*why).to_owned(),
+                },
+                None => "–".to_owned(),
+            });
+            for other in [Which::Tokio, Which::Smol] {
+                cells.push(match row.ratio_band_to(other) {
+                    Some(band) => fmt_ratio_band(Some(band)),
+                    None => fmt_ratio(row.ratio_to(other)),
+                });
+            }
+            cells.push(match &row.extra {
+                Some(e) => match &e.paired {
+                    Some(band) => fmt_ratio_band(Some(band)),
+                    None => fmt_ratio(e.ratio(&row.cells[0])),
+                },
+                None => "–".to_owned(),
+            });
+            cells
+        })
+        .collect();
+    let extra_ratio = format!("weft/({extra_name})");
+    md.push_str(&table(
+        &[
+            "workload",
+            "size",
+            "per",
+            "weft",
+            "tokio",
+            "smol",
+            extra_name,
+            "weft/tokio",
+            "weft/smol",
+            &extra_ratio,
+        ],
+        &body,
+    ));
+    md.push('\n');
+    for row in own.iter().filter(|row| row.metric == Metric::Wall) {
+        if !row.note.is_empty() {
+            let _ = writeln!(md, "- {}: {}", row.name, row.note);
+        }
+    }
+    md.push('\n');
+}
+
+/// Heap bytes per waiting task (`sync_memory`), each runtime with its own primitives.
+fn waiting_table(md: &mut String, mem: &crate::harness::MemoryResult) {
+    let bytes = |b: f64| format!("{b:.0} B");
+    let body: Vec<Vec<String>> = Which::ALL
+        .iter()
+        .zip(&mem.waiting)
+        .map(|(w, waiting)| match waiting {
+            Some(b) => vec![
+                w.name().to_owned(),
+                bytes(b.idle),
+                bytes(b.recv),
+                bytes(b.recv - b.idle),
+                bytes(b.acquire),
+                bytes(b.acquire - b.idle),
+            ],
+            None => {
+                let mut cells = vec![w.name().to_owned()];
+                cells.extend(std::iter::repeat_n("–".to_owned(), 5));
+                cells
+            }
+        })
+        .collect();
+    md.push_str(&table(
+        &[
+            "runtime (own primitives)",
+            "task parked on pending()",
+            "task parked in recv(), own bounded(1) channel",
+            "recv over pending",
+            "task parked in acquire(), Semaphore(0)",
+            "acquire over pending",
+        ],
+        &body,
+    ));
+    let _ = writeln!(
+        md,
+        "\nHeap per waiting task, everything counted: the same counting allocator, while one \
+         task spawns {} tasks that each count themselves in once their wait has returned \
+         Pending; the net growth divided by the count, the task and its future included (the \
+         future is where tokio keeps a waiter), plus the channel (one per task, its sender \
+         kept elsewhere) and any waiter node allocated beside them. \"over pending\" is what \
+         the wait costs beyond a task that waits on nothing. weft with {}; tokio with {}; \
+         smol with {}.\n",
+        crate::workloads::thousands(mem.waiter_tasks as u64),
+        Weft::PRIMS,
+        Tokio::PRIMS,
+        Smol::PRIMS,
+    );
+}
+
 /// The whole report as Markdown.
 pub fn to_markdown(r: &Report) -> String {
     let mut md = String::new();
@@ -170,6 +299,7 @@ pub fn to_markdown(r: &Report) -> String {
     let rows = r.rows();
     let body: Vec<Vec<String>> = rows
         .iter()
+        .filter(|row| !row.own_prims)
         .map(|row| {
             let mut cells = vec![row.name.clone(), row.size.clone(), row.per.to_owned()];
             for c in &row.cells {
@@ -203,7 +333,10 @@ pub fn to_markdown(r: &Report) -> String {
         &body,
     ));
     md.push('\n');
-    for row in rows.iter().filter(|row| row.metric == Metric::Wall) {
+    for row in rows
+        .iter()
+        .filter(|row| row.metric == Metric::Wall && !row.own_prims)
+    {
         if !row.note.is_empty() {
             let _ = writeln!(md, "- {}: {}", row.name, row.note);
         }
@@ -212,8 +345,12 @@ pub fn to_markdown(r: &Report) -> String {
         md,
         "- channel, mutex, ping_pong and the end-of-workload signal use the same \
          runtime-agnostic async-channel, async-lock and futures-channel oneshot on every \
-         runtime, so they compare the schedulers; timers and sockets are each runtime's own.\n"
+         runtime, so they compare the schedulers; timers and sockets are each runtime's own; \
+         each runtime's own primitives are compared in the next table.\n"
     );
+
+    // ---- primitives ----
+    sync_table(&mut md, &rows);
 
     // ---- floors ----
     let floors: Vec<Vec<String>> = rows
@@ -294,8 +431,12 @@ pub fn to_markdown(r: &Report) -> String {
 
     // ---- memory ----
     let mem = &r.memory;
-    if mem.bytes_per_task.iter().any(Option::is_some) || mem.rss.iter().any(Option::is_some) {
+    let idle_figures =
+        mem.bytes_per_task.iter().any(Option::is_some) || mem.rss.iter().any(Option::is_some);
+    if idle_figures || mem.waiting.iter().any(Option::is_some) {
         let _ = writeln!(md, "## Memory\n");
+    }
+    if idle_figures {
         let body: Vec<Vec<String>> = Which::ALL
             .iter()
             .enumerate()
@@ -336,6 +477,9 @@ pub fn to_markdown(r: &Report) -> String {
             crate::workloads::thousands(mem.tasks as u64),
             crate::workloads::thousands(r.config.params.spawn_tasks as u64),
         );
+    }
+    if mem.waiting.iter().any(Option::is_some) {
+        waiting_table(&mut md, mem);
     }
 
     // ---- method ----
@@ -395,6 +539,7 @@ mod tests {
                 params: Params::quick(),
                 queue_ops: 1,
                 memory_tasks: 1,
+                waiter_tasks: 1,
                 filter: Vec::new(),
             },
             machine: MachineInfo::collect(),
@@ -403,12 +548,15 @@ mod tests {
                 workload,
                 samples: ms.map(|ms| Ok(vec![sample(ms), sample(ms)])),
                 floor: None,
+                extra: None,
             }],
             queues: Vec::new(),
             memory: MemoryResult {
                 tasks: 0,
                 bytes_per_task: [None; 3],
                 rss: [None; 3],
+                waiter_tasks: 0,
+                waiting: [None; 3],
             },
         }
     }
@@ -427,6 +575,43 @@ mod tests {
         assert!(yield_row.contains("· 0.50 · 0.25 |"), "{yield_row}");
         assert!(yield_row.contains("· 0.25 · 0.50 |"), "{yield_row}");
         assert!(md.contains("1 worker: n/a, 16 workers: n/a"), "{md}");
+    }
+
+    #[test]
+    fn primitive_rows_get_their_own_table_with_the_extra_pairing() {
+        use crate::sample::Sample;
+        use crate::workloads::all;
+
+        let mut report = fake_report(2, [10, 20, 40]);
+        let sample = |ms: u64| Sample {
+            wall: std::time::Duration::from_millis(ms),
+            cpu: std::time::Duration::from_millis(ms),
+        };
+        let mut own = report.workloads[0].clone();
+        own.workload = *all()
+            .iter()
+            .find(|w| w.name == "sync_mpsc_bounded")
+            .expect("sync_mpsc_bounded");
+        own.extra = Some(Ok(vec![sample(5), sample(5)]));
+        report.workloads.push(own);
+        let md = to_markdown(&report);
+        let (side, sync) = md
+            .split_once("## Sync primitives")
+            .expect("a table of the primitive rows");
+        assert!(
+            side.contains("| yield_many") && !side.contains("sync_mpsc_bounded"),
+            "{md}"
+        );
+        let row = sync
+            .lines()
+            .find(|l| l.starts_with("| sync_mpsc_bounded"))
+            .expect(&md);
+        // weft/tokio, weft/smol and weft/(weft + flume): 10/20, 10/40 and 10/5.
+        assert!(
+            row.contains("| 0.50 (0.50–0.50) | 0.25 (0.25–0.25) | 2.00 (2.00–2.00) "),
+            "{row}"
+        );
+        assert!(sync.contains("weft/(weft + flume)"), "{sync}");
     }
 
     #[test]

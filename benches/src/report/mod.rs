@@ -71,6 +71,31 @@ pub struct Row {
     pub floor_what: Option<&'static str>,
     /// The workload's note.
     pub note: String,
+    /// A primitive row (each runtime with its own primitives, `sync_*`).
+    pub own_prims: bool,
+    /// The workload's extra pairing, if it has one.
+    pub extra: Option<ExtraCell>,
+}
+
+/// The extra pairing of a [`Row`] (weft's runtime with flume).
+#[derive(Debug, Clone)]
+pub struct ExtraCell {
+    /// Its name, e.g. `weft + flume`.
+    pub name: &'static str,
+    /// ns per operation, or why there is none.
+    pub cell: Result<Summary, &'static str>,
+    /// weft's time over the extra pairing's, repetition by repetition.
+    pub paired: Option<Summary>,
+}
+
+impl ExtraCell {
+    /// weft over the extra pairing (< 1: weft is faster), as [`Row::ratio_to`].
+    pub fn ratio(&self, weft: &Result<Summary, &'static str>) -> Option<f64> {
+        match &self.paired {
+            Some(band) => Some(band.median),
+            None => ratio(weft.as_ref().ok(), self.cell.as_ref().ok()),
+        }
+    }
 }
 
 impl Row {
@@ -126,6 +151,22 @@ pub fn paired_to_weft(
     })
 }
 
+/// weft's samples over the extra pairing's, repetition by repetition (`None` where either
+/// has none).
+pub fn paired_to_extra(
+    weft: &Result<Vec<Sample>, &'static str>,
+    extra: &Result<Vec<Sample>, &'static str>,
+    metric: Metric,
+    ops: u64,
+) -> Option<Summary> {
+    match (weft, extra) {
+        (Ok(w), Ok(e)) if !w.is_empty() => {
+            paired_ratios(&ns_per_op(w, metric, ops), &ns_per_op(e, metric, ops))
+        }
+        _ => None,
+    }
+}
+
 impl Report {
     /// The side-by-side rows, in workload order (a workload with a CPU row gets two).
     pub fn rows(&self) -> Vec<Row> {
@@ -149,7 +190,21 @@ impl Report {
                     Metric::Wall => result.floor.as_deref().map(|f| per_op(f, metric, ops)),
                     Metric::Cpu => None,
                 };
+                let extra = match (w.extra, &result.extra) {
+                    (Some(e), Some(samples)) => Some(ExtraCell {
+                        name: e.name,
+                        cell: match samples {
+                            Ok(list) if !list.is_empty() => Ok(per_op(list, metric, ops)),
+                            Ok(_) => Err("no samples"),
+                            Err(why) => Err(*why),
+                        },
+                        paired: paired_to_extra(&result.samples[0], samples, metric, ops),
+                    }),
+                    _ => None,
+                };
                 rows.push(Row {
+                    own_prims: w.own_prims,
+                    extra,
                     paired: paired_to_weft(&result.samples, metric, ops),
                     name: match metric {
                         Metric::Wall => w.name.to_owned(),

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use super::{Report, Row};
 use crate::rt::Which;
 use crate::stats::fmt_ns;
 
@@ -20,6 +20,16 @@ const BAR_H: f64 = 13.0;
 const LOG2_SPAN: f64 = 2.0;
 const TOKIO: &str = "#3b6fb6";
 const SMOL: &str = "#d9822b";
+const EXTRA: &str = "#6a9f3a";
+
+/// A row's height: a third bar for a row with an extra pairing (weft + flume).
+fn row_h(row: &Row) -> f64 {
+    if row.extra.is_some() {
+        ROW_H + BAR_H + 3.0
+    } else {
+        ROW_H
+    }
+}
 
 fn x_of(ratio: f64) -> f64 {
     let t = (ratio.log2() / LOG2_SPAN).clamp(-1.0, 1.0);
@@ -37,7 +47,8 @@ fn esc(s: &str) -> String {
 /// The chart as an SVG document.
 pub fn to_svg(r: &Report) -> String {
     let rows = r.rows();
-    let height = TOP + ROW_H * rows.len() as f64 + 70.0;
+    let rows_h: f64 = rows.iter().map(row_h).sum();
+    let height = TOP + rows_h + 70.0;
     let mid = x_of(1.0);
     let mut s = String::new();
     let _ = writeln!(
@@ -66,7 +77,7 @@ pub fn to_svg(r: &Report) -> String {
     );
     // Faster / slower halves.
     let plot_top = TOP - 16.0;
-    let plot_h = ROW_H * rows.len() as f64 + 8.0;
+    let plot_h = rows_h + 8.0;
     let _ = writeln!(
         s,
         r##"<rect x="{PLOT_L}" y="{plot_top}" width="{}" height="{plot_h}" fill="#eaf5ea"/>"##,
@@ -90,10 +101,15 @@ pub fn to_svg(r: &Report) -> String {
         plot_top - 6.0
     );
     // Legend.
-    for (i, (name, color)) in [("weft / tokio", TOKIO), ("weft / smol", SMOL)]
-        .into_iter()
-        .enumerate()
-    {
+    let mut legend = vec![
+        ("weft / tokio".to_owned(), TOKIO),
+        ("weft / smol".to_owned(), SMOL),
+    ];
+    if let Some(e) = rows.iter().find_map(|row| row.extra.as_ref()) {
+        legend.push((format!("weft / ({}), sync rows", e.name), EXTRA));
+    }
+    for (i, (name, color)) in legend.into_iter().enumerate() {
+        let name = esc(&name);
         let x = 20.0 + i as f64 * 140.0;
         let _ = writeln!(
             s,
@@ -126,12 +142,13 @@ pub fn to_svg(r: &Report) -> String {
         axis_y + 36.0
     );
     // Rows.
+    let mut y = TOP;
     for (i, row) in rows.iter().enumerate() {
-        let y = TOP + ROW_H * i as f64;
+        let h = row_h(row);
         if i % 2 == 1 {
             let _ = writeln!(
                 s,
-                r##"<rect x="10" y="{}" width="{}" height="{ROW_H}" fill="#000" fill-opacity="0.035"/>"##,
+                r##"<rect x="10" y="{}" width="{}" height="{h}" fill="#000" fill-opacity="0.035"/>"##,
                 y - 4.0,
                 WIDTH - 20.0
             );
@@ -150,12 +167,25 @@ pub fn to_svg(r: &Report) -> String {
             y + 27.0,
             esc(row.per)
         );
-        for (k, (other, color)) in [(Which::Tokio, TOKIO), (Which::Smol, SMOL)]
-            .into_iter()
-            .enumerate()
-        {
+        // One bar per other pairing: tokio, smol, and the extra one where the row has it.
+        let mut bars: Vec<(&str, &str, Option<f64>, Option<&crate::stats::Summary>)> =
+            [(Which::Tokio, TOKIO), (Which::Smol, SMOL)]
+                .into_iter()
+                .map(|(other, color)| {
+                    (
+                        other.name(),
+                        color,
+                        row.ratio_to(other),
+                        row.ratio_band_to(other),
+                    )
+                })
+                .collect();
+        if let Some(e) = &row.extra {
+            bars.push((e.name, EXTRA, e.ratio(&row.cells[0]), e.paired.as_ref()));
+        }
+        for (k, (other, color, ratio, band)) in bars.into_iter().enumerate() {
             let by = y + k as f64 * (BAR_H + 3.0);
-            match row.ratio_to(other) {
+            match ratio {
                 Some(ratio) => {
                     let x = x_of(ratio);
                     let (x0, w) = if x < mid {
@@ -168,11 +198,11 @@ pub fn to_svg(r: &Report) -> String {
                         r##"<rect x="{x0:.1}" y="{by}" width="{:.1}" height="{BAR_H}" fill="{color}"><title>{}: weft / {} = {ratio:.3}</title></rect>"##,
                         w.max(1.0),
                         esc(&row.name),
-                        other.name()
+                        esc(other)
                     );
                     // The 10th–90th percentile of the per-repetition ratios: a whisker
                     // through the bar (one that crosses 1.00 is a tie on this machine).
-                    if let Some(band) = row.ratio_band_to(other) {
+                    if let Some(band) = band {
                         let cy = by + BAR_H / 2.0;
                         let _ = writeln!(
                             s,
@@ -209,12 +239,13 @@ pub fn to_svg(r: &Report) -> String {
                         r##"<text x="{}" y="{}" font-size="11" fill="#777">vs {}: {}</text>"##,
                         mid + 6.0,
                         by + BAR_H - 2.0,
-                        other.name(),
+                        esc(other),
                         esc(why)
                     );
                 }
             }
         }
+        y += h;
     }
     s.push_str("</svg>\n");
     s

@@ -8,6 +8,7 @@
 //! | `block_on` | `Runtime::block_on` (caller's thread) | `Runtime::block_on` (caller's thread) | `futures_lite::future::block_on` (caller's thread; it does not drive the reactor) |
 //! | timers | `weft::time` | `tokio::time` | `async_io::Timer` |
 //! | TCP | `weft::net` | `tokio::net` | `async_io::Async<std::net::*>` |
+//! | own primitives (`sync_*` rows) | `weft::sync` | `tokio::sync` | `async-channel`, `async-lock`, `futures-channel`'s oneshot |
 //!
 //! In every runtime the `block_on` thread is not a worker; the workloads that spawn "from a
 //! task" first spawn one task and do their spawning inside it, so they spawn from a worker.
@@ -25,7 +26,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::prims::{AsyncMutex, Channel, Oneshot};
+use crate::prims::{AsyncMutex, AsyncSemaphore, Channel, Oneshot, Unbounded};
 
 /// A runtime under test: construction, spawning, timers, and its choice of primitives.
 pub trait Rt: Sized + Send + Sync + 'static {
@@ -36,11 +37,20 @@ pub trait Rt: Sized + Send + Sync + 'static {
 
     /// A join handle whose output is the task's output (a panic in a task panics here).
     type Join<T: Send + 'static>: Future<Output = T> + Send + 'static;
-    /// The bounded channel the channel-based workloads use.
+    /// The runtime's own primitives, in a few words for the report's notes, e.g.
+    /// `tokio::sync`.
+    const PRIMS: &'static str;
+    /// The runtime's own bounded mpsc channel (the `sync_*` rows; the scheduler rows use
+    /// [`AgnosticChannel`](crate::prims::AgnosticChannel) on every runtime, see
+    /// [`prims`](crate::prims)).
     type Channel: Channel;
-    /// The async mutex of the `mutex` workload.
+    /// The runtime's own unbounded mpsc channel.
+    type Unbounded: Unbounded;
+    /// The runtime's own async mutex.
     type Mutex<T: Send + 'static>: AsyncMutex<T>;
-    /// The one-shot that signals the end of a workload.
+    /// The runtime's own semaphore.
+    type Semaphore: AsyncSemaphore;
+    /// The runtime's own one-shot channel.
     type Oneshot: Oneshot;
     /// TCP sockets.
     type Tcp: Tcp;

@@ -14,7 +14,9 @@ use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 
 use super::{Rt, Tcp};
-use crate::prims::{AgnosticChannel, AgnosticMutex, AgnosticOneshot};
+use crate::prims::{
+    AgnosticChannel, AgnosticMutex, AgnosticOneshot, AgnosticSemaphore, AgnosticUnbounded,
+};
 
 thread_local! {
     /// The executor of the thread's runtime: set on its worker threads and inside
@@ -71,8 +73,13 @@ impl Rt for Smol {
     const JOIN_ALL: &'static str = "`for h in handles { h.await }` (no futures-util)";
 
     type Join<T: Send + 'static> = Task<T>;
+    // smol has no primitives of its own: the crates its ecosystem uses (and smol
+    // re-exports, but for the oneshot: futures-channel's).
+    const PRIMS: &'static str = "async-channel, async-lock, futures-channel oneshot";
     type Channel = AgnosticChannel;
+    type Unbounded = AgnosticUnbounded;
     type Mutex<T: Send + 'static> = AgnosticMutex<T>;
+    type Semaphore = AgnosticSemaphore;
     type Oneshot = AgnosticOneshot;
     type Tcp = SmolTcp;
 

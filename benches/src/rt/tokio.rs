@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Rt, Tcp};
-use crate::prims::{AgnosticChannel, AgnosticMutex, AgnosticOneshot};
+use crate::prims::tokio::{TokioChannel, TokioMutex, TokioOneshot, TokioSemaphore, TokioUnbounded};
 
 /// tokio's multi-thread runtime with `worker_threads(N)` and `enable_all()`.
 #[derive(Debug)]
@@ -35,9 +35,12 @@ impl Rt for Tokio {
     const JOIN_ALL: &'static str = "`for h in handles { h.await }` (tokio has no join_all)";
 
     type Join<T: Send + 'static> = TokioJoin<T>;
-    type Channel = AgnosticChannel;
-    type Mutex<T: Send + 'static> = AgnosticMutex<T>;
-    type Oneshot = AgnosticOneshot;
+    const PRIMS: &'static str = "tokio::sync";
+    type Channel = TokioChannel;
+    type Unbounded = TokioUnbounded;
+    type Mutex<T: Send + 'static> = TokioMutex<T>;
+    type Semaphore = TokioSemaphore;
+    type Oneshot = TokioOneshot;
     type Tcp = TokioTcp;
 
     fn build(workers: usize) -> Tokio {

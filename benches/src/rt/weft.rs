@@ -12,7 +12,7 @@ use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
 
 use super::{Rt, Tcp};
-use crate::prims::{AgnosticChannel, AgnosticMutex, AgnosticOneshot};
+use crate::prims::weft::{WeftChannel, WeftMutex, WeftOneshot, WeftSemaphore, WeftUnbounded};
 
 /// weft's multi-thread runtime with `worker_threads(N)` and `enable_all()`.
 #[derive(Debug)]
@@ -37,10 +37,13 @@ impl Rt for Weft {
     const JOIN_ALL: &'static str = "weft::future::join_all(handles)";
 
     type Join<T: Send + 'static> = WeftJoin<T>;
-    // The one line each to switch weft to its own primitives once `weft::sync` exists.
-    type Channel = AgnosticChannel;
-    type Mutex<T: Send + 'static> = AgnosticMutex<T>;
-    type Oneshot = AgnosticOneshot;
+    // weft's own primitives, one line each (`crate::prims::weft`).
+    const PRIMS: &'static str = "weft::sync";
+    type Channel = WeftChannel;
+    type Unbounded = WeftUnbounded;
+    type Mutex<T: Send + 'static> = WeftMutex<T>;
+    type Semaphore = WeftSemaphore;
+    type Oneshot = WeftOneshot;
     type Tcp = WeftTcp;
 
     fn build(workers: usize) -> Weft {

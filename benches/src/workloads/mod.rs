@@ -6,6 +6,7 @@ pub mod sync;
 pub mod tcp;
 pub mod time;
 
+use crate::prims::flume::{FlumeChannel, FlumeOneshot, FlumeUnbounded};
 use crate::rt::{Rt, Runtimes, Smol, Tokio, Weft, Which};
 use crate::sample::Sample;
 use crate::{floor, on_runtime};
@@ -43,6 +44,14 @@ pub struct Params {
     pub mutex_tasks: usize,
     /// mutex: lock/unlock pairs per task.
     pub mutex_locks: usize,
+    /// sync_oneshot_ping_pong / sync_mpsc_ping_pong: round trips of the one pair.
+    pub sync_rounds: usize,
+    /// sync_semaphore: tasks.
+    pub sem_tasks: usize,
+    /// sync_semaphore: passes through the semaphore per task.
+    pub sem_passes: usize,
+    /// sync_semaphore: permits.
+    pub sem_permits: usize,
     /// fan_out_fan_in: tasks joined.
     pub fan_out: usize,
     /// tcp_echo: connections.
@@ -72,6 +81,10 @@ impl Params {
             channel_cap: 1_024,
             mutex_tasks: 100,
             mutex_locks: 1_000,
+            sync_rounds: 20_000,
+            sem_tasks: 1_000,
+            sem_passes: 10,
+            sem_permits: 10,
             fan_out: 100_000,
             tcp_conns: 64,
             tcp_rounds: 2_000,
@@ -83,6 +96,7 @@ impl Params {
     pub fn quick() -> Params {
         Params {
             messages: 25_000,
+            sync_rounds: 4_000,
             tcp_rounds: 300,
             ..Params::full()
         }
@@ -115,9 +129,29 @@ pub struct Workload {
     pub run: fn(&Runtimes, Which, &Params) -> Result<Sample, &'static str>,
     /// The floor shown beside it, if any.
     pub floor: Option<Floor>,
-    /// A note for the report (how each runtime does it, where they differ).
+    /// A note for the report (how each runtime does it, where they differ; for the rows
+    /// that use primitives, which kind of row it is).
     pub note: fn() -> String,
+    /// A primitive row (`sync_*`): each runtime runs it with its own primitives, and the
+    /// report shows it in its own table beside [`Workload::extra`]; otherwise a row of the
+    /// side-by-side table.
+    pub own_prims: bool,
+    /// A fourth pairing run beside the three runtimes and compared with weft, if any.
+    pub extra: Option<Extra>,
 }
+
+/// A fourth contestant of a workload: weft's runtime with another library's primitives
+/// (flume's channels). It runs in the rotation with the three runtimes.
+#[derive(Debug, Clone, Copy)]
+pub struct Extra {
+    /// Its column in the report, e.g. `weft + flume`.
+    pub name: &'static str,
+    /// One sample of it.
+    pub run: fn(&Runtimes, &Params) -> Result<Sample, &'static str>,
+}
+
+/// The name of the flume pairing.
+pub const FLUME: &str = "weft + flume";
 
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -134,6 +168,25 @@ pub fn thousands(n: u64) -> String {
 
 fn no_note() -> String {
     String::new()
+}
+
+/// The note of the rows that compare schedulers with the same primitives everywhere.
+const SCHEDULER_ROW: &str = "scheduler row: the same async-channel / async-lock on every \
+                             runtime (the sync_* rows pair each runtime with its own)";
+
+/// The note of a primitive row: which primitives each runtime uses, and `what` else.
+fn own_row(what: &str) -> String {
+    let mut note = format!(
+        "primitive row, each runtime with its own: {} / {} / {}",
+        Weft::PRIMS,
+        Tokio::PRIMS,
+        Smol::PRIMS
+    );
+    if !what.is_empty() {
+        note.push_str("; ");
+        note.push_str(what);
+    }
+    note
 }
 
 /// Every workload, in report order.
@@ -160,6 +213,8 @@ pub fn all() -> Vec<Workload> {
                       thread (no cross-core traffic), per task"
                     .to_owned()
             },
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "spawn_many_remote",
@@ -175,6 +230,8 @@ pub fn all() -> Vec<Workload> {
             run: |rts, w, p| on_runtime!(rts, w, sched::spawn_many_remote(p)),
             floor: None,
             note: no_note,
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "yield_many",
@@ -191,6 +248,8 @@ pub fn all() -> Vec<Workload> {
             run: |rts, w, p| on_runtime!(rts, w, sched::yield_many(p)),
             floor: None,
             note: no_note,
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "ping_pong",
@@ -206,7 +265,9 @@ pub fn all() -> Vec<Workload> {
             cpu_row: false,
             run: |rts, w, p| on_runtime!(rts, w, sched::ping_pong(p)),
             floor: None,
-            note: no_note,
+            note: || SCHEDULER_ROW.to_owned(),
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "chained_spawn",
@@ -223,6 +284,8 @@ pub fn all() -> Vec<Workload> {
             run: |rts, w, p| on_runtime!(rts, w, sched::chained_spawn(p)),
             floor: None,
             note: no_note,
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "timers",
@@ -243,6 +306,8 @@ pub fn all() -> Vec<Workload> {
                  time of all threads over the run"
                     .to_owned()
             },
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "timeout_ready",
@@ -259,6 +324,8 @@ pub fn all() -> Vec<Workload> {
                  `async_io::Timer::after` made at the call"
                     .to_owned()
             },
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "channel",
@@ -275,7 +342,9 @@ pub fn all() -> Vec<Workload> {
             cpu_row: false,
             run: |rts, w, p| on_runtime!(rts, w, sync::channel(p)),
             floor: None,
-            note: no_note,
+            note: || SCHEDULER_ROW.to_owned(),
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "mutex",
@@ -291,7 +360,9 @@ pub fn all() -> Vec<Workload> {
             cpu_row: false,
             run: |rts, w, p| on_runtime!(rts, w, sync::mutex(p)),
             floor: None,
-            note: no_note,
+            note: || SCHEDULER_ROW.to_owned(),
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "fan_out_fan_in",
@@ -309,6 +380,8 @@ pub fn all() -> Vec<Workload> {
                     Smol::JOIN_ALL
                 )
             },
+            own_prims: false,
+            extra: None,
         },
         Workload {
             name: "tcp_echo",
@@ -334,6 +407,139 @@ pub fn all() -> Vec<Workload> {
                  go below it)"
                     .to_owned()
             },
+            own_prims: false,
+            extra: None,
+        },
+        Workload {
+            name: "sync_mpsc_bounded",
+            size: |p| {
+                format!(
+                    "{} producers x {} msgs, bounded({})",
+                    p.producers,
+                    thousands(p.messages as u64),
+                    thousands(p.channel_cap as u64)
+                )
+            },
+            ops: |p| (p.producers * p.messages) as u64,
+            per: "message",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_mpsc_bounded(p)),
+            floor: None,
+            note: || own_row("weft + flume: flume::bounded on weft's runtime"),
+            own_prims: true,
+            extra: Some(Extra {
+                name: FLUME,
+                run: |rts, p| sync::mpsc_bounded::<Weft, FlumeChannel>(&rts.weft, p),
+            }),
+        },
+        Workload {
+            name: "sync_mpsc_unbounded",
+            size: |p| {
+                format!(
+                    "{} producers x {} msgs, unbounded",
+                    p.producers,
+                    thousands(p.messages as u64)
+                )
+            },
+            ops: |p| (p.producers * p.messages) as u64,
+            per: "message",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_mpsc_unbounded(p)),
+            floor: None,
+            note: || own_row("weft + flume: flume::unbounded on weft's runtime"),
+            own_prims: true,
+            extra: Some(Extra {
+                name: FLUME,
+                run: |rts, p| sync::mpsc_unbounded::<Weft, FlumeUnbounded>(&rts.weft, p),
+            }),
+        },
+        Workload {
+            name: "sync_oneshot_ping_pong",
+            size: |p| {
+                format!(
+                    "1 pair x {} round trips, 2 new oneshots each",
+                    thousands(p.sync_rounds as u64)
+                )
+            },
+            ops: |p| p.sync_rounds as u64,
+            per: "round trip",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_oneshot_ping_pong(p)),
+            floor: None,
+            note: || {
+                own_row(
+                    "each ping carries the oneshot for its reply and the receiver of the next \
+                     ping; smol has no oneshot: futures-channel's; flume has none either: \
+                     weft + flume uses a new flume::bounded(1) per message",
+                )
+            },
+            own_prims: true,
+            extra: Some(Extra {
+                name: FLUME,
+                run: |rts, p| sync::oneshot_ping_pong::<Weft, FlumeOneshot>(&rts.weft, p),
+            }),
+        },
+        Workload {
+            name: "sync_mpsc_ping_pong",
+            size: |p| {
+                format!(
+                    "1 pair x {} round trips, two bounded(1)",
+                    thousands(p.sync_rounds as u64)
+                )
+            },
+            ops: |p| p.sync_rounds as u64,
+            per: "round trip",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_mpsc_ping_pong(p)),
+            floor: None,
+            note: || own_row("weft + flume: flume::bounded(1) on weft's runtime"),
+            own_prims: true,
+            extra: Some(Extra {
+                name: FLUME,
+                run: |rts, p| sync::mpsc_ping_pong::<Weft, FlumeChannel>(&rts.weft, p),
+            }),
+        },
+        Workload {
+            name: "sync_mutex",
+            size: |p| {
+                format!(
+                    "{} tasks x {} lock/unlock",
+                    p.mutex_tasks,
+                    thousands(p.mutex_locks as u64)
+                )
+            },
+            ops: |p| (p.mutex_tasks * p.mutex_locks) as u64,
+            per: "lock",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_mutex(p)),
+            floor: None,
+            note: || own_row("flume has channels only"),
+            own_prims: true,
+            extra: None,
+        },
+        Workload {
+            name: "sync_semaphore",
+            size: |p| {
+                format!(
+                    "{} tasks x {} passes through Semaphore({})",
+                    thousands(p.sem_tasks as u64),
+                    p.sem_passes,
+                    p.sem_permits
+                )
+            },
+            ops: |p| (p.sem_tasks * p.sem_passes) as u64,
+            per: "acquire",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, sync::own_semaphore(p)),
+            floor: None,
+            note: || {
+                own_row(
+                    "a pass: acquire, yield_now once holding the permit, bump a counter, \
+                     release; flume has channels only",
+                )
+            },
+            own_prims: true,
+            extra: None,
         },
     ]
 }

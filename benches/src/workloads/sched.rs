@@ -1,12 +1,13 @@
 //! The scheduler workloads: spawning, yielding, waking across tasks, joining.
 //!
 //! Completion is signalled through a [`Latch`] (an atomic countdown firing a one-shot), the
-//! same shape as tokio's own benchmarks; channels are [`Rt::Channel`].
+//! same shape as tokio's own benchmarks; `ping_pong`'s channels are async-channel on every
+//! runtime ([`AgnosticChannel`]), so these rows compare the schedulers alone.
 
 use std::hint::black_box;
 
 use super::Params;
-use crate::prims::{ChanRx, ChanTx, Channel, Latch};
+use crate::prims::{AgnosticChannel, ChanRx, ChanTx, Channel, Latch};
 use crate::rt::Rt;
 use crate::sample::{measure, Sample};
 
@@ -15,7 +16,7 @@ pub fn spawn_many_local<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static st
     let n = p.spawn_tasks;
     let (sample, ()) = measure(|| {
         rt.block_on_task(async move {
-            let (latch, done) = Latch::<R::Oneshot>::new(n);
+            let (latch, done) = Latch::new(n);
             for _ in 0..n {
                 let latch = latch.clone();
                 R::spawn_detached(async move { latch.count_down() });
@@ -31,7 +32,7 @@ pub fn spawn_many_local<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static st
 pub fn spawn_many_remote<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     let n = p.spawn_tasks;
     let (sample, ()) = measure(|| {
-        let (latch, done) = Latch::<R::Oneshot>::new(n);
+        let (latch, done) = Latch::new(n);
         for _ in 0..n {
             let latch = latch.clone();
             rt.spawn_remote_detached(async move { latch.count_down() });
@@ -46,7 +47,7 @@ pub fn yield_many<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     let (tasks, yields) = (p.yield_tasks, p.yields);
     let (sample, ()) = measure(|| {
         rt.block_on_task(async move {
-            let (latch, done) = Latch::<R::Oneshot>::new(tasks);
+            let (latch, done) = Latch::new(tasks);
             for _ in 0..tasks {
                 let latch = latch.clone();
                 R::spawn_detached(async move {
@@ -65,13 +66,17 @@ pub fn yield_many<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
 /// `ping_pong`: `ping_pairs` pairs of tasks; in each, the pinger sends a number over a
 /// bounded(1) channel and waits for the ponger to send it back, `ping_rounds` times.
 pub fn ping_pong<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
+    ping_pong_on::<R, AgnosticChannel>(rt, p)
+}
+
+fn ping_pong_on<R: Rt, C: Channel>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     let (pairs, rounds) = (p.ping_pairs, p.ping_rounds);
     let (sample, ()) = measure(|| {
         rt.block_on_task(async move {
-            let (latch, done) = Latch::<R::Oneshot>::new(pairs);
+            let (latch, done) = Latch::new(pairs);
             for _ in 0..pairs {
-                let (ping_tx, mut ping_rx) = R::Channel::bounded::<usize>(1);
-                let (pong_tx, mut pong_rx) = R::Channel::bounded::<usize>(1);
+                let (ping_tx, mut ping_rx) = C::bounded::<usize>(1);
+                let (pong_tx, mut pong_rx) = C::bounded::<usize>(1);
                 R::spawn_detached(async move {
                     while let Some(v) = ping_rx.recv().await {
                         if !pong_tx.send(v).await {
@@ -98,7 +103,7 @@ pub fn ping_pong<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
 /// `chained_spawn`: each task spawns the next, `chain_depth` deep; the sample runs
 /// `chain_repeats` chains one after another (one chain is too short to time alone).
 pub fn chained_spawn<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
-    fn link<R: Rt>(latch: std::sync::Arc<Latch<R::Oneshot>>, left: usize) {
+    fn link<R: Rt>(latch: std::sync::Arc<Latch>, left: usize) {
         if left == 0 {
             latch.count_down();
         } else {
@@ -109,7 +114,7 @@ pub fn chained_spawn<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> 
     let (sample, ()) = measure(|| {
         rt.block_on_task(async move {
             for _ in 0..repeats {
-                let (latch, done) = Latch::<R::Oneshot>::new(1);
+                let (latch, done) = Latch::new(1);
                 R::spawn_detached(async move { link::<R>(latch, depth - 1) });
                 done.await.expect("chained_spawn: latch dropped");
             }

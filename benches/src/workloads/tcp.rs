@@ -24,7 +24,7 @@ pub fn tcp_echo<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     let sample = rt.block_on(async move {
         let listener = R::Tcp::bind(loopback()).await.expect("tcp_echo: bind");
         let addr = R::Tcp::local_addr(&listener).expect("tcp_echo: local_addr");
-        let (servers_done, servers_finished) = Latch::<R::Oneshot>::new(conns);
+        let (servers_done, servers_finished) = Latch::new(conns);
         let acceptor = R::spawn(async move {
             for _ in 0..conns {
                 let stream = R::Tcp::accept(&listener).await.expect("tcp_echo: accept");
@@ -38,7 +38,7 @@ pub fn tcp_echo<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
         acceptor.await;
 
         let watch = Stopwatch::start();
-        let (latch, done) = Latch::<R::Oneshot>::new(conns);
+        let (latch, done) = Latch::new(conns);
         for stream in clients {
             R::spawn_detached(client::<R::Tcp>(stream, rounds, size, latch.clone()));
         }
@@ -53,7 +53,7 @@ pub fn tcp_echo<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     Ok(sample)
 }
 
-async fn echo_server<T: Tcp>(mut stream: T::Stream, done: Arc<Latch<impl crate::prims::Oneshot>>) {
+async fn echo_server<T: Tcp>(mut stream: T::Stream, done: Arc<Latch>) {
     let mut buf = [0u8; 4096];
     loop {
         let n = match T::read(&mut stream, &mut buf).await {
@@ -68,12 +68,7 @@ async fn echo_server<T: Tcp>(mut stream: T::Stream, done: Arc<Latch<impl crate::
     done.count_down();
 }
 
-async fn client<T: Tcp>(
-    mut stream: T::Stream,
-    rounds: usize,
-    size: usize,
-    done: Arc<Latch<impl crate::prims::Oneshot>>,
-) {
+async fn client<T: Tcp>(mut stream: T::Stream, rounds: usize, size: usize, done: Arc<Latch>) {
     let msg = vec![0x5a_u8; size];
     let mut buf = vec![0u8; size];
     for _ in 0..rounds {

@@ -15,7 +15,7 @@ pub fn timers<R: Rt>(rt: &R, p: &Params) -> Result<Sample, &'static str> {
     let (n, max_ms) = (p.sleeps, p.sleep_max_ms);
     let (sample, ()) = measure(|| {
         rt.block_on_task(async move {
-            let (latch, done) = Latch::<R::Oneshot>::new(n);
+            let (latch, done) = Latch::new(n);
             for i in 0..n as u64 {
                 let latch = latch.clone();
                 let ms = 1 + (i * 7919) % max_ms;

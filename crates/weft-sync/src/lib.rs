@@ -28,11 +28,37 @@ mod blocking;
 mod waiters;
 
 // ---- locks: semaphore.rs, mutex.rs, rwlock.rs, condition.rs --------------------------------
+mod condition;
+mod mutex;
+mod rwlock;
+mod semaphore;
+pub use condition::Condition;
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 // ---- signals: notify.rs, event.rs, barrier.rs, once_cell.rs ---------------------------------
+mod barrier;
+mod event;
+mod notify;
+mod once_cell;
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use event::{Event, EventWait};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 
 // ---- channels: oneshot.rs, mpsc/ --------------------------------------------------------------
+pub mod mpsc;
+pub mod oneshot;
 
 // ---- channels: broadcast.rs, watch.rs ---------------------------------------------------------
+pub mod broadcast;
+pub mod watch;
 
 // ---- asyncio's queues: queue/ -------------------------------------------------------------------
+pub mod queue;
+pub use queue::{LifoQueue, PriorityQueue, Queue};

@@ -146,19 +146,6 @@ impl<T> WaitList<T> {
         }
     }
 
-    /// Whether the entry has been notified (without consuming it).
-    pub(crate) fn is_notified(&self, key: &Key) -> bool {
-        matches!(self.entries[key.0 as usize].state, State::Notified { .. })
-    }
-
-    /// The entry's data, waiting or notified.
-    pub(crate) fn data_mut(&mut self, key: &Key) -> &mut T {
-        match &mut self.entries[key.0 as usize].state {
-            State::Waiting { data, .. } | State::Notified { data } => data,
-            State::Free { .. } => unreachable!("a Key outlived its entry"),
-        }
-    }
-
     /// The owner gives up: removes the entry and says whether it had been notified.
     pub(crate) fn cancel(&mut self, key: Key) -> Cancelled<T> {
         let i = key.0;

@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use futures_core::Stream;
+
 use crate::{Instant, Sleep, TimerHandle};
 
 /// Ticks that come later than this after their time count as missed (tokio's slack).
@@ -325,5 +327,37 @@ impl Interval {
     /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
+    }
+}
+
+/// An `Interval` is an endless stream of its ticks: each item is the instant the tick was
+/// scheduled for, as [`Interval::tick`] returns (`weft::stream::StreamExt` applies).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use std::task::{Context, Poll, Waker};
+/// # let noop = Waker::noop();
+/// use futures_core::Stream;
+/// use weft_timer::{context, interval, Clock, Driver};
+///
+/// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+/// let _ctx = context::set_current(Some(driver.handle()));
+/// let mut cx = Context::from_waker(&noop);
+///
+/// let mut every = interval(Duration::from_millis(10));
+/// let start = driver.clock().now();
+/// assert_eq!(std::pin::Pin::new(&mut every).poll_next(&mut cx), Poll::Ready(Some(start)));
+/// assert!(std::pin::Pin::new(&mut every).poll_next(&mut cx).is_pending());
+/// ```
+impl Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
     }
 }

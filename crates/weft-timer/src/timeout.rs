@@ -223,6 +223,16 @@ impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed(());
 
+impl Elapsed {
+    /// An `Elapsed`, for timeouts built on [`Sleep`] outside this crate (weft-stream's
+    /// per-item stream timeout). Not part of weft's API.
+    #[doc(hidden)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Elapsed {
+        Elapsed(())
+    }
+}
+
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("deadline has elapsed")

@@ -22,6 +22,9 @@
 //! - [`future`]: [`join_all`](future::join_all), [`try_join_all`](future::try_join_all);
 //!   the macros [`join!`], [`try_join!`], [`select!`].
 //! - [`time`]: `sleep`, `timeout`, `interval`, and a paused clock for tests.
+//! - [`sync`]: asyncio's `Queue` (with `task_done`/`join`), `Mutex`, `RwLock`, `Semaphore`,
+//!   `Event`, `Condition`, `Barrier`, `Notify`, `OnceCell`; the `oneshot`, `mpsc`,
+//!   `broadcast` and `watch` channels.
 //! - [`net`], [`io`], [`fs`], [`signal`], [`process`]: sockets, the async I/O traits and
 //!   helpers, files on the blocking pool, signals, child processes.
 //! - [`sched`]: the [`Scheduler`](sched::Scheduler) trait and the built-in schedulers, to
@@ -41,6 +44,7 @@
 //! | `loop.run_in_executor`, `asyncio.to_thread` | [`spawn_blocking`] |
 //! | `await asyncio.sleep(0)` | [`task::yield_now()`](task::yield_now) |
 //! | `asyncio.current_task()` | [`task::id()`](task::id) |
+//! | `asyncio.Queue`, `Lock`, `Semaphore`, `Event`, `Condition` | [`sync::Queue`], [`sync::Mutex`], [`sync::Semaphore`], [`sync::Event`], [`sync::Condition`] |
 //! | "cannot be called from a running event loop" | [`Runtime::block_on`] inside a runtime thread panics and says to `.await` instead |
 
 // The crate example above is the whole program a newcomer writes, `fn main` included.
@@ -56,6 +60,7 @@ pub mod net;
 pub mod process;
 pub mod runtime;
 pub mod signal;
+pub mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -1,5 +1,7 @@
-//! The networking examples, run as child processes against std clients on a free port:
-//! `echo_server`, `chat_server` and `graceful_shutdown`.
+//! The examples, run as child processes: the networking ones (`echo_server`,
+//! `chat_server`, `graceful_shutdown`) against std clients on a free port, and
+//! `async_generator`, whose output is checked line by line, and `producer_consumer`
+//! (asyncio's Queue program), which must print its `join()` line and exit 0.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -268,5 +270,52 @@ fn graceful_shutdown_stops_after_serve_for() {
     let status = server
         .wait_timeout(Duration::from_secs(10))
         .expect("the server did not stop on its own");
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn async_generator_mirrors_the_asyncio_programs() {
+    let started = Instant::now();
+    let out = Command::new(example_binary("async_generator"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run async_generator");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "1",
+            "2",
+            "3",
+            "4",
+            "0",
+            "1",
+            "2",
+            "odd: [1, 3, 5, 7]",
+            "1",
+            "Error in generator: Even numbers are not allowed.",
+            "Error in generator: Even numbers are not allowed.",
+            "Error in generator: Even numbers are not allowed.",
+            "done"
+        ]
+    );
+    // The run itself is short (about 0.2 s of sleeps); the bound is loose for loaded machines.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// The consumers are aborted while parked in `get()`; their `Get` futures borrow the
+/// consumer's own queue handle, so this also checks that an aborted future is dropped in
+/// place (it hung before weft-task did so).
+#[test]
+fn producer_consumer_joins_then_cancels_its_consumers() {
+    let mut child = ChildGuard::spawn("producer_consumer", &[]);
+    child.wait_for_line("join() returned: 15 jobs done, 0 unfinished");
+    child.wait_for_line("consumers cancelled; done");
+    child.drain_stdout();
+    let status = child
+        .wait_timeout(Duration::from_secs(10))
+        .expect("producer_consumer did not exit");
     assert!(status.success(), "exit status {status}");
 }

@@ -1,0 +1,294 @@
+//! `Semaphore`: FIFO order, `acquire_many` keeping its place against later small requests,
+//! permits passed on by dropped futures (granted or partly served), close with waiters, and
+//! exact counts under a 4-worker runtime.
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::task::{Context, Poll, Waker};
+
+use weft::sync::{AcquireError, Semaphore, TryAcquireError};
+
+fn runtime() -> weft::Runtime {
+    weft::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap()
+}
+
+fn poll_noop<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn waiters_are_served_in_arrival_order() {
+    let sem = Semaphore::new(0);
+    let mut waiters: Vec<_> = (0..5).map(|_| Box::pin(sem.acquire())).collect();
+    for w in &mut waiters {
+        assert!(poll_noop(w.as_mut()).is_pending());
+    }
+    for i in 0..5 {
+        sem.add_permits(1);
+        // Only waiter `i` got the permit, whatever order they are polled in.
+        for j in (i + 1..5).rev() {
+            assert!(
+                poll_noop(waiters[j].as_mut()).is_pending(),
+                "{j} overtook {i}"
+            );
+        }
+        let Poll::Ready(Ok(permit)) = poll_noop(waiters[i].as_mut()) else {
+            panic!("waiter {i} was not served");
+        };
+        permit.forget();
+    }
+    assert_eq!(sem.available_permits(), 0);
+}
+
+#[test]
+fn spawned_waiters_get_permits_in_spawn_order() {
+    let rt = weft::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sem = Arc::new(Semaphore::new(0));
+        let order = Arc::new(StdMutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let (sem, order) = (sem.clone(), order.clone());
+            tasks.push(weft::spawn(async move {
+                let permit = sem.acquire().await.unwrap();
+                order.lock().unwrap().push(i);
+                permit.forget();
+            }));
+            for _ in 0..3 {
+                weft::task::yield_now().await;
+            }
+        }
+        for _ in 0..10 {
+            sem.add_permits(1);
+            weft::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn acquire_many_blocks_later_smaller_requests() {
+    let sem = Semaphore::new(1);
+    let mut big = pin!(sem.acquire_many(3));
+    let mut small = pin!(sem.acquire());
+    assert!(poll_noop(big.as_mut()).is_pending());
+    // The big request took the free permit and still misses two.
+    assert_eq!(sem.available_permits(), 0);
+    assert!(poll_noop(small.as_mut()).is_pending());
+    sem.add_permits(1);
+    assert!(
+        poll_noop(small.as_mut()).is_pending(),
+        "a small request overtook"
+    );
+    assert_eq!(sem.try_acquire().err(), Some(TryAcquireError::NoPermits));
+    sem.add_permits(1);
+    let Poll::Ready(Ok(big)) = poll_noop(big.as_mut()) else {
+        panic!("the big request was not served")
+    };
+    assert_eq!(big.num_permits(), 3);
+    assert!(poll_noop(small.as_mut()).is_pending());
+    drop(big);
+    assert!(poll_noop(small.as_mut()).is_ready());
+    assert_eq!(sem.available_permits(), 3);
+}
+
+#[test]
+fn granted_then_dropped_passes_permits_on() {
+    let sem = Semaphore::new(0);
+    let mut first = Box::pin(sem.acquire());
+    let mut second = pin!(sem.acquire());
+    assert!(poll_noop(first.as_mut()).is_pending());
+    assert!(poll_noop(second.as_mut()).is_pending());
+    sem.add_permits(1); // granted to `first`, which is never polled again
+    drop(first);
+    let Poll::Ready(Ok(permit)) = poll_noop(second.as_mut()) else {
+        panic!("the dropped waiter's permit was lost")
+    };
+    assert_eq!(sem.available_permits(), 0);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn partly_served_then_dropped_gives_back_what_it_collected() {
+    let sem = Semaphore::new(2);
+    let mut big = Box::pin(sem.acquire_many(5));
+    let mut small = pin!(sem.acquire());
+    assert!(poll_noop(big.as_mut()).is_pending());
+    assert!(poll_noop(small.as_mut()).is_pending());
+    drop(big);
+    assert!(poll_noop(small.as_mut()).is_ready());
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn dropped_waiter_that_was_never_served_leaves_no_trace() {
+    let sem = Semaphore::new(0);
+    let mut w = Box::pin(sem.acquire());
+    assert!(poll_noop(w.as_mut()).is_pending());
+    drop(w);
+    // Nobody queued: released permits go straight to the count again.
+    sem.add_permits(2);
+    assert_eq!(sem.available_permits(), 2);
+    assert!(sem.try_acquire_many(2).is_ok());
+}
+
+#[test]
+fn close_wakes_waiters_with_an_error() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut a = pin!(sem.acquire());
+    let mut b = pin!(sem.acquire_many(2));
+    assert!(poll_noop(a.as_mut()).is_pending());
+    assert!(poll_noop(b.as_mut()).is_pending());
+    sem.close();
+    assert!(sem.is_closed());
+    assert!(matches!(
+        poll_noop(a.as_mut()),
+        Poll::Ready(Err(AcquireError { .. }))
+    ));
+    assert!(matches!(poll_noop(b.as_mut()), Poll::Ready(Err(_))));
+    assert_eq!(sem.try_acquire().err(), Some(TryAcquireError::Closed));
+    // Permits held across the close still come back.
+    drop(held);
+    assert_eq!(sem.available_permits(), 1);
+    assert!(weft::run(async { sem.acquire().await.is_err() }));
+}
+
+#[test]
+fn close_returns_permits_assigned_to_a_partly_served_waiter() {
+    let sem = Semaphore::new(2);
+    let mut big = pin!(sem.acquire_many(3));
+    assert!(poll_noop(big.as_mut()).is_pending());
+    sem.close();
+    assert!(matches!(poll_noop(big.as_mut()), Poll::Ready(Err(_))));
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn exact_counts_under_contention() {
+    const TASKS: usize = 200;
+    const LIMIT: usize = 3;
+    runtime().block_on(async {
+        let sem = Arc::new(Semaphore::new(LIMIT));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max_inside = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|i| {
+                let (sem, inside, max_inside, done) = (
+                    sem.clone(),
+                    inside.clone(),
+                    max_inside.clone(),
+                    done.clone(),
+                );
+                weft::spawn(async move {
+                    for _ in 0..20 {
+                        let n = (i % 2 + 1) as u32;
+                        let _p = sem.acquire_many(n).await.unwrap();
+                        let now = inside.fetch_add(n as usize, SeqCst) + n as usize;
+                        max_inside.fetch_max(now, SeqCst);
+                        weft::task::yield_now().await;
+                        inside.fetch_sub(n as usize, SeqCst);
+                        done.fetch_add(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(done.load(SeqCst), TASKS * 20);
+        assert!(max_inside.load(SeqCst) <= LIMIT);
+        assert_eq!(sem.available_permits(), LIMIT);
+    });
+}
+
+#[test]
+fn owned_permits_move_into_spawned_tasks() {
+    runtime().block_on(async {
+        let sem = Arc::new(Semaphore::new(2));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let permit = sem.clone().acquire_owned().await.unwrap();
+            tasks.push(weft::spawn(async move {
+                weft::task::yield_now().await;
+                drop(permit);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(sem.available_permits(), 2);
+        let many = sem.clone().acquire_many_owned(2).await.unwrap();
+        assert!(sem.clone().try_acquire_owned().is_err());
+        drop(many);
+        assert_eq!(sem.try_acquire_many_owned(2).unwrap().num_permits(), 2);
+    });
+}
+
+#[test]
+fn permits_forget_merge_split() {
+    let sem = Semaphore::new(5);
+    let mut a = sem.try_acquire_many(3).unwrap();
+    let b = a.split(2).unwrap();
+    assert!(a.split(2).is_none());
+    assert_eq!((a.num_permits(), b.num_permits()), (1, 2));
+    a.merge(b);
+    assert_eq!(a.num_permits(), 3);
+    a.forget();
+    assert_eq!(sem.available_permits(), 2);
+    assert_eq!(sem.forget_permits(10), 2);
+    assert_eq!(sem.available_permits(), 0);
+    // Zero permits are always there (until closed).
+    assert!(sem.try_acquire_many(0).is_ok());
+}
+
+#[test]
+fn add_permits_serves_many_waiters_at_once() {
+    // More waiters than one batch of wake-ups (32) holds.
+    let sem = Semaphore::new(0);
+    let mut waiters: Vec<_> = (0..50).map(|_| Box::pin(sem.acquire())).collect();
+    for w in &mut waiters {
+        assert!(poll_noop(w.as_mut()).is_pending());
+    }
+    sem.add_permits(60);
+    for w in &mut waiters {
+        assert!(poll_noop(w.as_mut()).is_ready());
+    }
+    drop(waiters);
+    assert_eq!(sem.available_permits(), 60);
+}
+
+#[test]
+#[should_panic(expected = "MAX_PERMITS")]
+fn too_many_permits_panic() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    sem.add_permits(1);
+}
+
+#[test]
+fn errors_say_what_happened() {
+    assert_eq!(
+        TryAcquireError::Closed.to_string(),
+        "the semaphore was closed"
+    );
+    assert!(TryAcquireError::NoPermits
+        .to_string()
+        .contains("not enough permits"));
+    let closed = Semaphore::new(0);
+    closed.close();
+    let err = weft::run(async { closed.acquire().await.unwrap_err() });
+    assert!(err.to_string().contains("closed"));
+    assert!(format!("{:?}", Semaphore::new(1)).contains("permits: 1"));
+}
