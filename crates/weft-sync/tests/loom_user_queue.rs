@@ -1,7 +1,7 @@
 //! A model written the way a *user* of weft writes one for their own code (see
 //! `docs/loom-your-code.md`): the code under test is an ordinary producer/consumer over the
-//! public `Queue` API, and the model body uses nothing but that API, `block_on`, `model` and
-//! loom's `thread`. It checks the user's code, not the queue: under every interleaving the
+//! public `Queue` API, and the model body uses nothing but that API and `weft::loom`'s
+//! `block_on`, `model` and `thread`, exactly as a user's crate would. It checks the user's code, not the queue: under every interleaving the
 //! consumer processes every item exactly once, and `join` returns only after it has.
 //!
 //! ```text
@@ -20,11 +20,8 @@
 // loom-preemptions: 3
 #![cfg(weft_loom)]
 
-// In your own crate: `use weft::sync::Queue;` (this file lives inside weft-sync).
-use weft_sync::Queue;
-
-use weft_core::loom::thread;
-use weft_core::test_support::{block_on, model};
+use weft::loom::{block_on, model, thread};
+use weft::sync::Queue;
 
 // ---- the user's code under test -------------------------------------------------------------
 

@@ -76,6 +76,20 @@ pub mod sched {
     pub use weft_task::Runnable;
 }
 
+/// Model-checking your own code that uses [`sync`] with [loom](https://docs.rs/loom): what a
+/// model needs, present only when built with `RUSTFLAGS="--cfg weft_loom"` (then every
+/// `weft::sync` type runs on loom's primitives). See `docs/loom-your-code.md`.
+#[cfg(weft_loom)]
+pub mod loom {
+    /// Loom's `Arc`, atomics, `Mutex` and `Condvar`, for state the model shares.
+    pub use weft_core::loom::sync;
+    /// Loom's threads (at most 5 per model, the main one included).
+    pub use weft_core::loom::thread;
+    /// `model` runs a closure under every interleaving; `block_on` awaits a future on the
+    /// calling loom thread (a wake-up that never comes is reported as a deadlock).
+    pub use weft_core::test_support::{block_on, model};
+}
+
 #[doc(hidden)]
 /// What the macros' expansions use; not public API.
 pub mod __private {

@@ -1,7 +1,8 @@
 //! The examples, run as child processes: the networking ones (`echo_server`,
 //! `chat_server`, `graceful_shutdown`) against std clients on a free port, and
 //! `async_generator`, whose output is checked line by line, and `producer_consumer`
-//! (asyncio's Queue program), which must print its `join()` line and exit 0.
+//! (asyncio's Queue program), which must print its `join()` line and exit 0, and
+//! `rate_limited` (a `Semaphore` capping requests to a local HTTP server).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -317,5 +318,25 @@ fn producer_consumer_joins_then_cancels_its_consumers() {
     let status = child
         .wait_timeout(Duration::from_secs(10))
         .expect("producer_consumer did not exit");
+    assert!(status.success(), "exit status {status}");
+}
+
+/// `rate_limited`: 20 requests to the example's own HTTP server through a `Semaphore(4)`;
+/// the server never sees more than 4 at once, and every reply matches its request (the
+/// example asserts both and exits non-zero otherwise).
+#[test]
+fn rate_limited_never_lets_more_than_four_through() {
+    let mut child = ChildGuard::spawn("rate_limited", &[]);
+    let line = child.wait_for_line("requests, at most 4 at a time");
+    let peak: usize = line
+        .split("the server saw ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {line:?}"));
+    assert!((1..=4).contains(&peak), "peak {peak} in {line:?}");
+    let status = child
+        .wait_timeout(Duration::from_secs(10))
+        .expect("rate_limited did not exit");
     assert!(status.success(), "exit status {status}");
 }
