@@ -25,7 +25,8 @@ commands:
                  cargo test --workspace --doc
                  cargo test -p weft-reactor -p weft --features weft/backend-polling
                  cargo test --workspace --release --test 'stress*'
-  loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' LOOM_MAX_PREEMPTIONS=2 (unless set)
+  loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' CARGO_PROFILE_RELEASE_LTO=false
+                 LOOM_MAX_PREEMPTIONS=<the file's `// loom-preemptions: N` line, else 2> (unless set)
                    cargo build --workspace --exclude xtask --exclude weft-benches --release --target-dir target/loom
                    then, for each crates/<crate>/tests/loom_<name>.rs:
                    cargo test -p <crate> --release --test loom_<name> --target-dir target/loom [-- FILTER]

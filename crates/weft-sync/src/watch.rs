@@ -3,14 +3,14 @@
 //!
 //! # Protocol
 //!
-//! The value sits behind a shim `Mutex` (the shim has no `RwLock`, so a [`Ref`] held by
-//! a reader blocks writers and other readers: keep borrows short, and never hold two at once
-//! on one thread). Next to it an atomic *version* counts changes in steps of 2; its low
+//! The value sits behind a shim `RwLock`: any number of [`Ref`]s may be held at once, and a
+//! send waits until they are gone (so a send on the thread that holds a borrow deadlocks, as
+//! in tokio: keep borrows short, and never across an `.await`). Next to it an atomic *version* counts changes in steps of 2; its low
 //! bit is set once every sender is gone. Each [`Receiver`] remembers the version it last
 //! saw. A second shim mutex guards two `WaitList`s: receivers waiting for a change, and
 //! senders waiting in [`Sender::closed`] for the last receiver to go.
 //!
-//! - A change writes the value and bumps the version under the value lock, then locks the
+//! - A change writes the value and bumps the version under the write lock, then locks the
 //!   waiter list and notifies every receiver waiting there; wakers are woken after unlocking.
 //! - `changed` compares versions (one atomic load); if nothing is new it locks the waiter
 //!   list, compares again and only then registers. A change either is visible to that
@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use weft_core::loom::sync::{Arc, Mutex, MutexGuard};
+use weft_core::loom::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use crate::waiters::{Key, WaitList, WakeList};
 
@@ -55,7 +55,7 @@ const STEP: usize = 2;
 /// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
-        value: Mutex::new(init),
+        value: RwLock::new(init),
         version: AtomicUsize::new(0),
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
@@ -74,7 +74,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 }
 
 struct Shared<T> {
-    value: Mutex<T>,
+    value: RwLock<T>,
     /// Changes times [`STEP`], plus [`CLOSED`] once every sender is gone.
     version: AtomicUsize,
     senders: AtomicUsize,
@@ -135,7 +135,7 @@ pub struct Receiver<T> {
 
 /// A borrow of the value in a watch channel; the value cannot change while it lives.
 pub struct Ref<'a, T> {
-    guard: MutexGuard<'a, T>,
+    guard: RwLockReadGuard<'a, T>,
     has_changed: bool,
 }
 
@@ -253,7 +253,7 @@ impl<T> Sender<T> {
     /// assert!(rx.has_changed().unwrap());
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        let mut value = self.shared.value.lock();
+        let mut value = self.shared.value.write();
         if !modify(&mut value) {
             return false;
         }
@@ -280,8 +280,9 @@ impl<T> Sender<T> {
 
     /// Borrows the current value.
     ///
-    /// The [`Ref`] holds the channel's lock: while it lives, sends and other borrows wait
-    /// (on this thread, they deadlock). Keep it short, and never across an `.await`.
+    /// The [`Ref`] holds a read lock on the value: other borrows go ahead, sends wait until
+    /// it is dropped (a send on the same thread would deadlock). Keep it short, and never
+    /// across an `.await`.
     ///
     /// ```
     /// use weft::sync::watch;
@@ -291,7 +292,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
-            guard: self.shared.value.lock(),
+            guard: self.shared.value.read(),
             has_changed: false,
         }
     }
@@ -443,8 +444,9 @@ impl<T> Drop for Closed<'_, T> {
 impl<T> Receiver<T> {
     /// Borrows the current value without marking it seen.
     ///
-    /// The [`Ref`] holds the channel's lock: while it lives, sends and other borrows wait
-    /// (on this thread, they deadlock). Keep it short, and never across an `.await`.
+    /// The [`Ref`] holds a read lock on the value: other borrows go ahead, sends wait until
+    /// it is dropped (a send on the same thread would deadlock). Keep it short, and never
+    /// across an `.await`.
     ///
     /// ```
     /// use weft::sync::watch;
@@ -453,7 +455,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.borrow().as_str(), "x");
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
-        let guard = self.shared.value.lock();
+        let guard = self.shared.value.read();
         let version = self.shared.version.load(SeqCst) & !CLOSED;
         Ref {
             guard,
@@ -472,7 +474,7 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let guard = self.shared.value.lock();
+        let guard = self.shared.value.read();
         let version = self.shared.version.load(SeqCst) & !CLOSED;
         let has_changed = version != self.seen;
         self.seen = version;

@@ -202,3 +202,26 @@ fn receivers_see_the_final_value_on_four_workers() {
         }
     });
 }
+
+/// Several borrows of one channel may live at once on one thread (a sender's and two
+/// receivers'): they share a read lock. (With a plain mutex under the value, the second
+/// borrow deadlocked; the check runs on a thread so that a regression fails instead of
+/// hanging the suite.)
+#[test]
+fn borrows_on_one_thread_do_not_block_each_other() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (tx, rx) = watch::channel(String::from("v1"));
+        let rx2 = rx.clone();
+        let (a, b, c) = (tx.borrow(), rx.borrow(), rx2.borrow());
+        let joined = format!("{} {} {}", *a, *b, *c);
+        drop((a, b, c));
+        tx.send("v2".into()).unwrap();
+        done_tx.send((joined, rx.borrow().clone())).unwrap();
+    });
+    let (joined, latest) = done_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("two borrows of one watch channel deadlocked");
+    assert_eq!(joined, "v1 v1 v1");
+    assert_eq!(latest, "v2");
+}

@@ -15,7 +15,7 @@ pub mod sync {
         };
     }
 
-    pub use super::lock::{Condvar, Mutex, MutexGuard};
+    pub use super::lock::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 }
 
 pub mod thread {
@@ -75,6 +75,33 @@ mod lock {
     impl<T: Default> Default for Mutex<T> {
         fn default() -> Self {
             Mutex::new(T::default())
+        }
+    }
+
+    /// loom's reader-writer lock, with the shim's poison-free API.
+    #[derive(Debug)]
+    pub struct RwLock<T>(loom::sync::RwLock<T>);
+
+    /// The shared guard of [`RwLock`].
+    pub type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+
+    /// The exclusive guard of [`RwLock`].
+    pub type RwLockWriteGuard<'a, T> = loom::sync::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        /// Wraps `value`.
+        pub fn new(value: T) -> Self {
+            RwLock(loom::sync::RwLock::new(value))
+        }
+
+        /// Locks for reading, ignoring poisoning.
+        pub fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read().unwrap_or_else(|e| e.into_inner())
+        }
+
+        /// Locks for writing, ignoring poisoning.
+        pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0.write().unwrap_or_else(|e| e.into_inner())
         }
     }
 
