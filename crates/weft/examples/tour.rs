@@ -29,6 +29,8 @@ fn main() {
         time().await;
         join_set_completion_order().await;
         select_first().await;
+        queue_and_lock().await;
+        async_generator().await;
         blocking_jobs().await;
         panicking_task().await;
         abort_task().await;
@@ -151,6 +153,56 @@ async fn select_first() {
         v = async { weft::time::sleep(Duration::from_millis(5)).await; "fast" } => v,
     };
     println!("   the first to finish wins: {winner:?} (the other one is dropped)\n");
+}
+
+/// asyncio: `q = asyncio.Queue(maxsize=4)`; workers `await q.get()` ... `q.task_done()`;
+/// `await q.join()`; a shared total under `async with lock:`.
+async fn queue_and_lock() {
+    section("Queue + Lock           (asyncio.Queue with task_done/join, asyncio.Lock)");
+    let queue = weft::sync::Queue::bounded(4);
+    let total = std::sync::Arc::new(weft::sync::Mutex::new(0u64));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (queue, total) = (queue.clone(), total.clone());
+            weft::spawn(async move {
+                let mut handled = 0;
+                while let Ok(n) = queue.get().await {
+                    *total.lock().await += n;
+                    handled += 1;
+                    queue.task_done();
+                }
+                handled
+            })
+        })
+        .collect();
+    for n in 1..=100u64 {
+        queue.put(n).await.unwrap(); // waits while 4 items are queued
+    }
+    queue.join().await; // every item taken and marked done
+    queue.close(); // the workers' get() now ends their loops
+    let mut handled = Vec::new();
+    for w in workers {
+        handled.push(w.await.unwrap());
+    }
+    println!(
+        "   3 workers took 100 jobs from a bounded(4) queue ({handled:?} each); total {}\n",
+        *total.lock().await
+    );
+}
+
+/// asyncio: `async def ticks(): for i in range(3): await asyncio.sleep(..); yield i` and
+/// `[x async for x in ticks()]`.
+async fn async_generator() {
+    section("stream::generate       (an async generator and `async for`)");
+    use weft::stream::StreamExt;
+    let ticks = weft::stream::generate(|mut y| async move {
+        for i in 0..3u32 {
+            weft::time::sleep(Duration::from_millis(2)).await;
+            y.send(i).await;
+        }
+    });
+    let squares: Vec<u32> = ticks.map(|i| i * i).collect().await;
+    println!("   [i * i async for i in ticks()] = {squares:?}\n");
 }
 
 /// asyncio: `await loop.run_in_executor(None, blocking_fn)` / `asyncio.to_thread(fn)`
