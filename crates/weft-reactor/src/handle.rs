@@ -231,8 +231,7 @@ impl ReactorHandle {
     /// # Panics
     ///
     /// Outside of a runtime with I/O enabled, with "there is no reactor: this code runs
-    /// outside a weft runtime, or in one built without I/O (enable it with
-    /// `Builder::enable_io()` or `Builder::enable_all()`)".
+    /// outside a weft runtime, or in one built with `Builder::disable_io()`".
     ///
     /// ```should_panic
     /// let _ = weft_reactor::ReactorHandle::current(); // no runtime here
@@ -243,7 +242,7 @@ impl ReactorHandle {
             Some(handle) => handle,
             None => panic!(
                 "there is no reactor: this code runs outside a weft runtime, or in one built \
-                 without I/O (enable it with `Builder::enable_io()` or `Builder::enable_all()`)"
+                 with `Builder::disable_io()`"
             ),
         }
     }

@@ -333,8 +333,8 @@ fn the_current_reactor_comes_from_the_context() {
         .unwrap_or("");
     assert_eq!(
         msg,
-        "there is no reactor: this code runs outside a weft runtime, or in one built without I/O \
-         (enable it with `Builder::enable_io()` or `Builder::enable_all()`)"
+        "there is no reactor: this code runs outside a weft runtime, or in one built with \
+         `Builder::disable_io()`"
     );
 
     let reactor = Reactor::new().unwrap();

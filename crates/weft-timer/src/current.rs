@@ -14,8 +14,7 @@ impl TimerHandle {
     /// # Panics
     ///
     /// Outside of a runtime with timers enabled, with "there is no timer: this code runs
-    /// outside a weft runtime, or in one built without time (enable it with
-    /// `Builder::enable_time()` or `Builder::enable_all()`)".
+    /// outside a weft runtime, or in one built with `Builder::disable_time()`".
     ///
     /// ```should_panic
     /// let _ = weft_timer::TimerHandle::current(); // no runtime here
@@ -26,8 +25,7 @@ impl TimerHandle {
             Some(handle) => handle,
             None => panic!(
                 "there is no timer: this code runs outside a weft runtime, or in one built \
-                 without time (enable it with `Builder::enable_time()` or \
-                 `Builder::enable_all()`)"
+                 with `Builder::disable_time()`"
             ),
         }
     }

@@ -20,8 +20,9 @@ const MISSED_SLACK: Duration = Duration::from_millis(5);
 ///
 /// # Panics
 ///
-/// If `period` is zero ("`interval` period must be non-zero"), or if there is no current
-/// timer (outside a runtime, or in one built without time).
+/// If `period` is zero ("`interval` period must be non-zero"), or when first polled where
+/// there is no timer. Made outside a runtime, it binds to the timer of the runtime that
+/// first polls it, and its first tick completes then.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -44,9 +45,12 @@ const MISSED_SLACK: Duration = Duration::from_millis(5);
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "`interval` period must be non-zero");
-    let handle = TimerHandle::current();
-    let start = handle.now();
-    Interval::new(handle.sleep_until(start), period)
+    // Outside a runtime, the first tick completes at the first poll, on the timer there.
+    let delay = match TimerHandle::try_current() {
+        Some(handle) => handle.sleep_until(handle.now()),
+        None => Sleep::current_after_first_poll(Duration::ZERO),
+    };
+    Interval::new(delay, period)
 }
 
 /// An [`Interval`] whose first tick completes at `start`, then every `period`; see
@@ -54,8 +58,8 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 ///
-/// If `period` is zero ("`interval` period must be non-zero"), or if there is no current
-/// timer.
+/// If `period` is zero ("`interval` period must be non-zero"), or when first polled where
+/// there is no timer (made outside a runtime, it binds to the one that first polls it).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -71,7 +75,7 @@ pub fn interval(period: Duration) -> Interval {
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "`interval` period must be non-zero");
-    Interval::new(Sleep::new(TimerHandle::current(), start), period)
+    Interval::new(Sleep::current_until(start), period)
 }
 
 /// What an [`Interval`] does when ticks were missed: the task took more than a period (plus
@@ -200,7 +204,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.delay).poll(cx));
         let timeout = self.delay.deadline();
-        let now = self.delay.handle().now();
+        let now = self.delay.now();
         let next = if now > timeout.saturating_add(MISSED_SLACK) {
             self.missed_tick_behavior
                 .next_timeout(timeout, now, self.period)
@@ -249,7 +253,7 @@ impl Interval {
     /// assert!(every.poll_tick(&mut cx).is_ready());
     /// ```
     pub fn reset_immediately(&mut self) {
-        let now = self.delay.handle().now();
+        let now = self.delay.now();
         self.delay.reset(now);
     }
 
@@ -265,7 +269,7 @@ impl Interval {
     /// every.reset_after(Duration::from_secs(1));
     /// ```
     pub fn reset_after(&mut self, after: Duration) {
-        let deadline = self.delay.handle().now().saturating_add(after);
+        let deadline = self.delay.now().saturating_add(after);
         self.delay.reset(deadline);
     }
 

@@ -25,7 +25,10 @@ use crate::{Instant, TimerHandle};
 ///
 /// # Panics
 ///
-/// If there is no current timer (outside a runtime, or in one built without time).
+/// When first polled where there is no timer (outside a runtime, or in one built without
+/// time). Made outside a runtime, it is not bound to a timer yet: it binds to the timer of
+/// the runtime that first polls it (so `rt.block_on(sleep(d))` works), and its time starts
+/// then.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -46,14 +49,17 @@ use crate::{Instant, TimerHandle};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    TimerHandle::current().into_sleep(duration)
+    Sleep::current_after(duration)
 }
 
 /// Waits until `deadline` on the current runtime's clock; see [`sleep()`].
 ///
 /// # Panics
 ///
-/// If there is no current timer (outside a runtime, or in one built without time).
+/// When first polled where there is no timer (outside a runtime, or in one built without
+/// time). Made outside a runtime, it is not bound to a timer yet: it binds to the timer of
+/// the runtime that first polls it (so `rt.block_on(sleep(d))` works), and its time starts
+/// then.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -67,7 +73,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(TimerHandle::current(), deadline)
+    Sleep::current_until(deadline)
 }
 
 /// The future returned by [`sleep()`] and [`sleep_until`]: completes (with `()`) once its
@@ -115,7 +121,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    handle: TimerHandle,
+    /// The timer this sleep lives on: the current one when it was made, or, for a sleep
+    /// made outside any runtime, the one current where it is first polled.
+    handle: Option<TimerHandle>,
     deadline: Deadline,
     /// Allocated at the first pending poll, then reused for the `Sleep`'s whole life.
     entry: Option<Arc<Entry>>,
@@ -143,7 +151,7 @@ impl Sleep {
     /// A sleep until `deadline`.
     pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
         Sleep {
-            handle,
+            handle: Some(handle),
             deadline: Deadline::At(deadline),
             entry: None,
             registered: false,
@@ -154,7 +162,7 @@ impl Sleep {
     /// A sleep of `duration` from `now` (the handle's clock, just read).
     pub(crate) fn after(handle: TimerHandle, now: Instant, duration: Duration) -> Sleep {
         Sleep {
-            handle,
+            handle: Some(handle),
             deadline: Deadline::At(now.saturating_add(duration)),
             entry: None,
             registered: false,
@@ -165,11 +173,56 @@ impl Sleep {
     /// A sleep of `duration` counted from its first poll.
     pub(crate) fn after_first_poll(handle: TimerHandle, duration: Duration) -> Sleep {
         Sleep {
-            handle,
+            handle: Some(handle),
             deadline: Deadline::AfterFirstPoll(duration),
             entry: None,
             registered: false,
             check_clock: false,
+        }
+    }
+
+    /// A sleep with no timer yet (made outside any runtime): its first poll binds it to the
+    /// current timer there, or panics with "there is no timer" if there is none.
+    fn unbound(deadline: Deadline) -> Sleep {
+        Sleep {
+            handle: None,
+            deadline,
+            entry: None,
+            registered: false,
+            check_clock: true,
+        }
+    }
+
+    /// `duration` from now on the current timer; outside a runtime, `duration` from the
+    /// first poll, on the timer current there (asyncio's `sleep` starts when awaited, too).
+    pub(crate) fn current_after(duration: Duration) -> Sleep {
+        match TimerHandle::try_current() {
+            Some(handle) => handle.into_sleep(duration),
+            None => Sleep::unbound(Deadline::AfterFirstPoll(duration)),
+        }
+    }
+
+    /// Until `deadline`, on the current timer or the one current at the first poll.
+    pub(crate) fn current_until(deadline: Instant) -> Sleep {
+        match TimerHandle::try_current() {
+            Some(handle) => Sleep::new(handle, deadline),
+            None => Sleep::unbound(Deadline::At(deadline)),
+        }
+    }
+
+    /// `duration` from the first poll, on the current timer or the one current then.
+    pub(crate) fn current_after_first_poll(duration: Duration) -> Sleep {
+        match TimerHandle::try_current() {
+            Some(handle) => Sleep::after_first_poll(handle, duration),
+            None => Sleep::unbound(Deadline::AfterFirstPoll(duration)),
+        }
+    }
+
+    /// The time on this sleep's clock: its timer's, or (not bound yet) the current one's.
+    pub(crate) fn now(&self) -> Instant {
+        match &self.handle {
+            Some(handle) => handle.now(),
+            None => Instant::now(),
         }
     }
 
@@ -190,7 +243,7 @@ impl Sleep {
     pub fn deadline(&self) -> Instant {
         match self.deadline {
             Deadline::At(at) => at,
-            Deadline::AfterFirstPoll(duration) => self.handle.now().saturating_add(duration),
+            Deadline::AfterFirstPoll(duration) => self.now().saturating_add(duration),
         }
     }
 
@@ -211,7 +264,7 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         match (&self.entry, self.registered) {
             (Some(entry), true) => entry.state() == FIRED,
-            _ => self.deadline() <= self.handle.now(),
+            _ => self.deadline() <= self.now(),
         }
     }
 
@@ -241,9 +294,13 @@ impl Sleep {
             self.check_clock = true;
             return;
         };
-        let tick = self.handle.shared.clock.deadline_tick(deadline);
+        let handle = self
+            .handle
+            .as_ref()
+            .expect("a sleep with a timer entry is bound to its timer");
+        let tick = handle.shared.clock.deadline_tick(deadline);
         self.registered = true;
-        match self.handle.shared.register(entry, tick) {
+        match handle.shared.register(entry, tick) {
             Registered::Pending | Registered::Shutdown => {}
             Registered::Elapsed => {
                 // Woken at once, as promised: the deadline has passed.
@@ -271,11 +328,6 @@ impl Sleep {
         self.check_clock = true;
     }
 
-    /// The handle this sleep's timer lives on.
-    pub(crate) fn handle(&self) -> &TimerHandle {
-        &self.handle
-    }
-
     /// The address of the timer entry, if allocated (tests check that resets reuse it).
     #[cfg(all(test, not(weft_loom)))]
     pub(crate) fn entry_addr(&self) -> Option<*const Entry> {
@@ -297,8 +349,9 @@ impl Sleep {
             };
         }
 
-        // First poll (or first since an interval tick): maybe no need to wait at all.
-        let shared = &self.handle.shared;
+        // First poll (or first since an interval tick): maybe no need to wait at all. A sleep
+        // made outside any runtime binds to this thread's timer now.
+        let shared = &self.handle.get_or_insert_with(TimerHandle::current).shared;
         let deadline = match self.deadline {
             Deadline::At(at) => {
                 if self.check_clock && at <= shared.clock.now() {
@@ -334,7 +387,7 @@ impl Sleep {
     /// The driver is gone: complete if the deadline has passed anyway, else panic (waiting
     /// would be forever, completing would be early).
     fn after_shutdown(&self) -> Poll<()> {
-        if self.deadline() <= self.handle.now() {
+        if self.deadline() <= self.now() {
             return Poll::Ready(());
         }
         panic!("the timer driver has shut down");
@@ -399,10 +452,10 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(entry) = self.entry.take() {
+        if let (Some(entry), Some(handle)) = (self.entry.take(), &self.handle) {
             // FIRED or SHUTDOWN entries are out of the wheel for good (only this `Sleep`
             // could link them again): no lock needed.
-            Entry::release(entry, |entry| self.handle.shared.deregister(entry));
+            Entry::release(entry, |entry| handle.shared.deregister(entry));
         }
     }
 }

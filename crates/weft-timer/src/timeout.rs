@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use weft_core::coop;
 
-use crate::{Instant, Sleep, TimerHandle};
+use crate::{Instant, Sleep};
 
 /// Runs `future`, giving up if it has not completed within `duration`: resolves to
 /// `Ok(output)`, or `Err(Elapsed)` once the time is up (the future is then dropped with the
@@ -24,7 +24,10 @@ use crate::{Instant, Sleep, TimerHandle};
 ///
 /// # Panics
 ///
-/// If there is no current timer (outside a runtime, or in one built without time).
+/// When first polled where there is no timer (outside a runtime, or in one built without
+/// time). Made outside a runtime, it is not bound to a timer yet: it binds to the timer of
+/// the runtime that first polls it (so `rt.block_on(sleep(d))` works), and its time starts
+/// then.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -53,7 +56,7 @@ use crate::{Instant, Sleep, TimerHandle};
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(
         future.into_future(),
-        Sleep::after_first_poll(TimerHandle::current(), duration),
+        Sleep::current_after_first_poll(duration),
     )
 }
 
@@ -61,7 +64,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///
 /// # Panics
 ///
-/// If there is no current timer (outside a runtime, or in one built without time).
+/// When first polled where there is no timer (outside a runtime, or in one built without
+/// time). Made outside a runtime, it is not bound to a timer yet: it binds to the timer of
+/// the runtime that first polls it (so `rt.block_on(sleep(d))` works), and its time starts
+/// then.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -76,10 +82,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// ```
 #[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(
-        future.into_future(),
-        Sleep::new(TimerHandle::current(), deadline),
-    )
+    Timeout::new(future.into_future(), Sleep::current_until(deadline))
 }
 
 /// The future returned by [`timeout()`] and [`timeout_at`].

@@ -176,13 +176,32 @@ fn huge_durations_do_not_overflow() {
 }
 
 #[test]
-fn no_timer_panics_with_a_clear_message() {
-    let err = catch_unwind(|| sleep(ms(1))).unwrap_err();
+fn polling_with_no_timer_panics_with_a_clear_message() {
+    // Made outside any runtime, a sleep is not bound yet: making it is fine...
+    let mut nap = sleep(ms(1));
+    // ...polling it where there is no timer is not.
+    let err = catch_unwind(AssertUnwindSafe(|| poll_noop(&mut nap))).unwrap_err();
     assert_eq!(
         panic_message(&*err),
-        "there is no timer: this code runs outside a weft runtime, or in one built without \
-         time (enable it with `Builder::enable_time()` or `Builder::enable_all()`)"
+        "there is no timer: this code runs outside a weft runtime, or in one built with \
+         `Builder::disable_time()`"
     );
+}
+
+#[test]
+fn a_sleep_made_outside_binds_to_the_timer_that_first_polls_it() {
+    let mut nap = sleep(ms(10)); // no timer here: its time has not started
+    let deadline_at_make = nap.deadline();
+    let (driver, clock, _ctx) = paused();
+    clock.advance(ms(500)); // long after it was made: still not elapsed
+    assert!(
+        poll_noop(&mut nap).is_pending(),
+        "bound at its first poll, 10 ms from now"
+    );
+    assert!(nap.deadline() > deadline_at_make);
+    clock.advance(ms(10));
+    let _ = driver.park_timeout(Some(std::time::Duration::ZERO));
+    assert!(poll_noop(&mut nap).is_ready());
 }
 
 #[test]

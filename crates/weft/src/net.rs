@@ -2,8 +2,8 @@
 //!
 //! The types implement futures-io's `AsyncRead` / `AsyncWrite`, so [`weft::io`](crate::io)'s
 //! extension traits (`read_exact`, `write_all`, `copy`, `BufReader`, ...) work on them. They
-//! need a runtime with I/O enabled ([`Runtime::new`](crate::Runtime::new),
-//! [`weft::run`](crate::run), or a builder with `.enable_io()` / `.enable_all()`).
+//! need a runtime with I/O, which every runtime has unless its builder called
+//! [`disable_io`](crate::runtime::Builder::disable_io).
 //!
 //! ```
 //! use weft::io::{AsyncReadExt, AsyncWriteExt};

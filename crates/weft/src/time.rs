@@ -9,9 +9,10 @@
 //! | `loop.time()` | [`Instant::now()`] |
 //!
 //! Timers live in one hierarchical wheel per runtime (1 ms resolution; a sleep never ends
-//! before its deadline), fired by whichever worker is idle. They need a runtime with time
-//! enabled: [`Runtime::new`](crate::Runtime::new) and [`weft::run`](crate::run) have it; a
-//! [`Builder`](crate::runtime::Builder) needs `.enable_time()` or `.enable_all()`.
+//! before its deadline), fired by whichever worker is idle. Every runtime has them unless its
+//! builder called [`disable_time`](crate::runtime::Builder::disable_time). A `sleep`,
+//! `timeout` or `interval` made outside any runtime binds to the runtime that first polls
+//! it (its time starts then), so `rt.block_on(sleep(d))` works.
 //!
 //! ```
 //! use std::time::Duration;
@@ -72,10 +73,7 @@ fn pausable_clock(what: &str) -> weft_timer::Clock {
     };
     let driver = &handle.shared.driver;
     let Some(clock) = driver.clock() else {
-        panic!(
-            "weft::time::{what}(): this runtime was built without time (enable it with \
-             `Builder::enable_time()` or `Builder::enable_all()`)"
-        );
+        panic!("weft::time::{what}(): this runtime was built with `Builder::disable_time()`");
     };
     if !driver.is_pausable() {
         panic!(

@@ -326,3 +326,70 @@ fn thread_stack_size_applies_to_runtime_threads() {
         }
     });
 }
+
+/// A builder given nothing but a worker count can sleep and open sockets: time and I/O are
+/// on by default, as in asyncio and smol. (It panicked "there is no timer" before.)
+#[test]
+fn a_plain_builder_has_time_and_io() {
+    let rt = weft::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let echoed = rt.block_on(async {
+        weft::time::sleep(std::time::Duration::from_millis(1)).await;
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = weft::spawn(async move {
+            use weft::io::AsyncWriteExt;
+            let mut c = weft::net::TcpStream::connect(addr).await.unwrap();
+            c.write_all(b"hi").await.unwrap();
+        });
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        use weft::io::AsyncReadExt;
+        conn.read_to_end(&mut buf).await.unwrap();
+        client.await.unwrap();
+        buf
+    });
+    assert_eq!(echoed, b"hi");
+}
+
+/// `rt.block_on(sleep(d))` with the sleep made outside the runtime: it binds to the timer of
+/// the runtime that first polls it, and its time starts then. (It panicked "there is no
+/// timer" at `sleep(d)` before.)
+#[test]
+fn timers_made_outside_bind_to_the_runtime_that_polls_them() {
+    use std::time::Duration;
+    use weft::time::{interval, sleep, timeout, Instant};
+    let nap = sleep(Duration::from_millis(20));
+    let late = timeout(Duration::from_millis(10), std::future::pending::<()>());
+    let mut every = interval(Duration::from_millis(5));
+    let rt = weft::runtime::Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let start = Instant::now();
+        nap.await;
+        assert_eq!(start.elapsed(), Duration::from_millis(20));
+        assert!(late.await.is_err());
+        assert_eq!(start.elapsed(), Duration::from_millis(30));
+        let first = every.tick().await;
+        assert_eq!(
+            first,
+            Instant::now(),
+            "the first tick completes at the first poll"
+        );
+        assert_eq!(every.tick().await, first + Duration::from_millis(5));
+    });
+}
+
+#[test]
+fn start_paused_without_time_is_refused() {
+    let err = weft::runtime::Builder::new_current_thread()
+        .start_paused(true)
+        .disable_time()
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("disable_time"), "{err}");
+}

@@ -182,9 +182,10 @@ fn process_output_of_echo() {
 }
 
 #[test]
-fn bind_without_io_names_enable_io() {
+fn bind_without_io_names_disable_io() {
     let rt = Builder::new_multi_thread()
         .worker_threads(1)
+        .disable_io()
         .build()
         .unwrap();
     let message = common::expect_panic(|| {
@@ -192,5 +193,5 @@ fn bind_without_io_names_enable_io() {
             let _ = TcpListener::bind("127.0.0.1:0").await;
         })
     });
-    assert!(message.contains("enable_io"), "{message}");
+    assert!(message.contains("disable_io"), "{message}");
 }

@@ -225,13 +225,14 @@ fn start_paused_needs_the_current_thread_scheduler() {
 fn sleep_without_time_names_the_builder_option() {
     let rt = Builder::new_multi_thread()
         .worker_threads(1)
+        .disable_time()
         .build()
         .unwrap();
     let err = rt
         .block_on(rt.spawn(async { sleep(Duration::from_millis(1)).await }))
         .unwrap_err();
     let message = join_panic_message(err);
-    assert!(message.contains("enable_time"), "{message}");
+    assert!(message.contains("disable_time"), "{message}");
 }
 
 #[test]

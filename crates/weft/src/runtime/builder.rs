@@ -79,31 +79,64 @@ impl Builder {
             on_thread_stop: None,
             global_queue_interval: None,
             event_interval: None,
-            enable_time: false,
-            enable_io: false,
+            enable_time: true,
+            enable_io: true,
             start_paused: false,
         }
     }
 
     /// Enables every driver: the timers (`weft::time`) and I/O (`weft::net`,
-    /// `weft::signal`, `weft::process`). [`Runtime::new`] and [`weft::run`](crate::run)
-    /// enable everything; a builder starts with nothing enabled, like tokio's.
+    /// `weft::signal`, `weft::process`). Both are **on by default** (as in asyncio and
+    /// smol: a runtime from any builder can sleep and open sockets); this and
+    /// [`enable_time`](Self::enable_time) / [`enable_io`](Self::enable_io) are kept so
+    /// tokio-style builder chains read the same, and undo a
+    /// [`disable_time`](Self::disable_time) / [`disable_io`](Self::disable_io).
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(weft::time::sleep(std::time::Duration::from_millis(1))); // time is on
+    /// ```
     pub fn enable_all(self) -> Builder {
         self.enable_time().enable_io()
     }
 
     /// Enables the I/O driver (a mio reactor, or `polling` with the `backend-polling`
-    /// feature): sockets, signals and child processes work on this runtime. Without it they
-    /// fail with a message naming this option.
+    /// feature), which is on by default: sockets, signals and child processes work on this
+    /// runtime.
     pub fn enable_io(mut self) -> Builder {
         self.enable_io = true;
         self
     }
 
-    /// Enables the timers: `weft::time::{sleep, timeout, interval}` work on this runtime.
-    /// Without it they panic with a message naming this option.
+    /// Enables the timers, which are on by default: `weft::time::{sleep, timeout,
+    /// interval}` work on this runtime.
     pub fn enable_time(mut self) -> Builder {
         self.enable_time = true;
+        self
+    }
+
+    /// Builds the runtime without the I/O driver: its idle workers sleep on a plain thread
+    /// parker instead of the OS poller, and sockets, signals and child processes fail with
+    /// a message naming this option.
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().disable_io().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
+    pub fn disable_io(mut self) -> Builder {
+        self.enable_io = false;
+        self
+    }
+
+    /// Builds the runtime without timers: `weft::time::{sleep, timeout, interval}` panic
+    /// with a message naming this option when polled on it.
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().disable_time().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
+    pub fn disable_time(mut self) -> Builder {
+        self.enable_time = false;
         self
     }
 
@@ -243,6 +276,13 @@ impl Builder {
                 "Builder::start_paused(true) needs the current-thread scheduler \
                  (Builder::new_current_thread()): a paused clock jumps ahead only when every \
                  task is idle, which only a single-threaded runtime can tell",
+            ));
+        }
+        if self.start_paused && !self.enable_time {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Builder::start_paused(true) needs the timers, which Builder::disable_time() \
+                 turned off",
             ));
         }
         let owner = match self.kind {
