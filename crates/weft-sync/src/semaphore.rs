@@ -5,7 +5,9 @@
 //!
 //! One atomic word, `state`, holds the permits that nobody has been promised (shifted left by
 //! two) and two flags: `CLOSED`, and `QUEUED` ("the waiter list is not empty"). The waiter
-//! list (a [`WaitList`] of "permits still missing") lives in the semaphore's own lock.
+//! list (a [`WaitList`] of tickets with the permits still missing) and the ticket counter
+//! live in the semaphore's own lock; a second atomic, `granted_upto`, publishes which tickets
+//! have been served.
 //!
 //! - **Invariant**: `QUEUED` is set exactly while the list is non-empty, and while it is set
 //!   the count is zero: every permit released while somebody waits goes to the waiters, in
@@ -15,20 +17,31 @@
 //! - **Acquire** tries a CAS loop first (no lock): it succeeds only if `QUEUED` is clear and
 //!   enough permits are counted, so it never overtakes a waiter. Otherwise it locks, looks
 //!   again, takes whatever permits are counted (zeroing the count and setting `QUEUED` in one
-//!   CAS) and queues at the back for the rest.
+//!   CAS) and queues at the back for the rest, with the next **ticket** (a `u64` counter
+//!   under the lock: ticket order is queue order).
 //! - **Release** adds to the count with a CAS while `QUEUED` is clear (no lock). Otherwise it
 //!   locks and hands the permits to the waiters from the front: the first waiter takes what
-//!   it still misses; once it misses nothing it is notified (its entry is unlinked and marked
-//!   granted) and the next one is served. A large request at the front thus soaks up
-//!   permits as they come and blocks smaller later requests: nobody starves. What is left
-//!   when the list empties goes back to the count, clearing `QUEUED` in the same CAS. Wakers
-//!   are woken after the lock is released.
-//! - **Close** sets `CLOSED` under the lock and notifies every waiter; a notified entry that
-//!   still misses permits reads as "closed", and its owner gives back the permits it had been
-//!   assigned.
-//! - **Drop mid-wait**: the future cancels its entry under the lock and hands back every
-//!   permit it had been assigned, or all of them if it had been granted, to the next waiters:
-//!   nothing is lost.
+//!   it still misses; once it misses nothing it is granted: its entry is unlinked and freed
+//!   right there (by the releaser, not the waiter) and `granted_upto` is set to its ticket
+//!   plus one (Release, still under the lock); then the next one is served. Since only the
+//!   front is ever granted, the granted waiters are a prefix in ticket order of those not
+//!   cancelled: `granted_upto > ticket` means "granted", and `granted_upto` only grows. A
+//!   large request at the front thus soaks up permits as they come and blocks smaller later
+//!   requests: nobody starves. What is left when the list empties goes back to the count,
+//!   clearing `QUEUED` in the same CAS. Wakers are woken after the lock is released.
+//! - **A woken waiter** checks `granted_upto > ticket` (Acquire) without the lock: if so the
+//!   permits are its own and it forgets its key (the entry is gone; it never touches it
+//!   again). Otherwise it locks, checks again (exact now: `granted_upto` and `CLOSED` are
+//!   only written under the lock), then checks `CLOSED`, and otherwise refreshes its waker.
+//! - **Close** sets `CLOSED` and, in the same critical section, frees every waiting entry,
+//!   putting back into the count the permits each had been assigned so far (partial grants
+//!   of `acquire_many`), and clears `QUEUED`. A waiter that finds `CLOSED` and is not
+//!   granted gets an error (its entry is gone, its permits already given back); one granted
+//!   before the close still gets its permits.
+//! - **Drop mid-wait**: if granted (looked up as above, re-checked under the lock), the
+//!   future gives all its permits back (`hand_out`); if closed, nothing is owed; else it
+//!   cancels its entry under the lock and hands back every permit it had been assigned to
+//!   the next waiters: nothing is lost.
 
 use std::fmt;
 use std::future::Future;
@@ -39,7 +52,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
+use weft_core::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use weft_core::loom::sync::{Mutex, MutexGuard};
 
 use crate::waiters::{Cancelled, Key, WaitList, WakeList};
@@ -79,7 +92,22 @@ const SHIFT: u32 = 2;
 /// ```
 pub struct Semaphore {
     state: AtomicUsize,
-    waiters: Mutex<WaitList<u32>>,
+    /// Every ticket below this has been granted; written only under the lock.
+    granted_upto: AtomicU64,
+    waiters: Mutex<Waiters>,
+}
+
+/// What the semaphore's lock guards: the queue and the ticket counter.
+struct Waiters {
+    list: WaitList<Waiter>,
+    next_ticket: u64,
+}
+
+/// A queued acquire: its ticket, what it asked for and what it still misses.
+struct Waiter {
+    ticket: u64,
+    wanted: u32,
+    missing: u32,
 }
 
 /// The error of [`Semaphore::acquire`] and its relatives: the semaphore was closed.
@@ -155,7 +183,11 @@ impl Semaphore {
         );
         Semaphore {
             state: AtomicUsize::new(permits << SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+            granted_upto: AtomicU64::new(0),
+            waiters: Mutex::new(Waiters {
+                list: WaitList::new(),
+                next_ticket: 0,
+            }),
         }
     }
 
@@ -230,17 +262,33 @@ impl Semaphore {
     /// });
     /// ```
     pub fn close(&self) {
-        let mut list = self.waiters.lock();
+        let mut q = self.waiters.lock();
         self.state.fetch_or(CLOSED, Ordering::Release);
-        let mut wakes = WakeList::new();
-        // No task queues once CLOSED is set (the slow path checks it under this lock).
-        while !list.notify_into(&mut wakes) {
-            drop(list);
-            wakes.wake_all();
-            list = self.waiters.lock();
+        // No task queues once CLOSED is set (the slow path checks it under this lock). Every
+        // waiter is dropped from the list in this one critical section, so a waiter that finds
+        // `CLOSED` under the lock without being granted knows its entry is gone.
+        let mut wakers = Vec::with_capacity(q.list.len());
+        let mut assigned = 0;
+        while let Some((waker, w)) = q.list.pop_front() {
+            assigned += (w.wanted - w.missing) as usize;
+            wakers.push(waker);
         }
-        self.state.fetch_and(!QUEUED, Ordering::Release);
-        drop(list);
+        // The partial grants go back to the count (the list is empty now).
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let new = Self::add_count(s & !QUEUED, assigned);
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        drop(q);
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// Waits for one permit, in FIFO order.
@@ -436,30 +484,35 @@ impl Semaphore {
     /// Under the lock: hands `n` permits to the waiters from the front, waking each one that
     /// has all it asked for; whatever is left goes to the count, clearing `QUEUED` if the
     /// list is empty (also when `n` is zero: a cancelled waiter may have emptied it).
-    fn hand_out<'a>(&'a self, mut list: MutexGuard<'a, WaitList<u32>>, mut n: usize) {
+    fn hand_out<'a>(&'a self, mut q: MutexGuard<'a, Waiters>, mut n: usize) {
         let mut wakes = WakeList::new();
         loop {
             while n > 0 && !wakes.is_full() {
-                let Some(missing) = list.front_mut() else {
+                let Some(front) = q.list.front_mut() else {
                     break;
                 };
-                let give = (*missing as usize).min(n);
-                // `give` <= `*missing`, a u32.
-                *missing -= give as u32;
+                let give = (front.missing as usize).min(n);
+                // `give` <= `front.missing`, a u32.
+                front.missing -= give as u32;
                 n -= give;
-                if *missing == 0 {
-                    wakes.push(list.notify_front().expect("the front entry exists"));
+                if front.missing == 0 {
+                    // Granted: free the entry here and publish the ticket; the waiter reads
+                    // `granted_upto` and never touches its entry again.
+                    let (waker, w) = q.list.pop_front().expect("the front entry exists");
+                    debug_assert!(self.granted_upto.load(Ordering::Relaxed) <= w.ticket);
+                    self.granted_upto.store(w.ticket + 1, Ordering::Release);
+                    wakes.push(waker);
                 }
             }
-            if n == 0 || list.is_empty() {
+            if n == 0 || q.list.is_empty() {
                 break;
             }
             // More waiters to serve than wakers fit: wake these outside the lock first.
-            drop(list);
+            drop(q);
             wakes.wake_all();
-            list = self.waiters.lock();
+            q = self.waiters.lock();
         }
-        if list.is_empty() {
+        if q.list.is_empty() {
             let mut s = self.state.load(Ordering::Relaxed);
             loop {
                 let new = Self::add_count(s & !QUEUED, n);
@@ -472,8 +525,14 @@ impl Semaphore {
                 }
             }
         }
-        drop(list);
+        drop(q);
         drop(wakes);
+    }
+
+    /// Whether the waiter holding `ticket` has been granted its permits.
+    #[inline]
+    fn granted(&self, ticket: u64) -> bool {
+        self.granted_upto.load(Ordering::Acquire) > ticket
     }
 }
 
@@ -482,12 +541,19 @@ impl Semaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a Semaphore,
     n: u32,
+    /// While queued: the entry's key, valid only while `ticket` is not granted.
     key: Option<Key>,
+    ticket: u64,
 }
 
 impl<'a> Acquire<'a> {
     pub(crate) fn new(sem: &'a Semaphore, n: u32) -> Acquire<'a> {
-        Acquire { sem, n, key: None }
+        Acquire {
+            sem,
+            n,
+            key: None,
+            ticket: 0,
+        }
     }
 
     /// First poll, the fast path failed: under the lock, take what is counted and queue for
@@ -495,7 +561,7 @@ impl<'a> Acquire<'a> {
     fn queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let sem = self.sem;
         let need = Semaphore::need(self.n);
-        let mut list = sem.waiters.lock();
+        let mut q = sem.waiters.lock();
         let mut s = sem.state.load(Ordering::Acquire);
         loop {
             if s & CLOSED != 0 {
@@ -518,7 +584,15 @@ impl<'a> Acquire<'a> {
             {
                 Ok(_) if missing == 0 => return Poll::Ready(Ok(())),
                 Ok(_) => {
-                    self.key = Some(list.push_back(cx.waker(), missing));
+                    let ticket = q.next_ticket;
+                    q.next_ticket += 1;
+                    let waiter = Waiter {
+                        ticket,
+                        wanted: self.n,
+                        missing,
+                    };
+                    self.key = Some(q.list.push_back(cx.waker(), waiter));
+                    self.ticket = ticket;
                     return Poll::Pending;
                 }
                 Err(actual) => s = actual,
@@ -539,19 +613,26 @@ impl Future for Acquire<'_> {
                 Err(TryAcquireError::NoPermits) => this.queue(cx),
             };
         };
-        let mut list = this.sem.waiters.lock();
-        match list.poll(key, cx.waker()) {
+        let sem = this.sem;
+        // Granted: the entry was freed by the releaser; forget the key.
+        if sem.granted(this.ticket) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut q = sem.waiters.lock();
+        // Exact under the lock: `granted_upto` and `CLOSED` are only written under it.
+        if sem.granted(this.ticket) {
+            return Poll::Ready(Ok(()));
+        }
+        if sem.state.load(Ordering::Acquire) & CLOSED != 0 {
+            // `close` freed the entry and gave back what had been assigned.
+            return Poll::Ready(Err(AcquireError(())));
+        }
+        match q.list.poll(key, cx.waker()) {
             Err(key) => {
                 this.key = Some(key);
                 Poll::Pending
             }
-            Ok(0) => Poll::Ready(Ok(())),
-            Ok(missing) => {
-                // Notified while still missing permits: the semaphore was closed. Give back
-                // what had been assigned.
-                this.sem.hand_out(list, (this.n - missing) as usize);
-                Poll::Ready(Err(AcquireError(())))
-            }
+            Ok(_) => unreachable!("semaphore entries are freed when granted, never left notified"),
         }
     }
 }
@@ -561,12 +642,31 @@ impl Drop for Acquire<'_> {
         let Some(key) = self.key.take() else {
             return;
         };
-        let mut list = self.sem.waiters.lock();
-        let missing = match list.cancel(key) {
-            Cancelled::Waiting(missing) | Cancelled::Notified(missing) => missing,
+        let sem = self.sem;
+        if sem.granted(self.ticket) {
+            // The permits are ours: pass them on (the entry is already gone).
+            sem.release(self.n as usize);
+            return;
+        }
+        let q = sem.waiters.lock();
+        // Re-checked under the lock: a release may have granted us since.
+        if sem.granted(self.ticket) {
+            sem.hand_out(q, self.n as usize);
+            return;
+        }
+        if sem.state.load(Ordering::Acquire) & CLOSED != 0 {
+            // `close` freed the entry and gave back what had been assigned.
+            return;
+        }
+        let mut q = q;
+        let w = match q.list.cancel(key) {
+            Cancelled::Waiting(w) => w,
+            Cancelled::Notified(_) => {
+                unreachable!("semaphore entries are freed when granted, never left notified")
+            }
         };
         // Also called with nothing to give back: the list may have just emptied.
-        self.sem.hand_out(list, (self.n - missing) as usize);
+        sem.hand_out(q, (w.wanted - w.missing) as usize);
     }
 }
 

@@ -272,6 +272,31 @@ impl<T> WaitList<T> {
             State::Free { .. } => unreachable!("a Key outlived its entry"),
         }
     }
+
+    /// Notifies the first waiting entry and frees it at once, returning its waker and data:
+    /// for a primitive whose waiters learn of their notification some other way (the
+    /// semaphore's tickets). The entry's owner must never hand its [`Key`] back (neither to
+    /// [`poll`](Self::poll) nor to [`cancel`](Self::cancel)): the entry may already serve
+    /// another waiter.
+    pub(crate) fn pop_front(&mut self) -> Option<(Waker, T)> {
+        let i = self.head;
+        if i == NIL {
+            return None;
+        }
+        self.unlink(i);
+        let entry = &mut self.entries[i as usize];
+        let state = std::mem::replace(
+            &mut entry.state,
+            State::Free {
+                next_free: self.free,
+            },
+        );
+        self.free = i;
+        match state {
+            State::Waiting { waker, data } => Some((waker, data)),
+            _ => unreachable!("only waiting entries are linked"),
+        }
+    }
 }
 
 /// Wakers collected under a lock, woken after it is released. Holds up to 32; dropping it

@@ -176,6 +176,47 @@ fn close_returns_permits_assigned_to_a_partly_served_waiter() {
 }
 
 #[test]
+fn granted_before_close_keeps_its_permits() {
+    let sem = Semaphore::new(0);
+    let mut granted = pin!(sem.acquire());
+    let mut partial = Box::pin(sem.acquire_many(2));
+    let mut waiting = pin!(sem.acquire());
+    assert!(poll_noop(granted.as_mut()).is_pending());
+    assert!(poll_noop(partial.as_mut()).is_pending());
+    assert!(poll_noop(waiting.as_mut()).is_pending());
+    sem.add_permits(2); // one to `granted`, one to `partial`, which still misses one
+    sem.close();
+    // `partial` is dropped without another poll: its permit came back with the close.
+    drop(partial);
+    assert_eq!(sem.available_permits(), 1);
+    let Poll::Ready(Ok(permit)) = poll_noop(granted.as_mut()) else {
+        panic!("a waiter granted before the close lost its permit")
+    };
+    assert!(matches!(poll_noop(waiting.as_mut()), Poll::Ready(Err(_))));
+    drop(permit);
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn a_granted_waiter_never_touches_its_recycled_entry() {
+    let sem = Semaphore::new(0);
+    let mut first = pin!(sem.acquire());
+    assert!(poll_noop(first.as_mut()).is_pending());
+    // Grants `first` and frees its entry; a new waiter takes the freed entry, which `first`
+    // must then neither read nor cancel.
+    sem.add_permits(1);
+    let mut second = Box::pin(sem.acquire());
+    assert!(poll_noop(second.as_mut()).is_pending());
+    let Poll::Ready(Ok(permit)) = poll_noop(first.as_mut()) else {
+        panic!("the granted waiter was not ready")
+    };
+    assert!(poll_noop(second.as_mut()).is_pending());
+    drop(permit); // goes to `second`
+    drop(second); // granted, dropped unpolled: passes the permit on
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
 fn exact_counts_under_contention() {
     const TASKS: usize = 200;
     const LIMIT: usize = 3;
