@@ -99,6 +99,109 @@ pub mod __private {
 pub use runtime::Runtime;
 pub use task::{spawn, spawn_blocking};
 
+/// Runs `async fn main` on a new runtime: asyncio's `asyncio.run(main())` as an attribute.
+///
+/// ```
+/// #[weft::main]
+/// async fn main() {
+///     let task = weft::spawn(async { 6 * 7 });
+///     assert_eq!(task.await.unwrap(), 42);
+/// }
+/// ```
+///
+/// The function becomes a plain `fn` that builds a runtime with
+/// [`Builder`](runtime::Builder) (always with [`enable_all`](runtime::Builder::enable_all))
+/// and [`block_on`](Runtime::block_on)s the body; what the body returns, `main` returns, so
+/// `?` works with a `Result` return type:
+///
+/// ```
+/// #[weft::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let n: u64 = "42".parse()?;
+///     weft::time::sleep(std::time::Duration::from_millis(n)).await;
+///     Ok(())
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// | argument | default | what it does |
+/// |---|---|---|
+/// | `flavor = "multi_thread"` or `"current_thread"` | `"multi_thread"` | [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread) or [`new_current_thread`](runtime::Builder::new_current_thread) |
+/// | `worker_threads = N` | one per CPU | [`Builder::worker_threads`](runtime::Builder::worker_threads); multi-thread only, `N >= 1` |
+/// | `start_paused = true` | `false` | [`Builder::start_paused`](runtime::Builder::start_paused); current-thread only |
+/// | `crate = "path"` | `"::weft"` | where the expansion finds weft, for a crate that renamed it |
+///
+/// Misuse is a compile error at the offending tokens: a function that is not `async`, an
+/// item that is not a function, a `main` with arguments or generics, an unknown or repeated
+/// argument, a value of the wrong type, `worker_threads = 0`, `worker_threads` on the
+/// current-thread runtime, `start_paused` on the multi-thread one:
+///
+/// ```compile_fail
+/// #[weft::main] // error: the `async` keyword is missing from the function declaration
+/// fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[weft::main] // error: #[weft::main] goes on an `async fn`, not on a struct
+/// struct App;
+/// fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[weft::main(start_paused = true)] // error: `start_paused` needs the current-thread runtime
+/// async fn main() {}
+/// ```
+///
+/// # Panics
+///
+/// If the runtime cannot be built (the OS refuses threads), with the builder's error.
+#[doc(inline)]
+pub use weft_macros::main;
+
+/// Runs an `async fn` test on a new current-thread runtime: `#[test]` for async code.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::time::Instant;
+///
+/// #[weft::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     let start = Instant::now();
+///     weft::time::advance(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
+///
+/// #[weft::test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn on_two_workers() -> Result<(), weft::task::JoinError> {
+///     assert_eq!(weft::runtime::Handle::current().num_workers(), 2);
+///     weft::spawn(async {}).await
+/// }
+/// # fn main() {}
+/// ```
+///
+/// The arguments are [`main`]'s, except that the default flavor is `"current_thread"`: the
+/// one a [paused clock](runtime::Builder::start_paused) needs, and the one where a test sees
+/// its tasks run in a repeatable order. The attribute adds `#[test]`; other attributes stay
+/// as written (`#[should_panic]`, `#[ignore]`), and so does the return type (a test may
+/// return `Result<(), E>`). Each test builds its own runtime and shuts it down when the test
+/// ends, so no task outlives its test.
+///
+/// ```compile_fail
+/// #[weft::test(worker_threads = 2)] // error: `worker_threads` sets the size of the
+/// async fn t() {}                   // multi-thread runtime; add `flavor = "multi_thread"`
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[weft::test] // error: a second test attribute: #[weft::test] already adds `#[test]`
+/// #[test]
+/// async fn t() {}
+/// # fn main() {}
+/// ```
+#[doc(inline)]
+pub use weft_macros::test;
+
 /// Runs `future` to completion on a new multi-thread runtime, then shuts the runtime down:
 /// asyncio's `asyncio.run(main())`.
 ///
