@@ -274,17 +274,7 @@ impl Semaphore {
             wakers.push(waker);
         }
         // The partial grants go back to the count (the list is empty now).
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            let new = Self::add_count(s & !QUEUED, assigned);
-            match self
-                .state
-                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => break,
-                Err(actual) => s = actual,
-            }
-        }
+        self.unqueue_with(assigned);
         drop(q);
         for waker in wakers {
             waker.wake();
@@ -474,6 +464,22 @@ impl Semaphore {
         self.hand_out(self.waiters.lock(), n);
     }
 
+    /// Under the lock, once the list is empty: clears `QUEUED` and counts `n` free permits,
+    /// in one CAS.
+    fn unqueue_with(&self, n: usize) {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let new = Self::add_count(s & !QUEUED, n);
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
     fn add_count(s: usize, n: usize) -> usize {
         match (s >> SHIFT).checked_add(n) {
             Some(total) if total <= Self::MAX_PERMITS => s + (n << SHIFT),
@@ -513,17 +519,7 @@ impl Semaphore {
             q = self.waiters.lock();
         }
         if q.list.is_empty() {
-            let mut s = self.state.load(Ordering::Relaxed);
-            loop {
-                let new = Self::add_count(s & !QUEUED, n);
-                match self
-                    .state
-                    .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
-                {
-                    Ok(_) => break,
-                    Err(actual) => s = actual,
-                }
-            }
+            self.unqueue_with(n);
         }
         drop(q);
         drop(wakes);

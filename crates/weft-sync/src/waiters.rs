@@ -259,18 +259,20 @@ impl<T> WaitList<T> {
 
     /// Frees an unlinked entry and returns its data.
     fn release(&mut self, i: u32) -> T {
-        let entry = &mut self.entries[i as usize];
-        let state = std::mem::replace(
-            &mut entry.state,
-            State::Free {
-                next_free: self.free,
-            },
-        );
-        self.free = i;
-        match state {
+        match self.free_entry(i) {
             State::Waiting { data, .. } | State::Notified { data } => data,
             State::Free { .. } => unreachable!("a Key outlived its entry"),
         }
+    }
+
+    /// Puts an unlinked entry on the free list and returns what it held.
+    fn free_entry(&mut self, i: u32) -> State<T> {
+        let next_free = self.free;
+        self.free = i;
+        std::mem::replace(
+            &mut self.entries[i as usize].state,
+            State::Free { next_free },
+        )
     }
 
     /// Notifies the first waiting entry and frees it at once, returning its waker and data:
@@ -284,15 +286,7 @@ impl<T> WaitList<T> {
             return None;
         }
         self.unlink(i);
-        let entry = &mut self.entries[i as usize];
-        let state = std::mem::replace(
-            &mut entry.state,
-            State::Free {
-                next_free: self.free,
-            },
-        );
-        self.free = i;
-        match state {
+        match self.free_entry(i) {
             State::Waiting { waker, data } => Some((waker, data)),
             _ => unreachable!("only waiting entries are linked"),
         }
