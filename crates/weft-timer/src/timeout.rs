@@ -96,7 +96,7 @@ pub struct Timeout<F> {
 
 impl<F> Timeout<F> {
     /// Wraps `future` with the deadline of `delay` (for runtimes that hold a
-    /// [`TimerHandle`] rather than a thread context: `Timeout::new(f, handle.sleep(d))`).
+    /// [`TimerHandle`](crate::TimerHandle) rather than a thread context: `Timeout::new(f, handle.sleep(d))`).
     ///
     /// ```
     /// # use std::sync::Arc;
