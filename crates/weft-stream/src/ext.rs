@@ -447,7 +447,7 @@ pub trait StreamExt: Stream {
     ///
     /// When an item has to wait and the stream is polled outside a weft runtime with time
     /// enabled ("there is no timer: this code runs outside a weft runtime, or in one built
-    /// without time ..."). Building the adapter needs no runtime.
+    /// with `Builder::disable_time()`"). Building the adapter needs no runtime.
     ///
     /// ```
     /// use std::time::Duration;

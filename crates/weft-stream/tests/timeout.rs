@@ -93,6 +93,7 @@ fn the_stream_ends_when_the_inner_stream_ends() {
 #[should_panic(expected = "there is no timer")]
 fn timeout_needs_a_runtime_with_time() {
     let rt = weft::runtime::Builder::new_current_thread()
+        .disable_time()
         .build()
         .unwrap();
     rt.block_on(async {

@@ -22,9 +22,9 @@ async fn test_runs_on_the_current_thread_of_the_test() {
 
 #[weft::test]
 async fn test_enables_every_driver() {
-    // Time: a sleep works (it would panic without `enable_time`).
+    // Time: a sleep works (it would panic on a runtime built with `disable_time`).
     weft::time::sleep(Duration::from_millis(1)).await;
-    // I/O: a socket can be bound (it would fail without `enable_io`).
+    // I/O: a socket can be bound (it would fail on a runtime built with `disable_io`).
     let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     assert!(listener.local_addr().unwrap().port() != 0);
 }
