@@ -85,6 +85,93 @@ impl<T> JoinHandle<T> {
         self.header().state.ref_inc();
         AbortHandle { ptr: self.ptr }
     }
+
+    /// This handle, aborting the task when dropped: the task belongs to whoever awaits it,
+    /// so `timeout(d, handle.abort_on_drop())` cancels the task when the time runs out, as
+    /// asyncio's `wait_for` cancels what it waits for. (A plain `JoinHandle` detaches its
+    /// task when dropped.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// weft::run(async {
+    ///     let slow = weft::spawn(weft::time::sleep(Duration::from_secs(60)));
+    ///     let watch = slow.abort_handle();
+    ///     let waited = weft::time::timeout(Duration::from_millis(5), slow.abort_on_drop()).await;
+    ///     assert!(waited.is_err()); // timed out: the handle was dropped, the task aborted
+    ///     while !watch.is_finished() {
+    ///         weft::task::yield_now().await;
+    ///     }
+    /// });
+    /// ```
+    pub fn abort_on_drop(self) -> AbortOnDrop<T> {
+        AbortOnDrop { handle: Some(self) }
+    }
+}
+
+/// A [`JoinHandle`] that aborts its task when dropped, from [`JoinHandle::abort_on_drop`].
+/// Awaiting it gives what awaiting the handle gives.
+pub struct AbortOnDrop<T> {
+    /// `None` only after [`into_inner`](AbortOnDrop::into_inner) took it.
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T> AbortOnDrop<T> {
+    fn handle(&self) -> &JoinHandle<T> {
+        self.handle.as_ref().expect("taken only by into_inner")
+    }
+
+    /// Cancels the task now; see [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        self.handle().abort();
+    }
+
+    /// `true` once the task has finished; see [`JoinHandle::is_finished`].
+    pub fn is_finished(&self) -> bool {
+        self.handle().is_finished()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.handle().id()
+    }
+
+    /// The plain handle back: dropping it detaches the task again instead of aborting it.
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let guarded = weft::spawn(async { 7 }).abort_on_drop();
+    ///     let plain = guarded.into_inner();
+    ///     assert_eq!(plain.await.unwrap(), 7);
+    /// });
+    /// ```
+    pub fn into_inner(mut self) -> JoinHandle<T> {
+        self.handle.take().expect("taken only by into_inner")
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let handle = self.handle.as_mut().expect("taken only by into_inner");
+        Pin::new(handle).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
+    }
+}
+
+impl<T> fmt::Debug for AbortOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortOnDrop")
+            .field("handle", &self.handle)
+            .finish()
+    }
 }
 
 impl<T> Future for JoinHandle<T> {

@@ -81,7 +81,7 @@ mod waker;
 
 pub use error::JoinError;
 pub use id::{try_current_id, Id};
-pub use join::{AbortHandle, JoinHandle};
+pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
 use list::TaskList;
 pub use owner::Owner;
 pub use runnable::Runnable;

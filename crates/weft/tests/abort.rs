@@ -274,3 +274,49 @@ fn aborted_handle_polls_ready_without_a_runtime_turn() {
         }
     });
 }
+
+/// asyncio's `wait_for(task, t)` cancels the task on time-out: `timeout(d,
+/// handle.abort_on_drop())` does the same (the task's future is dropped), while a plain
+/// handle dropped by the timeout leaves its task running; `into_inner` gives that back.
+#[test]
+fn abort_on_drop_cancels_the_task_when_a_timeout_drops_it() {
+    for_each_runtime(|rt, name| {
+        rt.block_on(async {
+            use std::time::Duration;
+            let drops = DropCounter::new();
+            let token = drops.token();
+            let slow = weft::spawn(async move {
+                let _token = token;
+                std::future::pending::<()>().await;
+            });
+            let watch = slow.abort_handle();
+            let waited = weft::time::timeout(Duration::from_millis(5), slow.abort_on_drop()).await;
+            assert!(waited.is_err(), "[{name}] the timeout fires");
+            while !watch.is_finished() {
+                weft::task::yield_now().await;
+            }
+            assert_eq!(drops.count(), 1, "[{name}] the task's future was dropped");
+
+            // A plain handle dropped by the timeout detaches: the task runs on.
+            let (tx, rx) = weft::sync::oneshot::channel();
+            let detached = weft::spawn(async move {
+                weft::time::sleep(Duration::from_millis(20)).await;
+                tx.send("still ran").unwrap();
+            });
+            assert!(weft::time::timeout(Duration::from_millis(1), detached)
+                .await
+                .is_err());
+            assert_eq!(rx.await.unwrap(), "still ran", "[{name}]");
+
+            let guarded = weft::spawn(async { 7 }).abort_on_drop();
+            let id = guarded.id();
+            let plain = guarded.into_inner(); // dropping `guarded` here must not abort
+            assert_eq!(plain.id(), id);
+            assert_eq!(
+                plain.await.unwrap(),
+                7,
+                "[{name}] into_inner detached the guard"
+            );
+        });
+    });
+}

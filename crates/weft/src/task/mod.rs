@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use join_set::JoinSet;
-pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
+pub use weft_task::{AbortHandle, AbortOnDrop, Id, JoinError, JoinHandle};
 
 use crate::runtime::{context, Handle};
 
