@@ -23,7 +23,7 @@ usage: cargo xtask <command>
 commands:
   test           cargo test --workspace --all-targets
                  cargo test --workspace --doc
-                 cargo test -p weft-reactor -p weft --features weft/backend-polling
+                 cargo test -p weft-reactor -p weft --features weft/backend-polling,weft/tracing
                  cargo test --workspace --release --test 'stress*'
   loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' CARGO_PROFILE_RELEASE_LTO=false
                  LOOM_MAX_PREEMPTIONS=<the file's `// loom-preemptions: N` line, else 2> (unless set)

@@ -14,9 +14,10 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
         "doctest",
         &Cmd::cargo().args(["test", "--workspace", "--doc"]),
     )?;
-    // The reactor's second backend: the same suite over `polling` instead of mio.
+    // The reactor's second backend: the same suite over `polling` instead of mio, built
+    // with the `tracing` feature too (one build for both; tests/tracing.rs runs only here).
     steps.run(
-        "test (polling)",
+        "test (polling, tracing)",
         &Cmd::cargo().args([
             "test",
             "-p",
@@ -24,7 +25,7 @@ pub(crate) fn run(steps: &mut Steps) -> Result {
             "-p",
             "weft",
             "--features",
-            "weft/backend-polling",
+            "weft/backend-polling,weft/tracing",
         ]),
     )?;
     steps.run(

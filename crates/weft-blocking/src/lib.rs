@@ -21,5 +21,5 @@ mod job;
 mod pool;
 mod spawner;
 
-pub use pool::BlockingPool;
+pub use pool::{BlockingMetrics, BlockingPool};
 pub use spawner::Spawner;

@@ -164,6 +164,41 @@ impl BlockingPool {
         self.inner.lock().num_threads
     }
 
+    /// A snapshot of the pool: its threads, how many are idle, and the jobs waiting for
+    /// one. Takes the pool's lock for a moment (off any task's path).
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use weft_blocking::{BlockingPool, Spawner};
+    ///
+    /// let pool = BlockingPool::new(Spawner::default(), 1, Duration::from_secs(10));
+    /// let (release, wait) = mpsc::channel::<()>();
+    /// let (started, running) = mpsc::channel();
+    /// let _busy = pool.spawn(move || {
+    ///     started.send(()).unwrap();
+    ///     wait.recv().ok();
+    /// });
+    /// running.recv().unwrap(); // the one thread is busy...
+    /// let _queued = pool.spawn(|| ()); // ...so this job waits
+    ///
+    /// let m = pool.metrics();
+    /// assert_eq!((m.threads, m.busy, m.idle, m.queue_depth), (1, 1, 0, 1));
+    /// drop(release);
+    /// pool.shutdown(None);
+    /// ```
+    pub fn metrics(&self) -> BlockingMetrics {
+        let state = self.inner.lock();
+        // A claimed thread has not taken its job yet: it is still idle.
+        let idle = (state.num_idle + state.num_notify).min(state.num_threads);
+        BlockingMetrics {
+            threads: state.num_threads,
+            busy: state.num_threads - idle,
+            idle,
+            queue_depth: state.queue.len(),
+        }
+    }
+
     /// Cancels the jobs that have not started and waits for the running ones to finish:
     /// forever with `None` (or a time-out too long for an `Instant`, such as
     /// `Duration::MAX`), else up to `timeout`, after which the threads still running are
@@ -214,6 +249,32 @@ impl BlockingPool {
         }
         true
     }
+}
+
+/// A snapshot of a [`BlockingPool`], from [`BlockingPool::metrics`].
+///
+/// `#[non_exhaustive]`: more fields may come.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_blocking::{BlockingPool, Spawner};
+///
+/// let pool = BlockingPool::new(Spawner::default(), 4, Duration::from_secs(10));
+/// let m = pool.metrics();
+/// assert_eq!((m.threads, m.busy, m.idle, m.queue_depth), (0, 0, 0, 0));
+/// # pool.shutdown(None);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BlockingMetrics {
+    /// Live pool threads (`busy + idle`).
+    pub threads: usize,
+    /// Threads running a job (or about to take one from the queue).
+    pub busy: usize,
+    /// Threads waiting for work (spinning or asleep), until their keep-alive runs out.
+    pub idle: usize,
+    /// Jobs queued and not yet taken by a thread.
+    pub queue_depth: usize,
 }
 
 impl fmt::Debug for BlockingPool {

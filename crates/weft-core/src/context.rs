@@ -41,6 +41,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
+use crate::introspect::{PollSlot, WaitRecord};
 use crate::loom::thread_local_const;
 
 /// A handle slot of the context.
@@ -67,9 +68,15 @@ pub(crate) struct Context {
     pub(crate) budget: Cell<Option<u8>>,
     /// The id of the task being polled (0: none).
     task: Cell<u64>,
+    /// The current task's name (valid while the task is polled; see `set_current_task_name`).
+    task_name: Cell<Option<ptr::NonNull<str>>>,
     /// The scheduler worker running on this thread: its tag and its state.
     worker: Cell<(*const WorkerTag, *const ())>,
     in_runtime: Cell<bool>,
+    /// Where the task being polled records what it waits on (`introspect`).
+    wait: Cell<*const WaitRecord>,
+    /// This runtime thread's debug-mode poll slot (`introspect`); null when debug mode is off.
+    poll_slot: Cell<*const PollSlot>,
 }
 
 /// The handle slots, which own their values (and so need a destructor).
@@ -83,8 +90,11 @@ thread_local_const! {
     static CONTEXT: Context = Context {
         budget: Cell::new(None),
         task: Cell::new(0),
+        task_name: Cell::new(None),
         worker: Cell::new((ptr::null(), ptr::null())),
         in_runtime: Cell::new(false),
+        wait: Cell::new(ptr::null()),
+        poll_slot: Cell::new(ptr::null()),
     };
 }
 
@@ -269,6 +279,50 @@ pub fn in_runtime() -> bool {
 /// Restores the in-runtime mark saved by [`enter_runtime`].
 pub fn leave_runtime(was_inside: bool) {
     try_with(|cx| cx.in_runtime.set(was_inside));
+}
+
+/// Sets the current task's name, returning the previous one. The task runner sets it
+/// around each poll and restores the previous value afterwards.
+///
+/// # Safety
+///
+/// `name` must stay valid until the previous value is restored.
+pub unsafe fn set_current_task_name(name: Option<&str>) -> Option<ptr::NonNull<str>> {
+    let name = name.map(ptr::NonNull::from);
+    try_with(|cx| cx.task_name.replace(name)).unwrap_or(None)
+}
+
+/// Restores a name returned by [`set_current_task_name`].
+pub fn restore_current_task_name(prev: Option<ptr::NonNull<str>>) {
+    try_with(|cx| cx.task_name.set(prev));
+}
+
+/// Calls `f` with the name of the task being polled on this thread, if it has one.
+pub fn with_current_task_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    let name = try_with(|cx| cx.task_name.get()).flatten();
+    // SAFETY: a name is current only while the task it belongs to is being polled on this
+    // thread (the contract of `set_current_task_name`), and `f` runs inside that poll.
+    f(name.map(|n| unsafe { n.as_ref() }))
+}
+
+/// The wait record of the task being polled on this thread (null outside a task).
+pub(crate) fn current_wait_record() -> *const WaitRecord {
+    try_with(|cx| cx.wait.get()).unwrap_or(ptr::null())
+}
+
+/// Sets the current wait record, returning the previous one.
+pub(crate) fn set_current_wait_record(record: *const WaitRecord) -> *const WaitRecord {
+    try_with(|cx| cx.wait.replace(record)).unwrap_or(ptr::null())
+}
+
+/// This thread's debug-mode poll slot (null when debug mode is off).
+pub(crate) fn poll_slot() -> *const PollSlot {
+    try_with(|cx| cx.poll_slot.get()).unwrap_or(ptr::null())
+}
+
+/// Sets this thread's poll slot, returning the previous one.
+pub(crate) fn set_poll_slot(slot: *const PollSlot) -> *const PollSlot {
+    try_with(|cx| cx.poll_slot.replace(slot)).unwrap_or(ptr::null())
 }
 
 #[cfg(all(test, not(weft_loom)))]

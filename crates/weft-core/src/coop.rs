@@ -8,6 +8,10 @@
 //! scheduler and goes to the back of the queue. Outside of a task poll (a plain `block_on`
 //! future, another executor) the budget is unconstrained.
 //!
+//! Each such forced yield is counted in a plain thread-local cell (no atomic, no shared
+//! memory); a scheduler's worker collects its thread's count with [`take_forced_yields`] at
+//! its maintenance points, for its metrics.
+//!
 //! ```
 //! use std::task::{Context, Poll, Waker};
 //! use weft_core::coop;
@@ -27,6 +31,7 @@ use std::cell::Cell;
 use std::task::{Context, Poll};
 
 use crate::context;
+use crate::loom::thread_local_const;
 
 /// Units granted to one poll of a task (tokio uses the same figure).
 pub const BUDGET: u8 = 128;
@@ -46,6 +51,12 @@ impl Current {
 }
 
 const CURRENT: Current = Current;
+
+thread_local_const! {
+    /// Forced yields on this thread since the last [`take_forced_yields`]. Its own
+    /// thread-local (not a field of the runtime context), written only when a budget runs out.
+    static FORCED_YIELDS: Cell<u64> = Cell::new(0);
+}
 
 /// Runs `f` with a fresh budget of [`BUDGET`] units, restoring the previous budget afterwards
 /// (also when `f` panics).
@@ -83,6 +94,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     CURRENT.with(|c| match c.get() {
         None => Poll::Ready(RestoreOnPending(None)),
         Some(0) => {
+            count_forced_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         }
@@ -91,6 +103,39 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
             Poll::Ready(RestoreOnPending(Some(n)))
         }
     })
+}
+
+#[cold]
+fn count_forced_yield() {
+    let _ = FORCED_YIELDS.try_with(|n| n.set(n.get().wrapping_add(1)));
+}
+
+/// Returns how many times, on this thread, an operation found the budget spent and made its
+/// task yield ([`poll_proceed`] returned `Pending`) since the last call, and resets the count.
+///
+/// A scheduler's worker calls it now and then (when it parks, every few dozen tasks) to add
+/// its thread's forced yields to its metrics; the count is per thread, so it needs no
+/// synchronisation.
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// use weft_core::coop;
+///
+/// let _ = coop::take_forced_yields(); // start from zero
+/// let mut cx = Context::from_waker(Waker::noop());
+/// coop::budget(|| {
+///     for _ in 0..coop::BUDGET {
+///         if let std::task::Poll::Ready(progress) = coop::poll_proceed(&mut cx) {
+///             progress.made_progress();
+///         }
+///     }
+///     assert!(coop::poll_proceed(&mut cx).is_pending()); // forced to yield
+/// });
+/// assert_eq!(coop::take_forced_yields(), 1);
+/// assert_eq!(coop::take_forced_yields(), 0);
+/// ```
+pub fn take_forced_yields() -> u64 {
+    FORCED_YIELDS.try_with(|n| n.replace(0)).unwrap_or(0)
 }
 
 /// Spends one unit of budget without a waker (for schedulers counting their own work).
@@ -159,5 +204,28 @@ mod tests {
             CURRENT.with(|c| assert_eq!(c.get(), Some(BUDGET - 1)));
         });
         CURRENT.with(|c| assert_eq!(c.get(), None));
+    }
+
+    #[test]
+    fn forced_yields_are_counted_per_thread() {
+        let _ = take_forced_yields();
+        let mut cx = Context::from_waker(Waker::noop());
+        budget(|| {
+            for _ in 0..BUDGET {
+                let Poll::Ready(g) = poll_proceed(&mut cx) else {
+                    panic!()
+                };
+                g.made_progress();
+            }
+            for _ in 0..3 {
+                assert!(poll_proceed(&mut cx).is_pending());
+            }
+        });
+        // Unconstrained: never forced.
+        assert!(poll_proceed(&mut cx).is_ready());
+        let other = std::thread::spawn(take_forced_yields).join().unwrap();
+        assert_eq!(other, 0, "another thread's count is its own");
+        assert_eq!(take_forced_yields(), 3);
+        assert_eq!(take_forced_yields(), 0);
     }
 }

@@ -1,6 +1,7 @@
 //! The shared base of weft: the one `loom` shim every crate imports its synchronisation from,
 //! the one thread-local runtime context (`context`) every crate keeps its per-thread state in,
-//! cache padding, a small fast random number generator and the cooperative budget.
+//! cache padding, a small fast random number generator, the cooperative budget, and the
+//! records introspection and debug mode read (`introspect`).
 //!
 //! Nothing here is runtime-specific; the crates above it (`weft-queue`, `weft-task`,
 //! `weft-sched`, `weft-sync`, ...) build on these pieces so that a single `--cfg weft_loom`
@@ -18,6 +19,7 @@
 
 pub mod context;
 pub mod coop;
+pub mod introspect;
 pub mod loom;
 #[doc(hidden)]
 pub mod test_support;

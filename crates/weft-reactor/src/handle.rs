@@ -12,6 +12,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
+use std::sync::atomic::AtomicU64 as StatU64;
 use std::sync::Arc as StdArc;
 use std::task::Waker;
 
@@ -59,6 +60,10 @@ pub(crate) struct Shared {
     /// Mirrors `slab.is_shutdown`, for `park` to read without the lock.
     is_shutdown: AtomicBool,
     pub(crate) slab: Mutex<Slab>,
+    /// I/O events delivered to registrations so far (metrics). Written under the slab lock
+    /// only (a load and a store), read without it. A plain `std` atomic also under loom: a
+    /// statistic, not part of any protocol.
+    events: StatU64,
 }
 
 /// The registrations, by token.
@@ -135,6 +140,7 @@ impl Shared {
             notified: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
             slab: Mutex::new(Slab::default()),
+            events: StatU64::new(0),
         })
     }
 
@@ -221,6 +227,11 @@ impl Shared {
                 n += 1;
             }
         }
+        if n > 0 {
+            // Under the slab lock: the only writers hold it, so no locked RMW.
+            let total = self.events.load(Relaxed) + n as u64;
+            self.events.store(total, Relaxed);
+        }
         n
     }
 }
@@ -301,6 +312,31 @@ impl ReactorHandle {
     /// ```
     pub fn registrations(&self) -> usize {
         self.shared.slab.lock().len
+    }
+
+    /// How many I/O events the reactor has delivered since it was created: readiness
+    /// events for live registrations (the selector's own wake-ups, from
+    /// [`unpark`](Self::unpark), and events for registrations freed meanwhile are not
+    /// counted). For metrics.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    /// use weft_reactor::{Interest, Reactor, Registration};
+    ///
+    /// let mut reactor = Reactor::new()?;
+    /// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    /// a.set_nonblocking(true)?;
+    /// let _reg = Registration::with_handle(&reactor.handle(), a, Interest::READABLE)?;
+    /// b.write_all(b"ping")?;
+    /// while reactor.handle().io_events() == 0 {
+    ///     reactor.park(Some(Duration::from_millis(100)));
+    /// }
+    /// assert!(reactor.handle().io_events() >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn io_events(&self) -> u64 {
+        self.shared.events.load(Relaxed)
     }
 
     /// Whether both handles are of the same reactor.

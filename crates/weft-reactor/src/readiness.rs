@@ -12,10 +12,12 @@
 
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 
 use crate::interest::Ready;
 use crate::scheduled_io::{ReadyEvent, ScheduledIo};
@@ -37,6 +39,10 @@ pub struct Readiness<'a> {
     allowed: bool,
     /// The entry in the waiter list, once this future has waited.
     key: Option<usize>,
+    /// For the task's wait record: the descriptor (0 if unknown) and the call that made
+    /// this future.
+    fd: u64,
+    location: &'static Location<'static>,
 }
 
 impl<'a> Readiness<'a> {
@@ -44,17 +50,39 @@ impl<'a> Readiness<'a> {
     /// entry woken by every event; `allowed` says whether the registration's interest
     /// includes the direction.
     #[doc(hidden)]
+    #[track_caller]
     pub fn new(io: &'a ScheduledIo, direction: Ready, allowed: bool) -> Readiness<'a> {
-        Readiness::with_mode(io, direction, allowed, Mode::Every)
+        Readiness::with_mode(io, direction, allowed, Mode::Every, 0, Location::caller())
     }
 
-    fn with_mode(io: &'a ScheduledIo, direction: Ready, allowed: bool, mode: Mode) -> Self {
+    /// [`Readiness::new`], naming the descriptor and the call that waits (for the task's
+    /// wait record).
+    pub(crate) fn at(
+        io: &'a ScheduledIo,
+        direction: Ready,
+        allowed: bool,
+        fd: u64,
+        location: &'static Location<'static>,
+    ) -> Readiness<'a> {
+        Readiness::with_mode(io, direction, allowed, Mode::Every, fd, location)
+    }
+
+    fn with_mode(
+        io: &'a ScheduledIo,
+        direction: Ready,
+        allowed: bool,
+        mode: Mode,
+        fd: u64,
+        location: &'static Location<'static>,
+    ) -> Self {
         Readiness {
             io,
             direction,
             mode,
             allowed,
             key: None,
+            fd,
+            location,
         }
     }
 
@@ -67,9 +95,13 @@ impl<'a> Readiness<'a> {
             )));
         }
         let coop = ready!(coop::poll_proceed(cx));
-        let ev = ready!(self
-            .io
-            .poll_ready_listed(cx, self.direction, self.mode, &mut self.key));
+        let Poll::Ready(ev) =
+            self.io
+                .poll_ready_listed(cx, self.direction, self.mode, &mut self.key)
+        else {
+            introspect::waiting_on(wait_kind(self.direction), self.location, None, self.fd);
+            return Poll::Pending;
+        };
         coop.made_progress();
         Poll::Ready(ev)
     }
@@ -117,11 +149,33 @@ impl<'a, F> AsyncIo<'a, F> {
     /// Runs `op` whenever `direction` of `io` is ready; `allowed` as for
     /// [`Readiness::new`].
     #[doc(hidden)]
+    #[track_caller]
     pub fn new(io: &'a ScheduledIo, direction: Ready, allowed: bool, op: F) -> AsyncIo<'a, F> {
+        AsyncIo::at(io, direction, allowed, op, 0, Location::caller())
+    }
+
+    /// [`AsyncIo::new`], naming the descriptor and the call that waits.
+    pub(crate) fn at(
+        io: &'a ScheduledIo,
+        direction: Ready,
+        allowed: bool,
+        op: F,
+        fd: u64,
+        location: &'static Location<'static>,
+    ) -> AsyncIo<'a, F> {
         AsyncIo {
-            wait: Readiness::with_mode(io, direction, allowed, Mode::Turn),
+            wait: Readiness::with_mode(io, direction, allowed, Mode::Turn, fd, location),
             op,
         }
+    }
+}
+
+/// What a task waiting for `direction` waits on.
+pub(crate) fn wait_kind(direction: Ready) -> WaitKind {
+    if direction == Ready::WRITABLE {
+        WaitKind::Writable
+    } else {
+        WaitKind::Readable
     }
 }
 

@@ -13,15 +13,18 @@
 //! `get_mut`, so the source cannot be swapped for another while registered.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::panic::Location;
 use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
+use weft_core::introspect;
 use weft_core::loom::sync::Arc;
 
 use crate::interest::{Interest, Ready};
-use crate::readiness::{AsyncIo, Readiness};
+use crate::readiness::{wait_kind, AsyncIo, Readiness};
 use crate::scheduled_io::{ReadyEvent, ScheduledIo};
 use crate::ReactorHandle;
 
@@ -96,6 +99,9 @@ pub struct Registration<S: AsFd> {
     /// `Some` until [`into_inner`](Self::into_inner) takes it; otherwise dropped (closed)
     /// right after `Drop` deregisters it.
     source: Option<S>,
+    /// The call that registered it: where the task's wait record says a `poll_*` caller
+    /// waits (those have no call of their own to name).
+    location: &'static Location<'static>,
 }
 
 impl<S: AsFd + 'static> Registration<S> {
@@ -119,10 +125,21 @@ impl<S: AsFd + 'static> Registration<S> {
     /// # Errors
     ///
     /// As [`Registration::new`].
+    #[track_caller]
     pub fn with_handle(
         handle: &ReactorHandle,
         source: S,
         interest: Interest,
+    ) -> io::Result<Registration<S>> {
+        Registration::with_handle_at(handle, source, interest, Location::caller())
+    }
+
+    /// [`with_handle`](Self::with_handle), naming the call that made the source.
+    pub(crate) fn with_handle_at(
+        handle: &ReactorHandle,
+        source: S,
+        interest: Interest,
+        location: &'static Location<'static>,
     ) -> io::Result<Registration<S>> {
         let (token, io) = handle.shared.add(source.as_fd(), interest)?;
         Ok(Registration {
@@ -131,18 +148,29 @@ impl<S: AsFd + 'static> Registration<S> {
             token,
             interest,
             source: Some(source),
+            location,
         })
     }
 }
 
 /// Registers `source` with the thread's current reactor, or fails (rather than panic) when
 /// none is current: for signals and child processes, whose errors say so.
+#[track_caller]
 pub(crate) fn register_current<S: AsFd + 'static>(
     source: S,
     interest: Interest,
 ) -> io::Result<Registration<S>> {
+    register_current_at(source, interest, Location::caller())
+}
+
+/// [`register_current`], naming the call that made the source (for wait records).
+pub(crate) fn register_current_at<S: AsFd + 'static>(
+    source: S,
+    interest: Interest,
+    location: &'static Location<'static>,
+) -> io::Result<Registration<S>> {
     match crate::context::current() {
-        Some(handle) => Registration::with_handle(&handle, source, interest),
+        Some(handle) => Registration::with_handle_at(&handle, source, interest, location),
         None => Err(io::Error::other(
             "no weft reactor is current: signals and child processes must be used inside a weft runtime",
         )),
@@ -185,9 +213,18 @@ impl<S: AsFd> Registration<S> {
             )));
         }
         let coop = ready!(coop::poll_proceed(cx));
-        let ev = ready!(self.io.poll_ready(cx, direction));
+        let Poll::Ready(ev) = self.io.poll_ready(cx, direction) else {
+            let kind = wait_kind(direction);
+            introspect::waiting_on(kind, self.location, None, self.fd());
+            return Poll::Pending;
+        };
         coop.made_progress();
         Poll::Ready(ev)
+    }
+
+    /// The descriptor, as the wait record's argument.
+    fn fd(&self) -> u64 {
+        u64::try_from(self.get_ref().as_fd().as_raw_fd()).unwrap_or(0)
     }
 
     /// Ready when the source is readable (or hung up, or in error); otherwise the task is
@@ -296,22 +333,43 @@ impl<S: AsFd> Registration<S> {
         }
     }
 
-    /// A wait for `direction` in an entry of the waiter list.
-    fn wait(&self, direction: Ready) -> Readiness<'_> {
+    /// A wait for `direction` in an entry of the waiter list, made by the call at
+    /// `location`.
+    fn wait(&self, direction: Ready, location: &'static Location<'static>) -> Readiness<'_> {
         let allowed = self.interest.ready().intersects(direction);
-        Readiness::new(&self.io, direction, allowed)
+        Readiness::at(&self.io, direction, allowed, self.fd(), location)
     }
 
     /// Waits until the source is readable. Any number of tasks may wait at once;
     /// cancel-safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.wait(Ready::READABLE).await.map(|_| ())
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.readable_at(Location::caller())
+    }
+
+    /// [`readable`](Self::readable), naming the call that waits.
+    pub(crate) fn readable_at(
+        &self,
+        location: &'static Location<'static>,
+    ) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.wait(Ready::READABLE, location);
+        async move { wait.await.map(|_| ()) }
     }
 
     /// Waits until the source is writable. Any number of tasks may wait at once;
     /// cancel-safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.wait(Ready::WRITABLE).await.map(|_| ())
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.writable_at(Location::caller())
+    }
+
+    /// [`writable`](Self::writable), naming the call that waits.
+    pub(crate) fn writable_at(
+        &self,
+        location: &'static Location<'static>,
+    ) -> impl Future<Output = io::Result<()>> + '_ {
+        let wait = self.wait(Ready::WRITABLE, location);
+        async move { wait.await.map(|_| ()) }
     }
 
     /// Runs `op` whenever the source is read-ready, until it returns anything but
@@ -345,21 +403,36 @@ impl<S: AsFd> Registration<S> {
     /// assert_eq!(n?, 4);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn read_io<R, F>(&self, op: F) -> AsyncIo<'_, F>
     where
         F: FnMut() -> io::Result<R> + Unpin,
     {
-        let allowed = self.interest.ready().intersects(Ready::READABLE);
-        AsyncIo::new(&self.io, Ready::READABLE, allowed, op)
+        self.io_at(Ready::READABLE, op, Location::caller())
     }
 
     /// Like [`read_io`](Self::read_io), for the write direction.
+    #[track_caller]
     pub fn write_io<R, F>(&self, op: F) -> AsyncIo<'_, F>
     where
         F: FnMut() -> io::Result<R> + Unpin,
     {
-        let allowed = self.interest.ready().intersects(Ready::WRITABLE);
-        AsyncIo::new(&self.io, Ready::WRITABLE, allowed, op)
+        self.io_at(Ready::WRITABLE, op, Location::caller())
+    }
+
+    /// [`read_io`](Self::read_io) or [`write_io`](Self::write_io), naming the call that
+    /// waits.
+    pub(crate) fn io_at<R, F>(
+        &self,
+        direction: Ready,
+        op: F,
+        location: &'static Location<'static>,
+    ) -> AsyncIo<'_, F>
+    where
+        F: FnMut() -> io::Result<R> + Unpin,
+    {
+        let allowed = self.interest.ready().intersects(direction);
+        AsyncIo::at(&self.io, direction, allowed, op, self.fd(), location)
     }
 
     /// Changes the interest the source is registered with.

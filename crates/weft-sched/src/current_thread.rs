@@ -6,6 +6,11 @@
 //! driver. Only one thread at a time runs the tasks (it holds the "core"); another thread
 //! calling `block_on` meanwhile just polls its own future and takes the core over when the
 //! first one returns. Tasks spawned while no thread is inside `block_on` wait until one is.
+//!
+//! Metrics: the one worker's counters (`metrics.rs`) are written by whichever thread holds
+//! the core (one at a time, handed over under the core's mutex): a poll before it runs; the
+//! forced yields and the local queue's length (which a snapshot cannot read from the core
+//! itself while a thread runs it) once per batch of up to `event_interval` tasks.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -14,18 +19,21 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc as StdArc, OnceLock};
 use std::task::{Context, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use weft_core::context::{self, WorkerTag};
 use weft_core::coop;
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
+use weft_core::CachePadded;
 use weft_task::{Dispatch, Hint, Runnable};
 
+use crate::metrics::WorkerCounters;
 use crate::park::{Park, ThreadPark};
-use crate::{Env, Scheduler};
+use crate::{Env, Scheduler, SchedulerMetrics};
 
 /// The single-threaded scheduler: every task runs on the thread that calls `block_on`.
 ///
@@ -50,6 +58,17 @@ struct Shared {
     is_drained: AtomicBool,
     global_queue_interval: u32,
     event_interval: u32,
+    /// The worker's counters, written by the thread holding the core.
+    metrics: CachePadded<Counters>,
+    /// What busy-time stamps count from.
+    epoch: Instant,
+}
+
+struct Counters {
+    worker: WorkerCounters,
+    /// The local queue's length, as of the last batch (a plain `std` atomic, like the
+    /// counters: statistics only).
+    local_len: AtomicUsize,
 }
 
 struct Core {
@@ -91,6 +110,11 @@ impl CurrentThread {
                 is_drained: AtomicBool::new(false),
                 global_queue_interval,
                 event_interval,
+                metrics: CachePadded::new(Counters {
+                    worker: WorkerCounters::default(),
+                    local_len: AtomicUsize::new(0),
+                }),
+                epoch: Instant::now(),
             }),
         }
     }
@@ -197,6 +221,16 @@ impl Scheduler for CurrentThread {
             waiter.park.unpark();
         }
     }
+
+    fn metrics(&self) -> SchedulerMetrics {
+        let shared = &*self.shared;
+        let counters = &shared.metrics;
+        let worker = counters
+            .worker
+            .snapshot(shared.epoch, counters.local_len.load(Relaxed));
+        let global = shared.inject.lock().len();
+        SchedulerMetrics::new(vec![worker], global)
+    }
 }
 
 impl fmt::Debug for CurrentThread {
@@ -236,6 +270,9 @@ struct ReleaseCore<'a> {
 
 impl Drop for ReleaseCore<'_> {
     fn drop(&mut self) {
+        let metrics = &self.shared.metrics.worker;
+        metrics.collect_forced_yields();
+        metrics.asleep(self.shared.epoch);
         let core = self.cx.core.borrow_mut().take();
         if let Some(mut core) = core {
             if self.shared.is_shutdown.load(SeqCst) {
@@ -323,6 +360,8 @@ impl Shared {
         };
         // Dropped before `_release`, which needs the core out of the context.
         let _worker = context::set_worker(&TAG, (&core_cx as *const CoreContext).cast());
+        let metrics = &self.metrics;
+        metrics.worker.awake(self.epoch);
         loop {
             if main.woken.swap(false, SeqCst)
                 && coop::budget(|| future.as_mut().poll(cx)).is_ready()
@@ -337,16 +376,26 @@ impl Shared {
             let mut idle = false;
             for _ in 0..self.event_interval {
                 match self.next_task(&core_cx) {
-                    Some(task) => task.run(),
+                    Some(task) => {
+                        // Counted before it runs, so a task seen finished has all its
+                        // polls counted.
+                        metrics.worker.add_polls(1);
+                        task.run();
+                    }
                     None => {
                         idle = true;
                         break;
                     }
                 }
             }
+            let local_len = core_cx.core.borrow().as_ref().map_or(0, |c| c.local.len());
+            metrics.local_len.store(local_len, Relaxed);
             if idle && !main.woken.load(SeqCst) {
+                metrics.worker.park(self.epoch);
                 self.driver().park(None);
+                metrics.worker.unpark(self.epoch);
             } else {
+                metrics.worker.collect_forced_yields();
                 self.driver().park(Some(Duration::ZERO));
             }
         }

@@ -6,6 +6,11 @@
 //!   slot, a global injection queue, steal-half, a bounded number of searching workers,
 //!   park/unpark that loses no wake-up).
 //! - [`CurrentThread`]: runs every task on the thread that calls `block_on`.
+//! - [`Deterministic`]: one thread too, but the next task is drawn from a seeded generator
+//!   and the clock is paused, so a seed replays an interleaving exactly (for hunting
+//!   ordering bugs; `docs/deterministic.md`).
+//! - [`SchedulerMetrics`] / [`WorkerMetrics`]: what [`Scheduler::metrics`] reports (per-worker
+//!   counters kept on each worker's own cache lines).
 //! - [`Park`]: the seam to the runtime's driver. An idle worker parks in it; the driver
 //!   behind it (I/O readiness, timers) is the facade's business, so a custom scheduler gets
 //!   working sleeps and sockets without knowing how they are built.
@@ -38,13 +43,18 @@
 //! //! ```
 
 mod current_thread;
+mod deterministic;
 mod env;
+#[doc(hidden)]
+pub mod metrics;
 mod multi_thread;
 mod park;
 mod scheduler;
 
 pub use current_thread::CurrentThread;
+pub use deterministic::Deterministic;
 pub use env::Env;
+pub use metrics::{SchedulerMetrics, WorkerMetrics};
 pub use multi_thread::MultiThread;
 pub use park::{Park, ThreadPark};
 pub use scheduler::Scheduler;

@@ -5,7 +5,7 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::park::{Park, ThreadPark};
-use crate::Env;
+use crate::{Env, SchedulerMetrics};
 use weft_task::Dispatch;
 
 /// A task scheduler: decides which thread runs which [`Runnable`](weft_task::Runnable), and
@@ -108,6 +108,46 @@ pub trait Scheduler: Dispatch {
     fn num_workers(&self) -> usize {
         1
     }
+
+    /// A snapshot of the scheduler's counters: per worker polls, steals, parks, queue depth,
+    /// busy time..., and the global queue's depth (see [`SchedulerMetrics`]). Callable from
+    /// any thread, at any time; it must not block on the workers.
+    ///
+    /// The default reports no workers: a scheduler that keeps no counters need not
+    /// implement it. One that does builds its snapshot with [`SchedulerMetrics::new`] and
+    /// [`WorkerMetrics::default`](crate::WorkerMetrics::default), keeping the counters in
+    /// memory each worker owns (the built-in schedulers bump them with relaxed loads and
+    /// stores on a padded struct per worker), so that counting costs nothing on the hot paths.
+    ///
+    /// ```
+    /// use weft_sched::{CurrentThread, MultiThread, Scheduler};
+    ///
+    /// assert_eq!(MultiThread::new(3).metrics().workers.len(), 3);
+    /// assert_eq!(CurrentThread::new().metrics().workers.len(), 1);
+    /// assert_eq!(MultiThread::new(3).metrics().total_polls(), 0); // nothing ran yet
+    /// ```
+    fn metrics(&self) -> SchedulerMetrics {
+        SchedulerMetrics::default()
+    }
+
+    /// Whether the runtime should start its clock paused for this scheduler (default
+    /// `false`), as `Builder::start_paused(true)` does: `weft::time::Instant::now()` stands
+    /// still and jumps to the next timer's deadline when the scheduler parks in the driver
+    /// with no time-out. A scheduler returning `true` also allows `weft::time::pause` and
+    /// `advance` on its runtime.
+    ///
+    /// Return `true` only if every task runs on the thread that parks, and that thread parks
+    /// with no time-out only when no task is ready: that is what makes "parked" mean "every
+    /// task is idle". [`Deterministic`](crate::Deterministic) returns `true`.
+    ///
+    /// ```
+    /// use weft_sched::{CurrentThread, Deterministic, Scheduler};
+    /// assert!(Deterministic::new(1).wants_paused_clock());
+    /// assert!(!CurrentThread::new().wants_paused_clock());
+    /// ```
+    fn wants_paused_clock(&self) -> bool {
+        false
+    }
 }
 
 impl<S: Scheduler + ?Sized> Scheduler for StdArc<S> {
@@ -122,6 +162,12 @@ impl<S: Scheduler + ?Sized> Scheduler for StdArc<S> {
     }
     fn num_workers(&self) -> usize {
         (**self).num_workers()
+    }
+    fn metrics(&self) -> SchedulerMetrics {
+        (**self).metrics()
+    }
+    fn wants_paused_clock(&self) -> bool {
+        (**self).wants_paused_clock()
     }
 }
 

@@ -16,9 +16,11 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::Mutex;
 
 use crate::waiters::{Cancelled, Key, WaitList, WakeList};
@@ -105,10 +107,12 @@ impl Barrier {
     ///     assert!(a.is_leader() != b.is_leader());
     /// });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
             barrier: self,
             key: None,
+            location: Location::caller(),
         }
     }
 }
@@ -118,6 +122,8 @@ impl Barrier {
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
     key: Option<Key>,
+    /// The `wait()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl fmt::Debug for BarrierWait<'_> {
@@ -152,6 +158,17 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = self.get_mut();
+        let poll = this.poll_wait(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::Barrier, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl BarrierWait<'_> {
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+        let this = self;
         let barrier = this.barrier;
         let mut state = barrier.state.lock();
         if let Some(key) = this.key.take() {

@@ -29,11 +29,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::{Arc, Mutex, MutexGuard};
 
 use crate::waiters::{Key, WaitList, WakeList};
@@ -59,6 +61,7 @@ use crate::waiters::{Key, WaitList, WakeList};
 ///     assert_eq!(rx2.recv().await, Ok(20));
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "broadcast channel capacity cannot be zero");
     assert!(
@@ -84,6 +87,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         shared: shared.clone(),
         next: 0,
         key: None,
+        location: Location::caller(),
     };
     (Sender { shared }, rx)
 }
@@ -175,6 +179,8 @@ pub struct Receiver<T> {
     next: u64,
     /// Its entry in the wait list while a `recv` (or the stream) waits.
     key: Option<Key>,
+    /// The call that made it: the wait record's location when it waits as a stream.
+    location: &'static Location<'static>,
 }
 
 /// The error of [`Sender::send`]: there was no receiver; the value comes back.
@@ -286,6 +292,7 @@ impl<T> Sender<T> {
     /// tx.send(2).unwrap();
     /// assert_eq!(late.try_recv(), Ok(2));
     /// ```
+    #[track_caller]
     pub fn subscribe(&self) -> Receiver<T> {
         let mut inner = self.shared.inner.lock();
         inner.receivers += 1;
@@ -293,6 +300,7 @@ impl<T> Sender<T> {
             shared: self.shared.clone(),
             next: inner.tail,
             key: None,
+            location: Location::caller(),
         }
     }
 
@@ -355,6 +363,7 @@ impl<T> Receiver<T> {
     /// tx.send(2).unwrap();
     /// assert_eq!(rx2.try_recv(), Ok(2));
     /// ```
+    #[track_caller]
     pub fn resubscribe(&self) -> Receiver<T> {
         let mut inner = self.shared.inner.lock();
         inner.receivers += 1;
@@ -362,6 +371,7 @@ impl<T> Receiver<T> {
             shared: self.shared.clone(),
             next: inner.tail,
             key: None,
+            location: Location::caller(),
         }
     }
 
@@ -453,11 +463,20 @@ impl<T: Clone> Receiver<T> {
     ///     assert_eq!(got, [0, 1, 2]);
     /// });
     /// ```
+    #[track_caller]
     pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { receiver: self }
+        Recv {
+            receiver: self,
+            location: Location::caller(),
+        }
     }
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+    /// Polls for the next value; `location` is the call that waits (for the wait record).
+    fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<T, RecvError>> {
         let progress = std::task::ready!(coop::poll_proceed(cx));
         let waker = cx.waker();
         let mut inner = self.shared.inner.lock();
@@ -474,6 +493,8 @@ impl<T: Clone> Receiver<T> {
                         Ok(()) => inner.waiters.push_back(waker, ()),
                     },
                 });
+                drop(inner);
+                introspect::waiting_on(WaitKind::Broadcast, location, None, 0);
                 return Poll::Pending;
             }
         };
@@ -509,7 +530,7 @@ impl<T: Clone> Stream for Receiver<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        match std::task::ready!(this.poll_recv(cx)) {
+        match std::task::ready!(this.poll_recv(cx, this.location)) {
             Err(RecvError::Closed) => Poll::Ready(None),
             other => Poll::Ready(Some(other)),
         }
@@ -520,6 +541,8 @@ impl<T: Clone> Stream for Receiver<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T> {
     receiver: &'a mut Receiver<T>,
+    /// The `recv()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> fmt::Debug for Recv<'_, T> {
@@ -533,7 +556,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.receiver.poll_recv(cx)
+        this.receiver.poll_recv(cx, this.location)
     }
 }
 

@@ -12,9 +12,11 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::Mutex as ListLock;
 
 use crate::mutex::{Mutex, MutexGuard};
@@ -101,12 +103,26 @@ impl Condition {
     ///     setter.await.unwrap();
     /// });
     /// ```
-    pub async fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    #[track_caller]
+    pub fn wait<'s, 'a, T>(
+        &'s self,
+        guard: MutexGuard<'a, T>,
+    ) -> impl Future<Output = MutexGuard<'a, T>> + use<'s, 'a, T> {
+        self.wait_at(guard, Location::caller())
+    }
+
+    /// [`wait`](Self::wait), recording `location` as the call that waits.
+    async fn wait_at<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        location: &'static Location<'static>,
+    ) -> MutexGuard<'a, T> {
         let mutex: &'a Mutex<T> = guard.mutex();
         let mut wait = Wait {
             cond: self,
             key: None,
             notified: false,
+            location,
         };
         // Registers and unlocks within one poll (see the module docs).
         std::future::poll_fn(|cx| {
@@ -116,7 +132,7 @@ impl Condition {
         .await;
         drop(guard);
         (&mut wait).await;
-        let guard = mutex.lock().await;
+        let guard = mutex.lock_at(location).await;
         // Locked again: the notification was used.
         wait.notified = false;
         guard
@@ -142,18 +158,22 @@ impl Condition {
     ///     assert_eq!(*guard, 3);
     /// });
     /// ```
-    pub async fn wait_while<'a, T, F>(
-        &self,
+    #[track_caller]
+    pub fn wait_while<'s, 'a, T, F>(
+        &'s self,
         mut guard: MutexGuard<'a, T>,
         mut condition: F,
-    ) -> MutexGuard<'a, T>
+    ) -> impl Future<Output = MutexGuard<'a, T>> + use<'s, 'a, T, F>
     where
         F: FnMut(&mut T) -> bool,
     {
-        while condition(&mut guard) {
-            guard = self.wait(guard).await;
+        let location = Location::caller();
+        async move {
+            while condition(&mut guard) {
+                guard = self.wait_at(guard, location).await;
+            }
+            guard
         }
-        guard
     }
 
     /// Wakes up to `n` waiting tasks, oldest first; returns how many it woke.
@@ -210,6 +230,8 @@ struct Wait<'a> {
     cond: &'a Condition,
     key: Option<Key>,
     notified: bool,
+    /// The `wait()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl Future for &mut Wait<'_> {
@@ -227,6 +249,7 @@ impl Future for &mut Wait<'_> {
             }
             Err(key) => {
                 this.key = Some(key);
+                introspect::waiting_on(WaitKind::Condition, this.location, None, 0);
                 Poll::Pending
             }
         }

@@ -22,9 +22,11 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering};
 use weft_core::loom::sync::Mutex;
 
@@ -179,10 +181,12 @@ impl Event {
     ///     setter.await.unwrap();
     /// });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
             key: None,
+            location: Location::caller(),
         }
     }
 }
@@ -192,6 +196,8 @@ impl Event {
 pub struct EventWait<'a> {
     event: &'a Event,
     key: Option<Key>,
+    /// The `wait()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl fmt::Debug for EventWait<'_> {
@@ -218,12 +224,16 @@ impl Future for EventWait<'_> {
                 }
                 let generation = inner.generation;
                 this.key = Some(inner.waiters.push_back(cx.waker(), generation));
+                drop(inner);
+                introspect::waiting_on(WaitKind::Event, this.location, None, 0);
                 Poll::Pending
             }
             Some(key) => match inner.waiters.poll(key, cx.waker()) {
                 Ok(_) => Poll::Ready(()),
                 Err(key) => {
                     this.key = Some(key);
+                    drop(inner);
+                    introspect::waiting_on(WaitKind::Event, this.location, None, 0);
                     Poll::Pending
                 }
             },

@@ -26,6 +26,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::pin::Pin;
 // The owned API takes std's `Arc`: a method receiver must be std's (loom's `Arc` cannot be
 // `self`), and the `Arc` only keeps the lock alive; every atomic and lock inside stays the
@@ -33,6 +34,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::cell::UnsafeCell;
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
 use weft_core::loom::sync::Mutex as ListLock;
@@ -261,11 +263,17 @@ impl RawMutex {
 pub(crate) struct RawLock<'a> {
     raw: &'a RawMutex,
     key: Option<Key>,
+    /// The `lock()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<'a> RawLock<'a> {
-    pub(crate) fn new(raw: &'a RawMutex) -> RawLock<'a> {
-        RawLock { raw, key: None }
+    pub(crate) fn new(raw: &'a RawMutex, location: &'static Location<'static>) -> RawLock<'a> {
+        RawLock {
+            raw,
+            key: None,
+            location,
+        }
     }
 }
 
@@ -274,6 +282,17 @@ impl Future for RawLock<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let poll = this.poll_lock(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::Mutex, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl RawLock<'_> {
+    fn poll_lock(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let raw = this.raw;
         let mut list = match this.key.take() {
             None => {
@@ -413,11 +432,23 @@ impl<T> Mutex<T> {
     ///     assert_eq!(*m.lock().await, 2);
     /// });
     /// ```
-    pub async fn lock(&self) -> MutexGuard<'_, T> {
-        RawLock::new(&self.raw).await;
-        MutexGuard {
-            lock: self,
-            _not_sync: PhantomData,
+    #[track_caller]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
+        self.lock_at(Location::caller())
+    }
+
+    /// [`lock`](Self::lock), recording `location` as the call that waits.
+    pub(crate) fn lock_at(
+        &self,
+        location: &'static Location<'static>,
+    ) -> impl Future<Output = MutexGuard<'_, T>> {
+        let lock = RawLock::new(&self.raw, location);
+        async move {
+            lock.await;
+            MutexGuard {
+                lock: self,
+                _not_sync: PhantomData,
+            }
         }
     }
 
@@ -453,9 +484,13 @@ impl<T> Mutex<T> {
     ///     assert_eq!(*m.lock().await, 1);
     /// });
     /// ```
-    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        RawLock::new(&self.raw).await;
-        OwnedMutexGuard { lock: self }
+    #[track_caller]
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
+        let location = Location::caller();
+        async move {
+            RawLock::new(&self.raw, location).await;
+            OwnedMutexGuard { lock: self }
+        }
     }
 
     /// [`try_lock`](Self::try_lock) for an `Arc`ed mutex.

@@ -29,9 +29,11 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use weft_core::loom::sync::{Mutex, MutexGuard};
 
@@ -129,12 +131,14 @@ impl Notify {
     ///     notify.notified().await; // consumes it at once
     /// });
     /// ```
+    #[track_caller]
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
             state: Step::Init {
                 calls: self.calls.load(SeqCst),
             },
+            location: Location::caller(),
         }
     }
 
@@ -222,6 +226,8 @@ impl State {
 pub struct Notified<'a> {
     notify: &'a Notify,
     state: Step,
+    /// The `notified()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 enum Step {
@@ -316,7 +322,12 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_with(cx.waker())
+        let this = self.get_mut();
+        let poll = this.poll_with(cx.waker());
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::Notify, this.location, None, 0);
+        }
+        poll
     }
 }
 

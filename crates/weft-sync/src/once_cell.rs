@@ -24,9 +24,11 @@
 use std::fmt;
 use std::future::Future;
 use std::mem::MaybeUninit;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::cell::UnsafeCell;
 use weft_core::loom::sync::atomic::{AtomicU8, Ordering};
 use weft_core::loom::sync::{Mutex, MutexGuard};
@@ -312,17 +314,19 @@ impl<T> OnceCell<T> {
     ///     assert_eq!(a, b);
     /// });
     /// ```
-    pub async fn get_or_init<F, Fut>(&self, init: F) -> &T
+    #[track_caller]
+    pub fn get_or_init<F, Fut>(&self, init: F) -> impl Future<Output = &T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        match self
-            .get_or_try_init(|| async { Ok::<T, std::convert::Infallible>(init().await) })
-            .await
-        {
-            Ok(v) => v,
-            Err(never) => match never {},
+        let location = Location::caller();
+        async move {
+            let init = || async { Ok::<T, std::convert::Infallible>(init().await) };
+            match self.get_or_try_init_at(init, location).await {
+                Ok(v) => v,
+                Err(never) => match never {},
+            }
         }
     }
 
@@ -340,7 +344,22 @@ impl<T> OnceCell<T> {
     ///     assert_eq!(ok, Ok(&7));
     /// });
     /// ```
-    pub async fn get_or_try_init<E, F, Fut>(&self, init: F) -> Result<&T, E>
+    #[track_caller]
+    pub fn get_or_try_init<E, F, Fut>(&self, init: F) -> impl Future<Output = Result<&T, E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.get_or_try_init_at(init, Location::caller())
+    }
+
+    /// [`get_or_try_init`](OnceCell::get_or_try_init), recording `location` as the call
+    /// that waits.
+    async fn get_or_try_init_at<E, F, Fut>(
+        &self,
+        init: F,
+        location: &'static Location<'static>,
+    ) -> Result<&T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -352,6 +371,7 @@ impl<T> OnceCell<T> {
             cell: self,
             key: None,
             initialize: true,
+            location,
         }
         .await;
         if !turn {
@@ -379,19 +399,24 @@ impl<T> OnceCell<T> {
     ///     assert_eq!(*answer.wait().await, 42);
     /// });
     /// ```
-    pub async fn wait(&self) -> &T {
-        if let Some(v) = self.get() {
-            return v;
+    #[track_caller]
+    pub fn wait(&self) -> impl Future<Output = &T> {
+        let location = Location::caller();
+        async move {
+            if let Some(v) = self.get() {
+                return v;
+            }
+            let turn = WaitTurn {
+                cell: self,
+                key: None,
+                initialize: false,
+                location,
+            }
+            .await;
+            debug_assert!(!turn);
+            // SAFETY: WaitTurn with `initialize: false` returns only once it saw READY.
+            unsafe { self.get_unchecked() }
         }
-        let turn = WaitTurn {
-            cell: self,
-            key: None,
-            initialize: false,
-        }
-        .await;
-        debug_assert!(!turn);
-        // SAFETY: WaitTurn with `initialize: false` returns only once it saw READY.
-        unsafe { self.get_unchecked() }
     }
 
     /// Takes the value out, if any, leaving the cell empty.
@@ -444,6 +469,8 @@ struct WaitTurn<'a, T> {
     cell: &'a OnceCell<T>,
     key: Option<Key>,
     initialize: bool,
+    /// The call that waits, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> Future for WaitTurn<'_, T> {
@@ -451,6 +478,17 @@ impl<T> Future for WaitTurn<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
         let this = self.get_mut();
+        let poll = this.poll_turn(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::OnceCell, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl<T> WaitTurn<'_, T> {
+    fn poll_turn(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let this = self;
         let mut inner = this.cell.inner.lock();
         if let Some(key) = this.key.take() {
             match inner.waiters.poll(key, cx.waker()) {

@@ -37,9 +37,11 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::cell::UnsafeCell;
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
 use weft_core::loom::sync::Arc;
@@ -62,6 +64,7 @@ const TX_TASK_SET: usize = 0b1000;
 /// assert_eq!(rx.await.unwrap(), 7);
 /// # });
 /// ```
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: AtomicUsize::new(0),
@@ -73,7 +76,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver { inner: Some(inner) },
+        Receiver {
+            inner: Some(inner),
+            location: Location::caller(),
+        },
     )
 }
 
@@ -288,6 +294,8 @@ impl<T> Drop for Sender<T> {
 /// Polled again after it completed.
 pub struct Receiver<T> {
     inner: Option<Arc<Inner<T>>>,
+    /// The `channel()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -387,6 +395,7 @@ impl<T> Future for Receiver<T> {
                 });
                 state = inner.state.fetch_or(RX_TASK_SET, Ordering::AcqRel);
                 if state & (COMPLETE | CLOSED) == 0 {
+                    introspect::waiting_on(WaitKind::Oneshot, self.location, None, 0);
                     return Poll::Pending;
                 }
             }

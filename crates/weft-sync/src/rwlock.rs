@@ -11,13 +11,16 @@
 //! dropped mid-wait gives back whatever it had collected (the semaphore's cancellation rule).
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 // The owned API takes std's `Arc`: a method receiver must be std's (loom's `Arc` cannot be
 // `self`), and the `Arc` only keeps the lock alive; every atomic and lock inside stays the
 // shim's, so loom still sees the whole protocol.
 use std::sync::Arc;
 
+use weft_core::introspect::WaitKind;
 use weft_core::loom::cell::UnsafeCell;
 
 use crate::mutex::TryLockError;
@@ -78,11 +81,15 @@ impl<T> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 1);
     /// });
     /// ```
-    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        Self::acquired(Acquire::new(&self.sem, 1).await);
-        RwLockReadGuard {
-            lock: self,
-            _marker: PhantomData,
+    #[track_caller]
+    pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
+        let acquire = Acquire::new(&self.sem, 1, WaitKind::RwLockRead, Location::caller());
+        async move {
+            Self::acquired(acquire.await);
+            RwLockReadGuard {
+                lock: self,
+                _marker: PhantomData,
+            }
         }
     }
 
@@ -96,11 +103,16 @@ impl<T> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 2);
     /// });
     /// ```
-    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        Self::acquired(Acquire::new(&self.sem, MAX_READS).await);
-        RwLockWriteGuard {
-            lock: self,
-            _marker: PhantomData,
+    #[track_caller]
+    pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
+        let location = Location::caller();
+        let acquire = Acquire::new(&self.sem, MAX_READS, WaitKind::RwLockWrite, location);
+        async move {
+            Self::acquired(acquire.await);
+            RwLockWriteGuard {
+                lock: self,
+                _marker: PhantomData,
+            }
         }
     }
 
@@ -145,9 +157,13 @@ impl<T> RwLock<T> {
     ///     assert_eq!(weft::spawn(async move { *r }).await.unwrap(), 1);
     /// });
     /// ```
-    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
-        Self::acquired(Acquire::new(&self.sem, 1).await);
-        OwnedRwLockReadGuard { lock: self }
+    #[track_caller]
+    pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
+        let location = Location::caller();
+        async move {
+            Self::acquired(Acquire::new(&self.sem, 1, WaitKind::RwLockRead, location).await);
+            OwnedRwLockReadGuard { lock: self }
+        }
     }
 
     /// [`write`](Self::write) for an `Arc`ed lock: the guard owns a reference.
@@ -161,9 +177,14 @@ impl<T> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 2);
     /// });
     /// ```
-    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        Self::acquired(Acquire::new(&self.sem, MAX_READS).await);
-        OwnedRwLockWriteGuard { lock: self }
+    #[track_caller]
+    pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
+        let location = Location::caller();
+        async move {
+            let kind = WaitKind::RwLockWrite;
+            Self::acquired(Acquire::new(&self.sem, MAX_READS, kind, location).await);
+            OwnedRwLockWriteGuard { lock: self }
+        }
     }
 
     /// Shared access from a plain thread, parking it until the lock is free.

@@ -45,6 +45,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 // The owned API takes std's `Arc`: a method receiver must be std's (loom's `Arc` cannot be
 // `self`), and the `Arc` only keeps the lock alive; every atomic and lock inside stays the
@@ -52,6 +53,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use weft_core::loom::sync::{Mutex, MutexGuard};
 
@@ -294,8 +296,9 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
-    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.acquire_many(1).await
+    #[track_caller]
+    pub fn acquire(&self) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
+        self.acquire_many(1)
     }
 
     /// Waits for `n` permits at once, keeping its place in the queue while it collects them
@@ -309,12 +312,19 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 2);
     /// });
     /// ```
-    pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
-        Acquire::new(self, n).await?;
-        Ok(SemaphorePermit {
-            sem: self,
-            permits: n,
-        })
+    #[track_caller]
+    pub fn acquire_many(
+        &self,
+        n: u32,
+    ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
+        let acquire = Acquire::new(self, n, WaitKind::Semaphore, Location::caller());
+        async move {
+            acquire.await?;
+            Ok(SemaphorePermit {
+                sem: self,
+                permits: n,
+            })
+        }
     }
 
     /// Takes one permit if one is free and nobody is queued.
@@ -355,8 +365,11 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
-    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
-        self.acquire_many_owned(1).await
+    #[track_caller]
+    pub fn acquire_owned(
+        self: Arc<Self>,
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        self.acquire_many_owned(1)
     }
 
     /// [`acquire_many`](Self::acquire_many) for an `Arc`ed semaphore.
@@ -369,15 +382,19 @@ impl Semaphore {
     ///     assert_eq!(permit.num_permits(), 2);
     /// });
     /// ```
-    pub async fn acquire_many_owned(
+    #[track_caller]
+    pub fn acquire_many_owned(
         self: Arc<Self>,
         n: u32,
-    ) -> Result<OwnedSemaphorePermit, AcquireError> {
-        Acquire::new(&self, n).await?;
-        Ok(OwnedSemaphorePermit {
-            sem: self,
-            permits: n,
-        })
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        let location = Location::caller();
+        async move {
+            Acquire::new(&self, n, WaitKind::Semaphore, location).await?;
+            Ok(OwnedSemaphorePermit {
+                sem: self,
+                permits: n,
+            })
+        }
     }
 
     /// [`try_acquire`](Self::try_acquire) for an `Arc`ed semaphore.
@@ -540,15 +557,26 @@ pub(crate) struct Acquire<'a> {
     /// While queued: the entry's key, valid only while `ticket` is not granted.
     key: Option<Key>,
     ticket: u64,
+    /// What the task's wait record says while this waits (`Semaphore`, `RwLockRead` or
+    /// `RwLockWrite`), and the call that made it.
+    kind: WaitKind,
+    location: &'static Location<'static>,
 }
 
 impl<'a> Acquire<'a> {
-    pub(crate) fn new(sem: &'a Semaphore, n: u32) -> Acquire<'a> {
+    pub(crate) fn new(
+        sem: &'a Semaphore,
+        n: u32,
+        kind: WaitKind,
+        location: &'static Location<'static>,
+    ) -> Acquire<'a> {
         Acquire {
             sem,
             n,
             key: None,
             ticket: 0,
+            kind,
+            location,
         }
     }
 
@@ -602,6 +630,23 @@ impl Future for Acquire<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let poll = this.poll_acquire(cx);
+        if poll.is_pending() {
+            // The argument is the permits asked for (a lock's internal count says nothing).
+            let arg = if this.kind == WaitKind::Semaphore {
+                u64::from(this.n)
+            } else {
+                0
+            };
+            introspect::waiting_on(this.kind, this.location, None, arg);
+        }
+        poll
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let this = self;
         let Some(key) = this.key.take() else {
             return match this.sem.try_take(this.n) {
                 Ok(()) => Poll::Ready(Ok(())),

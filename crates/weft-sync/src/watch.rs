@@ -24,10 +24,12 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
@@ -53,6 +55,7 @@ const STEP: usize = 2;
 ///     assert_eq!(reader.await.unwrap(), "running");
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
@@ -69,6 +72,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         seen: 0,
         key: None,
         primed: false,
+        location: Location::caller(),
     };
     (Sender { shared }, rx)
 }
@@ -131,6 +135,8 @@ pub struct Receiver<T> {
     key: Option<Key>,
     /// The stream has yielded its first value.
     primed: bool,
+    /// The call that made it: the wait record's location when it waits as a stream.
+    location: &'static Location<'static>,
 }
 
 /// A borrow of the value in a watch channel; the value cannot change while it lives.
@@ -309,6 +315,7 @@ impl<T> Sender<T> {
     /// tx.send(1).unwrap();
     /// assert!(rx.has_changed().unwrap());
     /// ```
+    #[track_caller]
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared.receivers.fetch_add(1, SeqCst);
         Receiver {
@@ -316,6 +323,7 @@ impl<T> Sender<T> {
             seen: self.shared.version.load(SeqCst) & !CLOSED,
             key: None,
             primed: false,
+            location: Location::caller(),
         }
     }
 
@@ -550,11 +558,20 @@ impl<T> Receiver<T> {
     ///     assert!(rx.changed().await.is_err());
     /// });
     /// ```
+    #[track_caller]
     pub fn changed(&mut self) -> Changed<'_, T> {
-        Changed { receiver: self }
+        Changed {
+            receiver: self,
+            location: Location::caller(),
+        }
     }
 
-    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+    /// Polls for a change; `location` is the call that waits (for the wait record).
+    fn poll_changed(
+        &mut self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<(), RecvError>> {
         let shared = &*self.shared;
         if self.key.is_none() {
             if let Some(result) = check(&shared.version, &mut self.seen) {
@@ -576,6 +593,8 @@ impl<T> Receiver<T> {
                 Ok(()) => waiters.changed.push_back(cx.waker(), ()),
             },
         });
+        drop(waiters);
+        introspect::waiting_on(WaitKind::Watch, location, None, 0);
         Poll::Pending
     }
 
@@ -608,6 +627,7 @@ impl<T> Clone for Receiver<T> {
             seen: self.seen,
             key: None,
             primed: false,
+            location: self.location,
         }
     }
 }
@@ -638,7 +658,7 @@ impl<T: Clone + Send + Sync> Stream for Receiver<T> {
             this.primed = true;
             return Poll::Ready(Some(this.borrow_and_update().clone()));
         }
-        match std::task::ready!(this.poll_changed(cx)) {
+        match std::task::ready!(this.poll_changed(cx, this.location)) {
             Ok(()) => Poll::Ready(Some(this.borrow_and_update().clone())),
             Err(_) => Poll::Ready(None),
         }
@@ -649,6 +669,8 @@ impl<T: Clone + Send + Sync> Stream for Receiver<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Changed<'a, T> {
     receiver: &'a mut Receiver<T>,
+    /// The `changed()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> fmt::Debug for Changed<'_, T> {
@@ -661,7 +683,8 @@ impl<T> Future for Changed<'_, T> {
     type Output = Result<(), RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().receiver.poll_changed(cx)
+        let this = self.get_mut();
+        this.receiver.poll_changed(cx, this.location)
     }
 }
 

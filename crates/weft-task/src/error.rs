@@ -78,7 +78,7 @@ impl JoinError {
         }
     }
 
-    fn panic_message(&self) -> Option<String> {
+    pub(crate) fn panic_message(&self) -> Option<String> {
         let Repr::Panic(p) = &self.repr else {
             return None;
         };

@@ -1,11 +1,15 @@
 //! The front of every task: the `Header` (state word, vtable, id, owner-list links, join
-//! waker, name, spawn location) and the type-erased operations that need nothing else:
+//! waker, name, spawn location, and what introspection reads: polls, busy time, spawn time
+//! and the wait record) and the type-erased operations that need nothing else:
 //! waking, aborting and dropping a reference. Everything that needs the future's type is in
 //! `raw.rs`, reached through the `Vtable`.
 
 use std::panic::Location;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 use std::task::Waker;
+
+use weft_core::introspect::{TaskRef, WaitRecord};
 
 use weft_core::loom::cell::UnsafeCell;
 
@@ -26,12 +30,32 @@ pub(crate) struct Header {
     /// Boxed twice so that it costs one pointer in every task, named or not (most are not).
     pub(crate) name: Option<Box<Box<str>>>,
     pub(crate) location: &'static Location<'static>,
+    /// Introspection: written only by whoever holds RUNNING (load + store, no locked RMW),
+    /// read by `Owner::tasks` from any thread; std atomics, not the loom shim's, because they
+    /// order nothing. Polls so far; time spent in polls (only counted in debug mode, which
+    /// times every poll anyway); the coarse clock at spawn; where the task waits.
+    pub(crate) polls: AtomicU64,
+    pub(crate) busy_ns: AtomicU64,
+    pub(crate) spawned_ns: u64,
+    pub(crate) wait: WaitRecord,
+    /// The task's span, entered on each poll (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
 }
 
 impl Header {
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref().map(|name| &**name)
+    }
+
+    /// The task as debug-mode reports name it.
+    pub(crate) fn task_ref(&self) -> TaskRef {
+        TaskRef {
+            id: self.id.as_u64(),
+            name: self.name().map(str::to_owned),
+            location: Some(self.location),
+        }
     }
 }
 
@@ -106,6 +130,8 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
 pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive.
     let header = unsafe { ptr.as_ref() };
+    #[cfg(feature = "tracing")]
+    tracing::trace!(target: "weft::task", parent: &header.span, task_id = header.id.as_u64(), "abort");
     if header.state.transition_to_notified_and_cancel() {
         // SAFETY: the transition took a new reference for the `Runnable`.
         unsafe { (header.vtable.schedule)(ptr) };

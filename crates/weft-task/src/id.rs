@@ -1,5 +1,7 @@
 use std::fmt;
+use std::marker::PhantomData;
 use std::num::NonZeroU64;
+use std::ptr::NonNull;
 // The id counter is a plain process-wide counter, not part of any protocol loom checks, and
 // loom atomics cannot live in a `static`.
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,17 +54,42 @@ pub fn try_current_id() -> Option<Id> {
     NonZeroU64::new(context::current_task()).map(Id)
 }
 
-/// Sets the current task id for the guard's lifetime.
-pub(crate) struct IdGuard(u64);
+/// Sets the current task id (and name) for the guard's lifetime.
+pub(crate) struct IdGuard<'a> {
+    prev: u64,
+    prev_name: Option<NonNull<str>>,
+    _name: PhantomData<&'a str>,
+}
 
-impl IdGuard {
-    pub(crate) fn enter(id: Id) -> IdGuard {
-        IdGuard(context::set_current_task(id.as_u64()))
+impl<'a> IdGuard<'a> {
+    pub(crate) fn enter(id: Id) -> IdGuard<'static> {
+        IdGuard::enter_named(id, None)
+    }
+
+    pub(crate) fn enter_named(id: Id, name: Option<&'a str>) -> IdGuard<'a> {
+        IdGuard {
+            prev: context::set_current_task(id.as_u64()),
+            // SAFETY: the guard borrows `name` for its lifetime and restores the previous
+            // name when dropped.
+            prev_name: unsafe { context::set_current_task_name(name) },
+            _name: PhantomData,
+        }
     }
 }
 
-impl Drop for IdGuard {
+impl Drop for IdGuard<'_> {
     fn drop(&mut self) {
-        context::set_current_task(self.0);
+        context::set_current_task(self.prev);
+        context::restore_current_task_name(self.prev_name);
     }
+}
+
+/// Calls `f` with the name of the task being polled on this thread (`None` outside a task
+/// or for an unnamed one).
+///
+/// ```
+/// assert_eq!(weft_task::with_current_name(|n| n.map(str::to_owned)), None);
+/// ```
+pub fn with_current_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    context::with_current_task_name(f)
 }

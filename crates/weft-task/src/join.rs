@@ -7,6 +7,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 
 use crate::header::{self, Header};
 use crate::{Id, JoinError};
@@ -191,6 +192,11 @@ impl<T> Future for JoinHandle<T> {
         };
         if out.is_ready() {
             coop.made_progress();
+        } else {
+            // `poll` cannot be `#[track_caller]`: the awaited task is named by its id and its
+            // spawn location.
+            let header = self.header();
+            introspect::waiting_on(WaitKind::Join, header.location, None, header.id.as_u64());
         }
         out
     }

@@ -71,6 +71,7 @@ use std::ptr::NonNull;
 mod error;
 mod header;
 mod id;
+mod info;
 mod join;
 mod list;
 mod owner;
@@ -80,13 +81,15 @@ mod state;
 mod waker;
 
 pub use error::JoinError;
-pub use id::{try_current_id, Id};
+pub use id::{try_current_id, with_current_name, Id};
+pub use info::{RootTask, TaskInfo, TaskState};
 pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
 use list::TaskList;
-pub use owner::Owner;
+pub use owner::{Owner, RootGuard};
 pub use runnable::Runnable;
 
 use header::Header;
+use weft_core::introspect::Monitor;
 
 /// Why a task is being handed to [`Dispatch::dispatch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +178,10 @@ impl<D: Dispatch + ?Sized> Dispatch for Box<D> {
 pub(crate) trait Schedule: Send + Sync + 'static {
     fn dispatch(&self, task: Runnable, hint: Hint);
     fn list(&self) -> Option<&TaskList>;
+    /// Debug mode's monitor, if the owner has one.
+    fn monitor(&self) -> Option<&Monitor> {
+        None
+    }
 }
 
 /// A task with no owner list ([`spawn`]).

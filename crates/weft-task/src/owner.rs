@@ -6,8 +6,11 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use weft_core::introspect::Monitor;
+
+use crate::info::{RootTask, TaskInfo};
 use crate::list::TaskList;
 use crate::{raw, Dispatch, Hint, JoinHandle, Runnable, Schedule, Task};
 
@@ -43,6 +46,9 @@ use crate::{raw, Dispatch, Hint, JoinHandle, Runnable, Schedule, Task};
 /// ```
 pub struct Owner<D: ?Sized> {
     list: TaskList,
+    monitor: Option<Arc<Monitor>>,
+    /// The futures inside `block_on` calls right now (not hot: one lock per `block_on`).
+    roots: Mutex<Vec<Arc<RootTask>>>,
     dispatch: D,
 }
 
@@ -58,8 +64,17 @@ impl<D: Dispatch> Owner<D> {
     pub fn with_shards(dispatch: D, shards: usize) -> Owner<D> {
         Owner {
             list: TaskList::new(shards),
+            monitor: None,
+            roots: Mutex::new(Vec::new()),
             dispatch,
         }
+    }
+
+    /// Gives the owner debug mode's monitor: a task that panics and whose `JoinHandle` is
+    /// dropped without taking the panic is reported to it.
+    pub fn with_monitor(mut self, monitor: Option<Arc<Monitor>>) -> Owner<D> {
+        self.monitor = monitor;
+        self
     }
 }
 
@@ -138,6 +153,41 @@ impl<D: Dispatch + ?Sized> Owner<D> {
     pub fn for_each(&self, f: impl FnMut(&Task)) {
         self.list.for_each(f)
     }
+
+    /// Debug mode's monitor, if the owner has one.
+    pub fn monitor(&self) -> Option<&Arc<Monitor>> {
+        self.monitor.as_ref()
+    }
+
+    /// A snapshot of every live task: the root tasks (futures inside `block_on`) first,
+    /// then the spawned ones. Walks the list shard by shard under each shard's lock, reading
+    /// each header's relaxed counters: spawning and polling pay nothing for it.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        let timed = self.monitor.is_some();
+        let mut out: Vec<TaskInfo> = self
+            .roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|root| root.info(timed))
+            .collect();
+        out.reserve(self.list.len());
+        self.list.for_each(|task| out.push(task.info(timed)));
+        out
+    }
+
+    /// Lists `root` among the tasks until the guard is dropped (`block_on` does this for its
+    /// future).
+    pub fn enter_root(&self, root: Arc<RootTask>) -> RootGuard<'_> {
+        self.roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(root.clone());
+        RootGuard {
+            roots: &self.roots,
+            root,
+        }
+    }
 }
 
 impl<D: Dispatch + ?Sized> Schedule for Arc<Owner<D>> {
@@ -146,6 +196,32 @@ impl<D: Dispatch + ?Sized> Schedule for Arc<Owner<D>> {
     }
     fn list(&self) -> Option<&TaskList> {
         Some(&self.list)
+    }
+    fn monitor(&self) -> Option<&Monitor> {
+        self.monitor.as_deref()
+    }
+}
+
+/// Keeps a [`RootTask`] listed; see [`Owner::enter_root`].
+#[derive(Debug)]
+pub struct RootGuard<'a> {
+    roots: &'a Mutex<Vec<Arc<RootTask>>>,
+    root: Arc<RootTask>,
+}
+
+impl RootGuard<'_> {
+    /// The root task.
+    pub fn root(&self) -> &Arc<RootTask> {
+        &self.root
+    }
+}
+
+impl Drop for RootGuard<'_> {
+    fn drop(&mut self) {
+        self.roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r| !Arc::ptr_eq(r, &self.root));
     }
 }
 

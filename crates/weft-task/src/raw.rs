@@ -14,7 +14,10 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use weft_core::coop;
+use weft_core::introspect::{self, WaitRecord};
 use weft_core::loom::cell::UnsafeCell;
 
 use crate::header::{Header, Vtable};
@@ -77,10 +80,33 @@ where
             join_waker: UnsafeCell::new(None),
             name: name.map(Box::new),
             location,
+            polls: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            spawned_ns: introspect::coarse_now_ns(),
+            wait: WaitRecord::new(),
+            #[cfg(feature = "tracing")]
+            span: tracing::trace_span!(
+                target: "weft::task",
+                "task",
+                task.id = tracing::field::Empty,
+                task.name = tracing::field::Empty,
+                loc.file = location.file(),
+                loc.line = location.line(),
+                loc.col = location.column(),
+            ),
         },
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
     });
+    #[cfg(feature = "tracing")]
+    {
+        let h = &cell.header;
+        h.span.record("task.id", h.id.as_u64());
+        if let Some(name) = h.name() {
+            h.span.record("task.name", name);
+        }
+        tracing::trace!(target: "weft::task", parent: &h.span, task_id = h.id.as_u64(), "spawn");
+    }
     NonNull::from(Box::leak(cell)).cast()
 }
 
@@ -127,8 +153,15 @@ where
     // SAFETY: the waker shares our reference and does not outlive this call.
     let waker = unsafe { waker::borrowed(ptr) };
     let mut cx = Context::from_waker(&waker);
+    let header = &cell.header;
+    header.wait.clear();
+    header.polls.store(header.polls.load(Relaxed) + 1, Relaxed);
+    let timer = introspect::poll_started(header.id.as_u64(), header.name(), header.location);
     let polled = {
-        let _id = IdGuard::enter(cell.header.id);
+        let _id = IdGuard::enter_named(header.id, header.name());
+        let _wait = introspect::enter_record(&header.wait);
+        #[cfg(feature = "tracing")]
+        let _span = header.span.enter();
         coop::budget(|| {
             panic::catch_unwind(AssertUnwindSafe(|| {
                 cell.stage.with_mut(|stage| {
@@ -143,6 +176,12 @@ where
             }))
         })
     };
+    if let Some(timer) = timer {
+        let took = timer.finish().as_nanos() as u64;
+        header
+            .busy_ns
+            .store(header.busy_ns.load(Relaxed) + took, Relaxed);
+    }
 
     let output = match polled {
         Ok(Poll::Pending) => {
@@ -206,9 +245,40 @@ where
         self.complete(ptr);
     }
 
+    /// Debug mode: a panic whose `JoinHandle` is gone without having taken it is reported
+    /// (asyncio's "Task exception was never retrieved").
+    fn report_unretrieved_panic(&self, output: &Stage<F>) {
+        let Stage::Finished(Err(err)) = output else {
+            return;
+        };
+        let Some(monitor) = self.scheduler.monitor().filter(|_| err.is_panic()) else {
+            return;
+        };
+        let message = err
+            .panic_message()
+            .unwrap_or_else(|| "(a payload that is not a string)".to_owned());
+        monitor.report(&introspect::Report::PanicNotRetrieved {
+            task: self.header.task_ref(),
+            message,
+        });
+    }
+
     /// Publishes the stored output and drops the caller's reference (a `Runnable`'s, or the
     /// list `Task`'s on shutdown) and, if the list held one, the list's.
     fn complete(&self, ptr: NonNull<Header>) {
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            target: "weft::task",
+            parent: &self.header.span,
+            task_id = self.header.id.as_u64(),
+            // SAFETY: the caller holds RUNNING (exclusive access to the stage); we only read.
+            outcome = match self.stage.with(|s| unsafe { &*s }) {
+                Stage::Finished(Ok(_)) => "ok",
+                Stage::Finished(Err(e)) if e.is_panic() => "panic",
+                _ => "cancelled",
+            },
+            "complete"
+        );
         let snapshot = self.header.state.transition_to_complete();
         // Neither a panic in the output's destructor nor in a waker may escape into the
         // worker: the task must still be released below.
@@ -217,6 +287,7 @@ where
             let output = self
                 .stage
                 .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            self.report_unretrieved_panic(&output);
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(output)));
         } else if snapshot.is_join_waker_set() {
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -375,8 +446,11 @@ where
     if drop_output {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the task completed while the handle existed: the output is ours.
-            cell.stage
-                .with_mut(|stage| drop(unsafe { mem::replace(&mut *stage, Stage::Consumed) }));
+            let output = cell
+                .stage
+                .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            cell.report_unretrieved_panic(&output);
+            drop(output);
         }));
     }
     if drop_waker {

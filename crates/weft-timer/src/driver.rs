@@ -82,6 +82,7 @@ impl Driver {
             parked_until: AtomicU64::new(AWAKE),
             is_shutdown: AtomicBool::new(false),
             unpark,
+            fired: Default::default(),
         });
         clock.attach(StdArc::downgrade(&shared) as Weak<dyn OnAdvance>);
         Driver {
@@ -285,7 +286,8 @@ impl Shared {
                 if by_driver {
                     self.parked_until.store(AWAKE, Relaxed);
                 }
-                loop {
+                let batch_start = fired;
+                let more = loop {
                     if wakers.is_full() {
                         break true;
                     }
@@ -301,7 +303,13 @@ impl Shared {
                     // frees the entry, whose slot is empty (just taken; only the `Sleep`
                     // registers), so no waker is dropped under the lock.
                     drop(entry);
+                };
+                if fired > batch_start {
+                    // Under the wheel lock: the only writers hold it, so no locked RMW.
+                    let total = self.fired.load(Relaxed) + (fired - batch_start) as u64;
+                    self.fired.store(total, Relaxed);
                 }
+                more
             };
             wakers.wake_all();
             if !more {

@@ -1,6 +1,7 @@
 //! `TimerHandle`: the shared side of a timer driver, through which `Sleep`s register.
 
 use std::fmt;
+use std::sync::atomic::AtomicU64 as StatU64;
 use std::sync::Arc as StdArc;
 
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -46,6 +47,10 @@ pub(crate) struct Shared {
     pub(crate) is_shutdown: AtomicBool,
     /// Wakes the thread parked on the driver.
     pub(crate) unpark: StdArc<dyn Fn() + Send + Sync>,
+    /// Timers fired so far (metrics). Written under the wheel lock only (a load and a
+    /// store), read without it. A plain `std` atomic also under loom: a statistic, not part
+    /// of any protocol.
+    pub(crate) fired: StatU64,
 }
 
 /// What registering an entry did.
@@ -153,6 +158,31 @@ impl TimerHandle {
     /// ```
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_shutdown.load(Acquire)
+    }
+
+    /// How many timers the driver has fired since it was created: entries that reached their
+    /// deadline in the wheel (a `Sleep` that completes when first polled, its deadline passed
+    /// already, never enters the wheel and is not counted; nor are timers cancelled or woken
+    /// by shutdown). For metrics.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::sync::Arc;
+    /// use std::task::{Context, Waker};
+    /// use std::time::Duration;
+    /// use weft_timer::{Clock, Driver};
+    ///
+    /// let driver = Driver::new(Clock::paused(), Arc::new(|| {}));
+    /// let handle = driver.handle();
+    /// let mut sleep = std::pin::pin!(handle.sleep(Duration::from_millis(5)));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(sleep.as_mut().poll(&mut cx).is_pending()); // registered in the wheel
+    /// assert_eq!(handle.timers_fired(), 0);
+    /// driver.clock().advance(Duration::from_millis(5));
+    /// assert_eq!(handle.timers_fired(), 1);
+    /// ```
+    pub fn timers_fired(&self) -> u64 {
+        self.shared.fired.load(Relaxed)
     }
 
     /// Whether both handles belong to the same driver.

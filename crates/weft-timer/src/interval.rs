@@ -1,11 +1,12 @@
 //! `interval`, `interval_at`, `Interval` and `MissedTickBehavior`.
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
+use weft_core::introspect::WaitKind;
 
 use crate::{Instant, Sleep, TimerHandle};
 
@@ -202,7 +203,11 @@ impl Interval {
     /// assert!(every.poll_tick(&mut cx).is_pending());
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        ready!(Pin::new(&mut self.delay).poll(cx));
+        if self.delay.poll_delay(cx).is_pending() {
+            let period = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX);
+            self.delay.record_wait(WaitKind::Interval, period);
+            return Poll::Pending;
+        }
         let timeout = self.delay.deadline();
         let now = self.delay.now();
         let next = if now > timeout.saturating_add(MISSED_SLACK) {

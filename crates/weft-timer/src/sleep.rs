@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::Arc;
 
 use crate::entry::{Entry, FIRED, SHUTDOWN};
@@ -136,6 +138,12 @@ pub struct Sleep {
     /// clock (if it has passed by the first poll, the wheel says so, or fires it at the
     /// driver's next turn): the clock is read once per timer, not twice.
     check_clock: bool,
+    /// The call that made this sleep (or the `timeout` or `interval` it serves), for the
+    /// task's wait record.
+    location: &'static Location<'static>,
+    /// The length asked for, in milliseconds, for the wait record (0: made from a
+    /// deadline, or reset since).
+    millis: u64,
 }
 
 /// When a [`Sleep`] completes.
@@ -149,6 +157,7 @@ enum Deadline {
 
 impl Sleep {
     /// A sleep until `deadline`.
+    #[track_caller]
     pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
         Sleep {
             handle: Some(handle),
@@ -156,10 +165,13 @@ impl Sleep {
             entry: None,
             registered: false,
             check_clock: true,
+            location: Location::caller(),
+            millis: 0,
         }
     }
 
     /// A sleep of `duration` from `now` (the handle's clock, just read).
+    #[track_caller]
     pub(crate) fn after(handle: TimerHandle, now: Instant, duration: Duration) -> Sleep {
         Sleep {
             handle: Some(handle),
@@ -167,10 +179,13 @@ impl Sleep {
             entry: None,
             registered: false,
             check_clock: duration.is_zero(),
+            location: Location::caller(),
+            millis: millis(duration),
         }
     }
 
     /// A sleep of `duration` counted from its first poll.
+    #[track_caller]
     pub(crate) fn after_first_poll(handle: TimerHandle, duration: Duration) -> Sleep {
         Sleep {
             handle: Some(handle),
@@ -178,11 +193,14 @@ impl Sleep {
             entry: None,
             registered: false,
             check_clock: false,
+            location: Location::caller(),
+            millis: millis(duration),
         }
     }
 
     /// A sleep with no timer yet (made outside any runtime): its first poll binds it to the
     /// current timer there, or panics with "there is no timer" if there is none.
+    #[track_caller]
     fn unbound(deadline: Deadline) -> Sleep {
         Sleep {
             handle: None,
@@ -190,11 +208,17 @@ impl Sleep {
             entry: None,
             registered: false,
             check_clock: true,
+            location: Location::caller(),
+            millis: match deadline {
+                Deadline::At(_) => 0,
+                Deadline::AfterFirstPoll(duration) => millis(duration),
+            },
         }
     }
 
     /// `duration` from now on the current timer; outside a runtime, `duration` from the
     /// first poll, on the timer current there (asyncio's `sleep` starts when awaited, too).
+    #[track_caller]
     pub(crate) fn current_after(duration: Duration) -> Sleep {
         match TimerHandle::try_current() {
             Some(handle) => handle.into_sleep(duration),
@@ -203,6 +227,7 @@ impl Sleep {
     }
 
     /// Until `deadline`, on the current timer or the one current at the first poll.
+    #[track_caller]
     pub(crate) fn current_until(deadline: Instant) -> Sleep {
         match TimerHandle::try_current() {
             Some(handle) => Sleep::new(handle, deadline),
@@ -211,6 +236,7 @@ impl Sleep {
     }
 
     /// `duration` from the first poll, on the current timer or the one current then.
+    #[track_caller]
     pub(crate) fn current_after_first_poll(duration: Duration) -> Sleep {
         match TimerHandle::try_current() {
             Some(handle) => Sleep::after_first_poll(handle, duration),
@@ -289,6 +315,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = Deadline::At(deadline);
+        self.millis = 0;
         let Some(entry) = &self.entry else {
             // Not registered yet: the first pending poll registers.
             self.check_clock = true;
@@ -332,6 +359,34 @@ impl Sleep {
     #[cfg(all(test, not(weft_loom)))]
     pub(crate) fn entry_addr(&self) -> Option<*const Entry> {
         self.entry.as_ref().map(Arc::as_ptr)
+    }
+
+    /// Polls the timer within the cooperative budget, recording nothing: `Sleep`, `Timeout`
+    /// and `Interval` each record their own kind of wait on their `Pending` path.
+    pub(crate) fn poll_delay(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // Timers take part in the cooperative budget, as every resource does.
+        let coop = ready!(coop::poll_proceed(cx));
+        let result = self.poll_elapsed(cx.waker());
+        if result.is_ready() {
+            coop.made_progress();
+        }
+        result
+    }
+
+    /// Records, for the task being polled, that it waits on this timer as `kind` (called
+    /// only on a `Pending` path, where the deadline is known: no clock read).
+    #[inline]
+    pub(crate) fn record_wait(&self, kind: WaitKind, arg: u64) {
+        let deadline = match self.deadline {
+            Deadline::At(at) => Some(at.into_std()),
+            Deadline::AfterFirstPoll(_) => None,
+        };
+        introspect::waiting_on(kind, self.location, deadline, arg);
+    }
+
+    /// The sleep's length in milliseconds, if it was made from one (0 otherwise).
+    pub(crate) fn millis(&self) -> u64 {
+        self.millis
     }
 
     fn poll_elapsed(&mut self, waker: &Waker) -> Poll<()> {
@@ -408,6 +463,7 @@ impl TimerHandle {
     /// let sleep = driver.handle().sleep(Duration::from_millis(10));
     /// assert!(!sleep.is_elapsed());
     /// ```
+    #[track_caller]
     pub fn sleep(&self, duration: Duration) -> Sleep {
         self.clone().into_sleep(duration)
     }
@@ -424,12 +480,14 @@ impl TimerHandle {
     /// let sleep = h.sleep_until(h.now());
     /// assert!(sleep.is_elapsed());
     /// ```
+    #[track_caller]
     pub fn sleep_until(&self, deadline: Instant) -> Sleep {
         Sleep::new(self.clone(), deadline)
     }
 
     /// [`sleep`](TimerHandle::sleep) on a handle the caller owns: no second reference count
     /// taken and dropped (`sleep()` and `timeout()` get theirs from the context).
+    #[track_caller]
     pub(crate) fn into_sleep(self, duration: Duration) -> Sleep {
         let now = self.now();
         Sleep::after(self, now, duration)
@@ -440,14 +498,18 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // Timers take part in the cooperative budget, as every resource does.
-        let coop = ready!(coop::poll_proceed(cx));
-        let result = self.get_mut().poll_elapsed(cx.waker());
-        if result.is_ready() {
-            coop.made_progress();
+        let this = self.get_mut();
+        let result = this.poll_delay(cx);
+        if result.is_pending() {
+            this.record_wait(WaitKind::Sleep, this.millis);
         }
         result
     }
+}
+
+/// `duration` in whole milliseconds, saturated.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Drop for Sleep {

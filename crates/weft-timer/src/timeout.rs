@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 
 use crate::{Instant, Sleep};
 
@@ -187,12 +188,16 @@ impl<F: Future> Future for Timeout<F> {
         }
         // If the inner future spent the last of the budget, the timer must still be able to
         // fire, or a busy future would never time out: poll it outside the budget.
-        let delay = Pin::new(&mut this.delay);
+        let delay = &mut this.delay;
         let elapsed = if had_budget && !coop::has_budget_remaining() {
-            coop::unconstrained(|| delay.poll(cx))
+            coop::unconstrained(|| delay.poll_delay(cx))
         } else {
-            delay.poll(cx)
+            delay.poll_delay(cx)
         };
+        if elapsed.is_pending() && introspect::current_wait_is_empty() {
+            // The inner future's own wait, if it recorded one, says more than the deadline.
+            delay.record_wait(WaitKind::Timeout, delay.millis());
+        }
         elapsed.map(|()| Err(Elapsed(())))
     }
 }

@@ -71,7 +71,8 @@ pub mod time;
 /// docs for a complete single-queue scheduler.
 pub mod sched {
     pub use weft_sched::{
-        CurrentThread, Dispatch, Env, Hint, MultiThread, Park, Scheduler, ThreadPark,
+        CurrentThread, Deterministic, Dispatch, Env, Hint, MultiThread, Park, Scheduler,
+        SchedulerMetrics, ThreadPark, WorkerMetrics,
     };
     pub use weft_task::Runnable;
 }
@@ -97,6 +98,11 @@ pub mod __private {
 }
 
 pub use runtime::Runtime;
+
+/// The code blocks of `docs/introspection.md`, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/introspection.md")]
+pub struct IntrospectionGuide;
 pub use task::{spawn, spawn_blocking};
 
 /// Runs `async fn main` on a new runtime: asyncio's `asyncio.run(main())` as an attribute.

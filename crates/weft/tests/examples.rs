@@ -340,3 +340,81 @@ fn rate_limited_never_lets_more_than_four_through() {
         .expect("rate_limited did not exit");
     assert!(status.success(), "exit status {status}");
 }
+
+/// `debug_mode`: the blocking call, the lock-order deadlock and the unretrieved panic are
+/// all found from the program's output alone (issue #11's "tried as a new user would").
+#[test]
+fn debug_mode_finds_the_blocking_call_the_deadlock_and_the_lost_panic() {
+    let out = Command::new(example_binary("debug_mode"))
+        .output()
+        .expect("run debug_mode");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let has = |text: &str, all: &[&str]| {
+        text.lines()
+            .any(|line| all.iter().all(|part| line.contains(part)))
+    };
+    assert!(
+        has(
+            &stderr,
+            &[
+                "weft: blocked: thread",
+                "(\"packer\")",
+                "other task(s) wait"
+            ]
+        ),
+        "{stderr}"
+    );
+    assert!(
+        has(
+            &stderr,
+            &["weft: slow poll:", "(\"packer\")", "debug_mode.rs:"]
+        ),
+        "{stderr}"
+    );
+    assert!(
+        has(
+            &stderr,
+            &["(\"notifier\")", "never retrieved", "SMTP server refused"]
+        ),
+        "{stderr}"
+    );
+    assert!(has(&stdout, &["task", "\"shipper\": idle"]), "{stdout}");
+    assert_eq!(
+        stdout.matches("waiting on Mutex::lock at ").count(),
+        2,
+        "{stdout}"
+    );
+    assert!(stdout.contains("stuck: "), "{stdout}");
+}
+
+/// `top`: a few frames of the live view over its demo workload, then a clean exit; with
+/// standard output a pipe, frames are printed one after another.
+#[test]
+fn top_draws_frames_of_metrics_and_tasks_then_exits() {
+    let out = Command::new(example_binary("top"))
+        .args(["--secs", "2", "--workers", "2"])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run top");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\x1b'), "no screen codes on a pipe");
+    let frames: Vec<&str> = stdout.split("----\n").skip(1).collect();
+    assert!(frames.len() >= 2, "{stdout}");
+    let last = frames[frames.len() - 2];
+    assert!(last.starts_with("weft-top  up "), "{last}");
+    assert!(last.contains("workers 2"), "{last}");
+    let worker_rows = last
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.ends_with('%'))
+        .count();
+    assert_eq!(worker_rows, 2, "one row per worker: {last}");
+    assert!(last.contains("stuck "), "the stuck task is listed: {last}");
+    assert!(
+        last.contains("Mutex::lock at "),
+        "with what it waits on: {last}"
+    );
+    assert!(stdout.contains("weft-top: done after "), "{stdout}");
+}

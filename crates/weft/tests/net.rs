@@ -1,5 +1,7 @@
-//! `weft::net`, `weft::fs` and `weft::process` on every scheduler (the custom FIFO one
-//! included), plus the error a runtime without I/O gives.
+//! `weft::net`, `weft::fs` and `weft::process` on every scheduler (the custom FIFO one and
+//! the deterministic one included), plus the error a runtime without I/O gives. (Real
+//! sockets deliver their readiness when the OS says so, so on the deterministic scheduler
+//! these check behaviour, not that a seed replays: see `docs/deterministic.md`.)
 
 mod common;
 
@@ -10,19 +12,41 @@ use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use weft::runtime::Builder;
 
-/// Runs `body` on an I/O-enabled runtime of every scheduler.
+/// Runs `body` on an I/O-enabled runtime of every scheduler, the deterministic one included,
+/// where it must replay its seed's interleaving exactly on every run (the same choices in the
+/// same order): these sockets are loopback and Unix ones, whose readiness the kernel settles
+/// inside the very system call that causes it, so it is the same on every run.
 fn on_every_scheduler<F, Fut>(body: F)
 where
     F: Fn(&'static str) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()>,
 {
-    common::for_each_builder(move |builder: Builder, name| {
+    common::for_builders_replayed(&common::WITH_DETERMINISTIC, build_and_run(body));
+}
+
+/// As [`on_every_scheduler`], without the replay check: for work done on other threads (the
+/// blocking pool, a child process), whose completion may come before or after the runtime
+/// first looks, as the OS schedules them.
+fn on_every_scheduler_unreplayed<F, Fut>(body: F)
+where
+    F: Fn(&'static str) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()>,
+{
+    common::for_builders(&common::WITH_DETERMINISTIC, build_and_run(body));
+}
+
+fn build_and_run<F, Fut>(body: F) -> impl Fn(Builder, &'static str) + Send + Sync + 'static
+where
+    F: Fn(&'static str) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()>,
+{
+    move |builder: Builder, name| {
         let rt = builder
             .enable_all()
             .build()
             .unwrap_or_else(|e| panic!("[{name}] build: {e}"));
         rt.block_on(body(name));
-    });
+    }
 }
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -152,7 +176,7 @@ fn connect_to_a_closed_port_is_refused() {
 
 #[test]
 fn fs_write_read_round_trip() {
-    on_every_scheduler(|name| async move {
+    on_every_scheduler_unreplayed(|name| async move {
         let dir = std::env::temp_dir().join(format!(
             "weft-net-test-{}-{}",
             std::process::id(),
@@ -170,7 +194,7 @@ fn fs_write_read_round_trip() {
 
 #[test]
 fn process_output_of_echo() {
-    on_every_scheduler(|_| async {
+    on_every_scheduler_unreplayed(|_| async {
         let out = weft::process::Command::new("echo")
             .arg("hi")
             .output()

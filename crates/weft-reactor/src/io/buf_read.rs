@@ -4,11 +4,13 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::mem;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 use futures_io::AsyncBufRead;
+use weft_core::introspect::{self, WaitKind};
 
 use super::read::{debug_future, finish_string};
 
@@ -17,12 +19,16 @@ use super::read::{debug_future, finish_string};
 pub struct FillBuf<'a, R: ?Sized> {
     /// `None` once the future has completed (the slice it returned borrows the reader).
     reader: Option<&'a mut R>,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> FillBuf<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R) -> Self {
         FillBuf {
             reader: Some(reader),
+            location: Location::caller(),
         }
     }
 }
@@ -31,6 +37,16 @@ impl<'a, R: AsyncBufRead + Unpin + ?Sized> Future for FillBuf<'a, R> {
     type Output = io::Result<&'a [u8]>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<'a, R: AsyncBufRead + Unpin + ?Sized> FillBuf<'a, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<<Self as Future>::Output> {
         let reader = self
             .reader
             .take()
@@ -92,15 +108,19 @@ pub struct ReadUntil<'a, R: ?Sized> {
     byte: u8,
     buf: &'a mut Vec<u8>,
     read: usize,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadUntil<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, byte: u8, buf: &'a mut Vec<u8>) -> Self {
         ReadUntil {
             reader,
             byte,
             buf,
             read: 0,
+            location: Location::caller(),
         }
     }
 }
@@ -109,6 +129,16 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadUntil<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncBufRead + Unpin + ?Sized> ReadUntil<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         read_until_internal(
             Pin::new(&mut *this.reader),
@@ -133,9 +163,12 @@ pub struct ReadLine<'a, R: ?Sized> {
     start_len: usize,
     read: usize,
     done: bool,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadLine<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, output: &'a mut String) -> Self {
         let bytes = mem::take(output).into_bytes();
         ReadLine {
@@ -145,6 +178,7 @@ impl<'a, R: ?Sized> ReadLine<'a, R> {
             bytes,
             read: 0,
             done: false,
+            location: Location::caller(),
         }
     }
 }
@@ -153,6 +187,16 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadLine<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncBufRead + Unpin + ?Sized> ReadLine<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let res = ready!(read_until_internal(
             Pin::new(&mut *this.reader),
@@ -264,11 +308,19 @@ impl<R> Lines<R> {
 
 impl<R: AsyncBufRead> Lines<R> {
     /// The next line, or `None` at end of file. Cancellation safe.
-    pub async fn next_line(&mut self) -> io::Result<Option<String>>
+    #[track_caller]
+    pub fn next_line(&mut self) -> impl Future<Output = io::Result<Option<String>>> + '_
     where
         R: Unpin,
     {
-        poll_fn(|cx| Pin::new(&mut *self).poll_next_line(cx)).await
+        let location = Location::caller();
+        poll_fn(move |cx| {
+            let poll = Pin::new(&mut *self).poll_next_line(cx);
+            if poll.is_pending() {
+                introspect::relocate_current_wait(location, &[WaitKind::Readable]);
+            }
+            poll
+        })
     }
 
     /// Polls for the next line; `Ready(Ok(None))` at end of file.

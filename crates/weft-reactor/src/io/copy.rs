@@ -3,11 +3,13 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 
 use super::DEFAULT_BUF_SIZE;
 
@@ -55,6 +57,7 @@ use super::DEFAULT_BUF_SIZE;
 ///     assert_eq!((n, got.len()), (1000, 1000));
 /// });
 /// ```
+#[track_caller]
 pub fn copy<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> Copy<'a, R, W>
 where
     R: AsyncRead + Unpin + ?Sized,
@@ -69,6 +72,7 @@ where
         amt: 0,
         read_done: false,
         need_flush: false,
+        location: Location::caller(),
     }
 }
 
@@ -85,6 +89,8 @@ pub struct Copy<'a, R: ?Sized, W: ?Sized> {
     read_done: bool,
     /// Something was written since the last flush.
     need_flush: bool,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<R, W> Future for Copy<'_, R, W>
@@ -95,6 +101,21 @@ where
     type Output = io::Result<u64>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            let kinds = [WaitKind::Readable, WaitKind::Writable];
+            introspect::relocate_current_wait(self.location, &kinds);
+        }
+        poll
+    }
+}
+
+impl<R, W> Copy<'_, R, W>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         let this = &mut *self;
         loop {
             if this.pos == this.cap && !this.read_done {
@@ -169,6 +190,7 @@ fn write_zero() -> io::Error {
 ///     assert_eq!((n, sink.as_slice()), (8, &b"buffered"[..]));
 /// });
 /// ```
+#[track_caller]
 pub fn copy_buf<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> CopyBuf<'a, R, W>
 where
     R: AsyncBufRead + Unpin + ?Sized,
@@ -179,6 +201,7 @@ where
         writer,
         amt: 0,
         need_flush: false,
+        location: Location::caller(),
     }
 }
 
@@ -189,6 +212,8 @@ pub struct CopyBuf<'a, R: ?Sized, W: ?Sized> {
     writer: &'a mut W,
     amt: u64,
     need_flush: bool,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<R, W> Future for CopyBuf<'_, R, W>
@@ -199,6 +224,21 @@ where
     type Output = io::Result<u64>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            let kinds = [WaitKind::Readable, WaitKind::Writable];
+            introspect::relocate_current_wait(self.location, &kinds);
+        }
+        poll
+    }
+}
+
+impl<R, W> CopyBuf<'_, R, W>
+where
+    R: AsyncBufRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         let this = &mut *self;
         loop {
             let coop = ready!(coop::poll_proceed(cx));

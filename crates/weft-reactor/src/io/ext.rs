@@ -41,6 +41,7 @@ pub trait AsyncReadExt: AsyncRead {
     /// empty `buf`). asyncio's `reader.read(n)`.
     ///
     /// Cancellation safe: if the future is dropped before it completes, no data was read.
+    #[track_caller]
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Read<'a, Self>
     where
         Self: Unpin,
@@ -51,6 +52,7 @@ pub trait AsyncReadExt: AsyncRead {
     /// Like [`read`](AsyncReadExt::read), into several buffers filled in order.
     ///
     /// Cancellation safe, like `read`.
+    #[track_caller]
     fn read_vectored<'a>(&'a mut self, bufs: &'a mut [IoSliceMut<'a>]) -> ReadVectored<'a, Self>
     where
         Self: Unpin,
@@ -70,6 +72,7 @@ pub trait AsyncReadExt: AsyncRead {
     /// Not cancellation safe: if the future is dropped mid-way, the bytes it has read so
     /// far are consumed from the reader and sit at the start of `buf`, but how many is not
     /// known. Keep the future alive (pin it outside the `select!` loop) if you need them.
+    #[track_caller]
     fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> ReadExact<'a, Self>
     where
         Self: Unpin,
@@ -84,6 +87,7 @@ pub trait AsyncReadExt: AsyncRead {
     /// Nothing is lost if the future is dropped mid-way: every byte read so far has been
     /// appended to `buf` already, and calling `read_to_end` again goes on from there (only
     /// the count is lost).
+    #[track_caller]
     fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadToEnd<'a, Self>
     where
         Self: Unpin,
@@ -104,6 +108,7 @@ pub trait AsyncReadExt: AsyncRead {
     /// Not cancellation safe: if the future is dropped mid-way, `buf` is left as it was and
     /// the bytes read so far are lost (half a multi-byte character cannot go into a
     /// `String`). Use [`read_to_end`](AsyncReadExt::read_to_end) to keep them.
+    #[track_caller]
     fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> ReadToString<'a, Self>
     where
         Self: Unpin,
@@ -163,6 +168,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     /// `buf.len()`; `0` usually means the writer cannot take more, ever).
     ///
     /// Cancellation safe: if the future is dropped before it completes, nothing was written.
+    #[track_caller]
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> Write<'a, Self>
     where
         Self: Unpin,
@@ -173,6 +179,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     /// Like [`write`](AsyncWriteExt::write), from several buffers in order.
     ///
     /// Cancellation safe, like `write`.
+    #[track_caller]
     fn write_vectored<'a>(&'a mut self, bufs: &'a [IoSlice<'a>]) -> WriteVectored<'a, Self>
     where
         Self: Unpin,
@@ -192,6 +199,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     ///
     /// Not cancellation safe: if the future is dropped mid-way, some prefix of `buf` may
     /// have been written, and how much is not known.
+    #[track_caller]
     fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a, Self>
     where
         Self: Unpin,
@@ -203,6 +211,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     ///
     /// Cancellation safe: dropping the future leaves the data buffered (or partly flushed);
     /// flushing again goes on from there.
+    #[track_caller]
     fn flush(&mut self) -> Flush<'_, Self>
     where
         Self: Unpin,
@@ -216,6 +225,7 @@ pub trait AsyncWriteExt: AsyncWrite {
     ///
     /// Cancellation safe in the same sense as [`flush`](AsyncWriteExt::flush): call it
     /// again to finish.
+    #[track_caller]
     fn close(&mut self) -> Close<'_, Self>
     where
         Self: Unpin,
@@ -265,6 +275,7 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     /// means end of file. Mark what you used with [`consume`](AsyncBufReadExt::consume).
     ///
     /// Cancellation safe.
+    #[track_caller]
     fn fill_buf(&mut self) -> FillBuf<'_, Self>
     where
         Self: Unpin,
@@ -289,6 +300,7 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     ///
     /// Cancellation safe: the bytes read so far are in `buf` already; calling `read_until`
     /// again goes on until the delimiter.
+    #[track_caller]
     fn read_until<'a>(&'a mut self, byte: u8, buf: &'a mut Vec<u8>) -> ReadUntil<'a, Self>
     where
         Self: Unpin,
@@ -309,6 +321,7 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     /// Not cancellation safe: if the future is dropped mid-line, `buf` is left as it was
     /// and the part of the line read so far is lost. [`lines`](AsyncBufReadExt::lines) and
     /// [`read_until`](AsyncBufReadExt::read_until) keep partial lines.
+    #[track_caller]
     fn read_line<'a>(&'a mut self, buf: &'a mut String) -> ReadLine<'a, Self>
     where
         Self: Unpin,

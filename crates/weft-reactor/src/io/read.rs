@@ -4,10 +4,12 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
 use std::mem;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::AsyncRead;
+use weft_core::introspect::{self, WaitKind};
 
 /// How many bytes [`read_to_end_internal`] zero-fills and offers to the reader at once:
 /// large enough for one [`File`](crate::fs::File) chunk, small enough that re-offering the
@@ -19,11 +21,18 @@ const READ_WINDOW: usize = 64 * 1024;
 pub struct Read<'a, R: ?Sized> {
     reader: &'a mut R,
     buf: &'a mut [u8],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> Read<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, buf: &'a mut [u8]) -> Self {
-        Read { reader, buf }
+        Read {
+            reader,
+            buf,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -31,6 +40,16 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Read<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         Pin::new(&mut *this.reader).poll_read(cx, this.buf)
     }
@@ -41,11 +60,18 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
 pub struct ReadVectored<'a, R: ?Sized> {
     reader: &'a mut R,
     bufs: &'a mut [IoSliceMut<'a>],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadVectored<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, bufs: &'a mut [IoSliceMut<'a>]) -> Self {
-        ReadVectored { reader, bufs }
+        ReadVectored {
+            reader,
+            bufs,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -53,6 +79,16 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadVectored<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> ReadVectored<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         Pin::new(&mut *this.reader).poll_read_vectored(cx, this.bufs)
     }
@@ -64,11 +100,18 @@ pub struct ReadExact<'a, R: ?Sized> {
     reader: &'a mut R,
     /// The part of the caller's buffer still to fill.
     buf: &'a mut [u8],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadExact<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, buf: &'a mut [u8]) -> Self {
-        ReadExact { reader, buf }
+        ReadExact {
+            reader,
+            buf,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -76,6 +119,16 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> ReadExact<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         while !this.buf.is_empty() {
             let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, this.buf))?;
@@ -98,15 +151,19 @@ pub struct ReadToEnd<'a, R: ?Sized> {
     reader: &'a mut R,
     buf: &'a mut Vec<u8>,
     start_len: usize,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadToEnd<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, buf: &'a mut Vec<u8>) -> Self {
         let start_len = buf.len();
         ReadToEnd {
             reader,
             buf,
             start_len,
+            location: Location::caller(),
         }
     }
 }
@@ -115,6 +172,16 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> ReadToEnd<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let start = this.start_len;
         read_to_end_internal(Pin::new(&mut *this.reader), cx, this.buf, start)
@@ -186,9 +253,12 @@ pub struct ReadToString<'a, R: ?Sized> {
     start_len: usize,
     /// Set once `output` holds the result.
     done: bool,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, R: ?Sized> ReadToString<'a, R> {
+    #[track_caller]
     pub(super) fn new(reader: &'a mut R, output: &'a mut String) -> Self {
         let bytes = mem::take(output).into_bytes();
         let start_len = bytes.len();
@@ -198,6 +268,7 @@ impl<'a, R: ?Sized> ReadToString<'a, R> {
             bytes,
             start_len,
             done: false,
+            location: Location::caller(),
         }
     }
 }
@@ -230,6 +301,16 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Readable]);
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> ReadToString<'_, R> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let res = ready!(read_to_end_internal(
             Pin::new(&mut *this.reader),

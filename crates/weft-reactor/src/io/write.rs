@@ -5,10 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice, SeekFrom};
 use std::mem;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncSeek, AsyncWrite};
+use weft_core::introspect::{self, WaitKind};
 
 use super::read::debug_future;
 
@@ -17,11 +19,18 @@ use super::read::debug_future;
 pub struct Write<'a, W: ?Sized> {
     writer: &'a mut W,
     buf: &'a [u8],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, W: ?Sized> Write<'a, W> {
+    #[track_caller]
     pub(super) fn new(writer: &'a mut W, buf: &'a [u8]) -> Self {
-        Write { writer, buf }
+        Write {
+            writer,
+            buf,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -29,6 +38,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Writable]);
+        }
+        poll
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Write<'_, W> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         Pin::new(&mut *this.writer).poll_write(cx, this.buf)
     }
@@ -39,11 +58,18 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
 pub struct WriteVectored<'a, W: ?Sized> {
     writer: &'a mut W,
     bufs: &'a [IoSlice<'a>],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, W: ?Sized> WriteVectored<'a, W> {
+    #[track_caller]
     pub(super) fn new(writer: &'a mut W, bufs: &'a [IoSlice<'a>]) -> Self {
-        WriteVectored { writer, bufs }
+        WriteVectored {
+            writer,
+            bufs,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -51,6 +77,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
     type Output = io::Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Writable]);
+        }
+        poll
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> WriteVectored<'_, W> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
     }
@@ -62,11 +98,18 @@ pub struct WriteAll<'a, W: ?Sized> {
     writer: &'a mut W,
     /// What is still to be written.
     buf: &'a [u8],
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, W: ?Sized> WriteAll<'a, W> {
+    #[track_caller]
     pub(super) fn new(writer: &'a mut W, buf: &'a [u8]) -> Self {
-        WriteAll { writer, buf }
+        WriteAll {
+            writer,
+            buf,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -74,6 +117,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Writable]);
+        }
+        poll
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> WriteAll<'_, W> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         while !this.buf.is_empty() {
             let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, this.buf))?;
@@ -93,11 +146,17 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Flush<'a, W: ?Sized> {
     writer: &'a mut W,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, W: ?Sized> Flush<'a, W> {
+    #[track_caller]
     pub(super) fn new(writer: &'a mut W) -> Self {
-        Flush { writer }
+        Flush {
+            writer,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -105,6 +164,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Writable]);
+        }
+        poll
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Flush<'_, W> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.writer).poll_flush(cx)
     }
 }
@@ -113,11 +182,17 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Close<'a, W: ?Sized> {
     writer: &'a mut W,
+    /// The call that made this future (for the task's wait record).
+    location: &'static Location<'static>,
 }
 
 impl<'a, W: ?Sized> Close<'a, W> {
+    #[track_caller]
     pub(super) fn new(writer: &'a mut W) -> Self {
-        Close { writer }
+        Close {
+            writer,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -125,6 +200,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Close<'_, W> {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.as_mut().poll_io(cx);
+        if poll.is_pending() {
+            introspect::relocate_current_wait(self.location, &[WaitKind::Writable]);
+        }
+        poll
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Close<'_, W> {
+    fn poll_io(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.writer).poll_close(cx)
     }
 }

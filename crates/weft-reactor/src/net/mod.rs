@@ -15,6 +15,7 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::AsFd;
+use std::panic::Location;
 use std::task::{ready, Context, Poll};
 
 use crate::{Interest, ReactorHandle, Registration};
@@ -32,13 +33,15 @@ macro_rules! stream_io {
             }
 
             /// Waits until the stream is readable (or at end-of-file, or in error).
-            pub async fn readable(&self) -> std::io::Result<()> {
-                self.source.registration().readable().await
+            #[track_caller]
+            pub fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + '_ {
+                self.source.registration().readable()
             }
 
             /// Waits until the stream is writable (or in error).
-            pub async fn writable(&self) -> std::io::Result<()> {
-                self.source.registration().writable().await
+            #[track_caller]
+            pub fn writable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + '_ {
+                self.source.registration().writable()
             }
 
             /// Polls for read readiness.
@@ -220,12 +223,28 @@ impl<S: AsFd + 'static> Source<S> {
     /// reactor.
     #[track_caller]
     pub(crate) fn new(io: S) -> io::Result<Source<S>> {
-        Source::with_handle(&ReactorHandle::current(), io)
+        Source::new_at(io, Location::caller())
     }
 
+    /// [`Source::new`], naming the call that made the socket (for the wait records of the
+    /// `poll_*` paths).
+    #[track_caller]
+    pub(crate) fn new_at(io: S, location: &'static Location<'static>) -> io::Result<Source<S>> {
+        Source::with_handle_at(&ReactorHandle::current(), io, location)
+    }
+
+    #[track_caller]
     pub(crate) fn with_handle(handle: &ReactorHandle, io: S) -> io::Result<Source<S>> {
-        let registration =
-            Registration::with_handle(handle, io, Interest::READABLE | Interest::WRITABLE)?;
+        Source::with_handle_at(handle, io, Location::caller())
+    }
+
+    pub(crate) fn with_handle_at(
+        handle: &ReactorHandle,
+        io: S,
+        location: &'static Location<'static>,
+    ) -> io::Result<Source<S>> {
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let registration = Registration::with_handle_at(handle, io, interest, location)?;
         Ok(Source { registration })
     }
 }

@@ -1,10 +1,11 @@
 //! [`TcpListener`] and [`TcpStream`].
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::panic::Location;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -37,17 +38,24 @@ impl TcpListener {
     /// # Panics
     ///
     /// Without a current reactor.
-    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        each_addr(addr, |addr| async move {
-            TcpListener::from_nonblocking(socket::listen_tcp(&addr)?)
-        })
-        .await
+    #[track_caller]
+    pub fn bind(addr: impl ToSocketAddrs) -> impl Future<Output = io::Result<TcpListener>> {
+        let location = Location::caller();
+        async move {
+            each_addr(addr, |addr| async move {
+                TcpListener::from_nonblocking(socket::listen_tcp(&addr)?, location)
+            })
+            .await
+        }
     }
 
-    #[track_caller]
-    fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    /// `location`: the call that made it (for the wait records of the `poll_*` paths).
+    fn from_nonblocking(
+        listener: std::net::TcpListener,
+        location: &'static Location<'static>,
+    ) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            source: Source::new(listener)?,
+            source: Source::new_at(listener, location)?,
         })
     }
 
@@ -63,7 +71,7 @@ impl TcpListener {
     #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
-        TcpListener::from_nonblocking(listener)
+        TcpListener::from_nonblocking(listener, Location::caller())
     }
 
     /// Deregisters the listener and hands it back, still non-blocking.
@@ -79,19 +87,22 @@ impl TcpListener {
     /// Any number of tasks may accept on one listener at once: each waits in its own entry
     /// (see [`Registration::read_io`](crate::Registration::read_io)), so cancelling one
     /// never keeps a connection from the others.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+    #[track_caller]
+    pub fn accept(&self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + '_ {
+        let location = Location::caller();
         let listener = self.source.get();
-        let (stream, addr) = self
-            .source
-            .registration()
-            .read_io(|| socket::accept_tcp(listener.as_fd()))
-            .await?;
-        let stream = Source::with_handle(self.source.registration().handle(), stream)?;
-        Ok((TcpStream { source: stream }, addr))
+        let reg = self.source.registration();
+        let accept = reg.read_io(move || socket::accept_tcp(listener.as_fd()));
+        async move {
+            let (stream, addr) = accept.await?;
+            let stream = Source::with_handle_at(reg.handle(), stream, location)?;
+            Ok((TcpStream { source: stream }, addr))
+        }
     }
 
     /// Polls for a connection; see [`accept`](Self::accept). This keeps one waker (the
     /// last task's to poll it): tasks that accept concurrently should use `accept`.
+    #[track_caller]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let listener = self.source.get();
         let (stream, addr) = ready!(self
@@ -146,13 +157,17 @@ impl TcpStream {
     /// # Panics
     ///
     /// Without a current reactor.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        each_addr(addr, |addr| async move {
-            let stream = TcpStream::from_nonblocking(socket::connect_tcp(&addr)?)?;
-            stream.finish_connect().await?;
-            Ok(stream)
-        })
-        .await
+    #[track_caller]
+    pub fn connect(addr: impl ToSocketAddrs) -> impl Future<Output = io::Result<TcpStream>> {
+        let location = Location::caller();
+        async move {
+            each_addr(addr, |addr| async move {
+                let stream = TcpStream::from_nonblocking(socket::connect_tcp(&addr)?, location)?;
+                stream.finish_connect().await?;
+                Ok(stream)
+            })
+            .await
+        }
     }
 
     async fn finish_connect(&self) -> io::Result<()> {
@@ -171,10 +186,14 @@ impl TcpStream {
         }
     }
 
-    #[track_caller]
-    fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+    /// `location`: the call that made it (for the wait records of its `poll_*` paths and
+    /// its `AsyncRead`/`AsyncWrite`).
+    fn from_nonblocking(
+        stream: std::net::TcpStream,
+        location: &'static Location<'static>,
+    ) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            source: Source::new(stream)?,
+            source: Source::new_at(stream, location)?,
         })
     }
 
@@ -190,7 +209,7 @@ impl TcpStream {
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        TcpStream::from_nonblocking(stream)
+        TcpStream::from_nonblocking(stream, Location::caller())
     }
 
     /// Deregisters the stream and hands it back, still non-blocking.
@@ -247,12 +266,10 @@ impl TcpStream {
 
     /// Reads into `buf` without removing the data from the socket's queue, waiting for
     /// data. Returns 0 at end-of-file.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+    #[track_caller]
+    pub fn peek<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let stream = self.source.get();
-        self.source
-            .registration()
-            .read_io(|| stream.peek(buf))
-            .await
+        self.source.registration().read_io(move || stream.peek(buf))
     }
 
     /// Polls [`peek`](Self::peek).

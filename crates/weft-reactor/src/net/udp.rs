@@ -1,12 +1,15 @@
 //! [`UdpSocket`].
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::panic::Location;
 use std::task::{Context, Poll};
 
 use super::{each_addr, Source};
+use crate::interest::Ready;
 
 /// A UDP socket.
 ///
@@ -37,11 +40,15 @@ impl UdpSocket {
     /// # Panics
     ///
     /// Without a current reactor.
-    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        each_addr(addr, |addr| async move {
-            UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
-        })
-        .await
+    #[track_caller]
+    pub fn bind(addr: impl ToSocketAddrs) -> impl Future<Output = io::Result<UdpSocket>> {
+        let location = Location::caller();
+        async move {
+            each_addr(addr, |addr| async move {
+                UdpSocket::from_std_at(std::net::UdpSocket::bind(addr)?, location)
+            })
+            .await
+        }
     }
 
     /// Wraps a std socket, setting it non-blocking.
@@ -55,9 +62,18 @@ impl UdpSocket {
     /// Without a current reactor.
     #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std_at(socket, Location::caller())
+    }
+
+    /// `location`: the call that made it (for the wait records of its `poll_*` paths).
+    #[track_caller]
+    fn from_std_at(
+        socket: std::net::UdpSocket,
+        location: &'static Location<'static>,
+    ) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            source: Source::new(socket)?,
+            source: Source::new_at(socket, location)?,
         })
     }
 
@@ -74,12 +90,12 @@ impl UdpSocket {
     }
 
     /// Sends `buf` to the connected peer, waiting for room in the send buffer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+    #[track_caller]
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let socket = self.source.get();
         self.source
             .registration()
-            .write_io(|| socket.send(buf))
-            .await
+            .write_io(move || socket.send(buf))
     }
 
     /// Polls [`send`](Self::send).
@@ -98,12 +114,10 @@ impl UdpSocket {
 
     /// Receives a datagram from the connected peer into `buf`, waiting for one. Bytes
     /// beyond `buf.len()` are discarded.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    #[track_caller]
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let socket = self.source.get();
-        self.source
-            .registration()
-            .read_io(|| socket.recv(buf))
-            .await
+        self.source.registration().read_io(move || socket.recv(buf))
     }
 
     /// Polls [`recv`](Self::recv).
@@ -121,13 +135,22 @@ impl UdpSocket {
     }
 
     /// Sends `buf` to `target` (resolved first; the first address is used).
-    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = first_addr(target)?;
-        let socket = self.source.get();
-        self.source
-            .registration()
-            .write_io(|| socket.send_to(buf, target))
-            .await
+    #[track_caller]
+    pub fn send_to<'a, A: ToSocketAddrs>(
+        &'a self,
+        buf: &'a [u8],
+        target: A,
+    ) -> impl Future<Output = io::Result<usize>> + use<'a, A> {
+        let location = Location::caller();
+        async move {
+            let target = first_addr(target)?;
+            let socket = self.source.get();
+            let send = || socket.send_to(buf, target);
+            self.source
+                .registration()
+                .io_at(Ready::WRITABLE, send, location)
+                .await
+        }
     }
 
     /// Polls [`send_to`](Self::send_to).
@@ -152,12 +175,15 @@ impl UdpSocket {
     }
 
     /// Receives a datagram and its sender's address, waiting for one.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    #[track_caller]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
         let socket = self.source.get();
         self.source
             .registration()
-            .read_io(|| socket.recv_from(buf))
-            .await
+            .read_io(move || socket.recv_from(buf))
     }
 
     /// Polls [`recv_from`](Self::recv_from).
@@ -181,22 +207,27 @@ impl UdpSocket {
     }
 
     /// Like [`recv_from`](Self::recv_from), leaving the datagram queued.
-    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    #[track_caller]
+    pub fn peek_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
         let socket = self.source.get();
         self.source
             .registration()
-            .read_io(|| socket.peek_from(buf))
-            .await
+            .read_io(move || socket.peek_from(buf))
     }
 
     /// Waits until a datagram can be received.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.registration().readable().await
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.source.registration().readable()
     }
 
     /// Waits until a datagram can be sent.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.registration().writable().await
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.source.registration().writable()
     }
 
     /// The local address.

@@ -1,15 +1,17 @@
 //! [`UnixListener`], [`UnixStream`] and [`UnixDatagram`].
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{self as std_unix, SocketAddr};
+use std::panic::Location;
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
 use super::{socket, split, Source};
+use crate::interest::Ready;
 
 /// A Unix-domain stream socket server.
 ///
@@ -63,20 +65,23 @@ impl UnixListener {
 
     /// Accepts a connection, waiting for one. Cancel-safe.
     /// Any number of tasks may accept at once (see [`TcpListener::accept`](super::TcpListener::accept)).
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+    #[track_caller]
+    pub fn accept(&self) -> impl Future<Output = io::Result<(UnixStream, SocketAddr)>> + '_ {
+        let location = Location::caller();
         let listener = self.source.get();
-        let (stream, addr) = self
-            .source
-            .registration()
-            .read_io(|| listener.accept())
-            .await?;
-        stream.set_nonblocking(true)?;
-        let source = Source::with_handle(self.source.registration().handle(), stream)?;
-        Ok((UnixStream { source }, addr))
+        let reg = self.source.registration();
+        let accept = reg.read_io(move || listener.accept());
+        async move {
+            let (stream, addr) = accept.await?;
+            stream.set_nonblocking(true)?;
+            let source = Source::with_handle_at(reg.handle(), stream, location)?;
+            Ok((UnixStream { source }, addr))
+        }
     }
 
     /// Polls for a connection; see [`accept`](Self::accept). This keeps one waker (the
     /// last task's to poll it): tasks that accept concurrently should use `accept`.
+    #[track_caller]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let listener = self.source.get();
         let (stream, addr) = ready!(self
@@ -120,18 +125,23 @@ impl UnixStream {
     /// # Panics
     ///
     /// Without a current reactor.
-    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = UnixStream::from_nonblocking(socket::connect_unix(path.as_ref())?)?;
-        let reg = stream.source.registration();
-        loop {
-            poll_fn(|cx| reg.poll_write_ready(cx)).await?;
-            if let Some(e) = stream.source.get().take_error()? {
-                return Err(e);
-            }
-            match stream.source.get().peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => reg.clear_write_ready(),
-                Err(e) => return Err(e),
+    #[track_caller]
+    pub fn connect(path: impl AsRef<Path>) -> impl Future<Output = io::Result<UnixStream>> {
+        let location = Location::caller();
+        async move {
+            let stream = socket::connect_unix(path.as_ref())?;
+            let stream = UnixStream::from_nonblocking(stream, location)?;
+            let reg = stream.source.registration();
+            loop {
+                poll_fn(|cx| reg.poll_write_ready(cx)).await?;
+                if let Some(e) = stream.source.get().take_error()? {
+                    return Err(e);
+                }
+                match stream.source.get().peer_addr() {
+                    Ok(_) => return Ok(stream),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => reg.clear_write_ready(),
+                    Err(e) => return Err(e),
+                }
             }
         }
     }
@@ -147,10 +157,15 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
+    /// `location`: the call that made it (for the wait records of its `poll_*` paths and
+    /// its `AsyncRead`/`AsyncWrite`).
     #[track_caller]
-    fn from_nonblocking(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
+    fn from_nonblocking(
+        stream: std_unix::UnixStream,
+        location: &'static Location<'static>,
+    ) -> io::Result<UnixStream> {
         Ok(UnixStream {
-            source: Source::new(stream)?,
+            source: Source::new_at(stream, location)?,
         })
     }
 
@@ -162,7 +177,7 @@ impl UnixStream {
     #[track_caller]
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
-        UnixStream::from_nonblocking(stream)
+        UnixStream::from_nonblocking(stream, Location::caller())
     }
 
     /// Deregisters the stream and hands it back, still non-blocking.
@@ -264,10 +279,11 @@ impl UnixDatagram {
     }
 
     /// Sends `buf` to the connected peer, waiting for room.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+    #[track_caller]
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let socket = self.source.get();
         let reg = self.source.registration();
-        reg.write_io(|| socket.send(buf)).await
+        reg.write_io(move || socket.send(buf))
     }
 
     /// Sends without waiting.
@@ -277,10 +293,11 @@ impl UnixDatagram {
     }
 
     /// Receives a datagram from the connected peer, waiting for one.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    #[track_caller]
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let socket = self.source.get();
         let reg = self.source.registration();
-        reg.read_io(|| socket.recv(buf)).await
+        reg.read_io(move || socket.recv(buf))
     }
 
     /// Receives without waiting.
@@ -290,28 +307,43 @@ impl UnixDatagram {
     }
 
     /// Sends `buf` to the socket at `path`, waiting for room.
-    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let socket = self.source.get();
-        let reg = self.source.registration();
-        let path = path.as_ref();
-        reg.write_io(|| socket.send_to(buf, path)).await
+    #[track_caller]
+    pub fn send_to<'a, P: AsRef<Path>>(
+        &'a self,
+        buf: &'a [u8],
+        path: P,
+    ) -> impl Future<Output = io::Result<usize>> + use<'a, P> {
+        let location = Location::caller();
+        async move {
+            let socket = self.source.get();
+            let reg = self.source.registration();
+            let path = path.as_ref();
+            reg.io_at(Ready::WRITABLE, || socket.send_to(buf, path), location)
+                .await
+        }
     }
 
     /// Receives a datagram and its sender's address, waiting for one.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    #[track_caller]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
         let socket = self.source.get();
         let reg = self.source.registration();
-        reg.read_io(|| socket.recv_from(buf)).await
+        reg.read_io(move || socket.recv_from(buf))
     }
 
     /// Waits until a datagram can be received.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.registration().readable().await
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.source.registration().readable()
     }
 
     /// Waits until a datagram can be sent.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.registration().writable().await
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.source.registration().writable()
     }
 
     /// The local address.

@@ -2,17 +2,19 @@
 
 use std::fmt;
 use std::fs::File;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::panic::Location;
 use std::pin::Pin;
 use std::process::{Child as StdChild, ExitStatus, Output};
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
+use weft_core::introspect::{self, WaitKind};
 
 use super::reaper::{self, Waiter};
-use crate::registration::register_current;
+use crate::registration::register_current_at;
 use crate::{Interest, Registration};
 
 /// A running (or finished) child process, made by [`Command::spawn`](super::Command::spawn).
@@ -33,20 +35,27 @@ pub struct Child {
     status: Option<ExitStatus>,
     waiter: Waiter,
     kill_on_drop: bool,
+    /// The call that spawned it: where the wait record says a `poll_wait` caller waits.
+    location: &'static Location<'static>,
 }
 
 impl Child {
     /// Wraps a freshly spawned std child: its pipes become non-blocking and are registered
     /// with the current reactor. On error the child is killed and reaped in the background.
+    /// `location`: the call that spawned it (for the wait records).
     pub(crate) fn new(
         mut inner: StdChild,
         kill_on_drop: bool,
         force_sigchld: bool,
+        location: &'static Location<'static>,
     ) -> io::Result<Child> {
         let pipes = (|| -> io::Result<_> {
-            let stdin = inner.stdin.take().map(ChildStdin::new).transpose()?;
-            let stdout = inner.stdout.take().map(ChildStdout::new).transpose()?;
-            let stderr = inner.stderr.take().map(ChildStderr::new).transpose()?;
+            let stdin = inner.stdin.take();
+            let stdin = stdin.map(|s| ChildStdin::new(s, location)).transpose()?;
+            let stdout = inner.stdout.take();
+            let stdout = stdout.map(|s| ChildStdout::new(s, location)).transpose()?;
+            let stderr = inner.stderr.take();
+            let stderr = stderr.map(|s| ChildStderr::new(s, location)).transpose()?;
             Ok((stdin, stdout, stderr))
         })();
         let (stdin, stdout, stderr) = match pipes {
@@ -66,6 +75,7 @@ impl Child {
             status: None,
             waiter,
             kill_on_drop,
+            location,
         })
     }
 
@@ -113,13 +123,30 @@ impl Child {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+    #[track_caller]
+    pub fn wait(&mut self) -> impl Future<Output = io::Result<ExitStatus>> + '_ {
+        self.wait_at(Location::caller())
+    }
+
+    /// [`wait`](Child::wait), naming the call that waits (for the wait record).
+    fn wait_at(
+        &mut self,
+        location: &'static Location<'static>,
+    ) -> impl Future<Output = io::Result<ExitStatus>> + '_ {
         self.stdin = None;
-        poll_fn(|cx| self.poll_wait(cx)).await
+        poll_fn(move |cx| self.poll_wait_at(cx, location))
     }
 
     /// Polls for the child's exit. Does not close stdin (see [`wait`](Child::wait)).
     pub fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
+        self.poll_wait_at(cx, self.location)
+    }
+
+    fn poll_wait_at(
+        &mut self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<io::Result<ExitStatus>> {
         if let Some(status) = self.status {
             return Poll::Ready(Ok(status));
         }
@@ -131,7 +158,11 @@ impl Child {
             ..
         } = self;
         let inner = inner.as_mut().expect("Child::inner is Some until drop");
-        let result = ready!(waiter.poll_exit(cx, || inner.try_wait()));
+        let Poll::Ready(result) = waiter.poll_exit(cx, || inner.try_wait()) else {
+            // Over what the pidfd or the SIGCHLD pipe recorded: the child is the wait.
+            introspect::waiting_on(WaitKind::Child, location, None, u64::from(inner.id()));
+            return Poll::Pending;
+        };
         if let Ok(exit) = result {
             *status = Some(exit);
         }
@@ -162,15 +193,28 @@ impl Child {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn kill(&mut self) -> io::Result<()> {
-        self.start_kill()?;
-        self.wait().await?;
-        Ok(())
+    #[track_caller]
+    pub fn kill(&mut self) -> impl Future<Output = io::Result<()>> + '_ {
+        let location = Location::caller();
+        async move {
+            self.start_kill()?;
+            self.wait_at(location).await?;
+            Ok(())
+        }
     }
 
     /// Closes stdin, reads stdout and stderr to the end (each if piped) while waiting for
     /// the child, and returns all three.
-    pub async fn wait_with_output(mut self) -> io::Result<Output> {
+    #[track_caller]
+    pub fn wait_with_output(self) -> impl Future<Output = io::Result<Output>> {
+        self.wait_with_output_at(Location::caller())
+    }
+
+    /// [`wait_with_output`](Child::wait_with_output), naming the call that waits.
+    pub(crate) async fn wait_with_output_at(
+        mut self,
+        location: &'static Location<'static>,
+    ) -> io::Result<Output> {
         self.stdin = None;
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
@@ -185,7 +229,7 @@ impl Child {
             Poll::Ready(Ok::<(), io::Error>(()))
         })
         .await?;
-        let status = self.wait().await?;
+        let status = self.wait_at(location).await?;
         Ok(Output {
             status,
             stdout,
@@ -196,6 +240,17 @@ impl Child {
     /// Whether this child waits through a pidfd rather than `SIGCHLD`.
     pub(crate) fn uses_pidfd(&self) -> bool {
         self.waiter.is_pidfd()
+    }
+
+    /// [`wait`](Child::wait) for the child of `Command::status`, named by its call.
+    pub(crate) async fn status_at(
+        mut self,
+        location: &'static Location<'static>,
+    ) -> io::Result<ExitStatus> {
+        self.stdin = None;
+        self.stdout = None;
+        self.stderr = None;
+        self.wait_at(location).await
     }
 }
 
@@ -274,10 +329,14 @@ struct Pipe {
 }
 
 impl Pipe {
-    fn new(fd: OwnedFd, interest: Interest) -> io::Result<Pipe> {
+    fn new(
+        fd: OwnedFd,
+        interest: Interest,
+        location: &'static Location<'static>,
+    ) -> io::Result<Pipe> {
         set_nonblocking(&fd)?;
         Ok(Pipe {
-            registration: register_current(File::from(fd), interest)?,
+            registration: register_current_at(File::from(fd), interest, location)?,
         })
     }
 
@@ -324,9 +383,12 @@ pub struct ChildStderr {
 }
 
 impl ChildStdin {
-    fn new(std: std::process::ChildStdin) -> io::Result<ChildStdin> {
+    fn new(
+        std: std::process::ChildStdin,
+        location: &'static Location<'static>,
+    ) -> io::Result<ChildStdin> {
         Ok(ChildStdin {
-            pipe: Some(Pipe::new(OwnedFd::from(std), Interest::WRITABLE)?),
+            pipe: Some(Pipe::new(OwnedFd::from(std), Interest::WRITABLE, location)?),
         })
     }
 
@@ -336,17 +398,23 @@ impl ChildStdin {
 }
 
 impl ChildStdout {
-    fn new(std: std::process::ChildStdout) -> io::Result<ChildStdout> {
+    fn new(
+        std: std::process::ChildStdout,
+        location: &'static Location<'static>,
+    ) -> io::Result<ChildStdout> {
         Ok(ChildStdout {
-            pipe: Pipe::new(OwnedFd::from(std), Interest::READABLE)?,
+            pipe: Pipe::new(OwnedFd::from(std), Interest::READABLE, location)?,
         })
     }
 }
 
 impl ChildStderr {
-    fn new(std: std::process::ChildStderr) -> io::Result<ChildStderr> {
+    fn new(
+        std: std::process::ChildStderr,
+        location: &'static Location<'static>,
+    ) -> io::Result<ChildStderr> {
         Ok(ChildStderr {
-            pipe: Pipe::new(OwnedFd::from(std), Interest::READABLE)?,
+            pipe: Pipe::new(OwnedFd::from(std), Interest::READABLE, location)?,
         })
     }
 }

@@ -70,7 +70,9 @@ pub(crate) mod reaper;
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::path::Path;
 
 pub use std::process::{ExitStatus, Output, Stdio};
@@ -224,10 +226,16 @@ impl Command {
     ///
     /// `NotFound` if the program does not exist, std's other spawn errors, or the
     /// reactor's error when no reactor is current (the child is then killed).
+    #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        self.spawn_at(Location::caller())
+    }
+
+    /// [`spawn`](Self::spawn), naming the call that made the child (for wait records).
+    fn spawn_at(&mut self, location: &'static Location<'static>) -> io::Result<Child> {
         reaper::reap_orphans();
         let child = self.std.spawn()?;
-        Child::new(child, self.kill_on_drop, self.force_sigchld)
+        Child::new(child, self.kill_on_drop, self.force_sigchld, location)
     }
 
     /// Runs the child to completion with the stdio configured (inherited by default) and
@@ -242,23 +250,25 @@ impl Command {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn status(&mut self) -> io::Result<ExitStatus> {
-        let mut child = self.spawn()?;
-        child.stdin = None;
-        child.stdout = None;
-        child.stderr = None;
-        child.wait().await
+    #[track_caller]
+    pub fn status(&mut self) -> impl Future<Output = io::Result<ExitStatus>> + '_ {
+        let location = Location::caller();
+        async move { self.spawn_at(location)?.status_at(location).await }
     }
 
     /// Runs the child to completion, collecting stdout and stderr (piped unless set
     /// otherwise; stdin is null unless set otherwise, as with std).
-    pub async fn output(&mut self) -> io::Result<Output> {
-        let child = self.spawn_for_output();
-        child?.wait_with_output().await
+    #[track_caller]
+    pub fn output(&mut self) -> impl Future<Output = io::Result<Output>> + '_ {
+        let location = Location::caller();
+        async move {
+            let child = self.spawn_for_output(location);
+            child?.wait_with_output_at(location).await
+        }
     }
 
     /// `spawn` with `output`'s defaults, restoring `spawn`'s defaults afterwards.
-    fn spawn_for_output(&mut self) -> io::Result<Child> {
+    fn spawn_for_output(&mut self, location: &'static Location<'static>) -> io::Result<Child> {
         if !self.stdin_set {
             self.std.stdin(Stdio::null());
         }
@@ -268,7 +278,7 @@ impl Command {
         if !self.stderr_set {
             self.std.stderr(Stdio::piped());
         }
-        let child = self.spawn();
+        let child = self.spawn_at(location);
         if !self.stdin_set {
             self.std.stdin(Stdio::inherit());
         }

@@ -84,6 +84,9 @@ pub mod unix;
 
 use std::future::{poll_fn, Future};
 use std::io;
+use std::panic::Location;
+
+use weft_core::introspect::{self, WaitKind};
 
 /// Completes at the next Ctrl-C (`SIGINT`) delivered after this call.
 ///
@@ -105,11 +108,21 @@ use std::io;
 ///
 /// If the handler cannot be installed, or if no reactor is current where the future is
 /// polled.
+#[track_caller]
 pub fn ctrl_c() -> impl Future<Output = io::Result<()>> + Send + 'static {
+    let location = Location::caller();
     let listener = listener::Listener::new(libc::SIGINT);
     async move {
         let mut listener = listener?;
-        poll_fn(|cx| listener.poll_recv(cx)).await
+        poll_fn(|cx| {
+            let poll = listener.poll_recv(cx);
+            if poll.is_pending() {
+                let signum = u64::try_from(libc::SIGINT).unwrap_or(0);
+                introspect::waiting_on(WaitKind::Signal, location, None, signum);
+            }
+            poll
+        })
+        .await
     }
 }
 

@@ -1,13 +1,15 @@
 //! Unix signals as streams: [`signal`] and [`SignalKind`].
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::os::raw::c_int;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
+use weft_core::introspect::{self, WaitKind};
 
 use super::handler;
 use super::listener::Listener;
@@ -138,14 +140,16 @@ impl fmt::Debug for SignalKind {
 /// # Ok(())
 /// # }
 /// ```
+#[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
+    let location = Location::caller();
     handler::check(kind.0)?;
     let mut listener = Listener::new_in(handler::global()?.clone(), kind.0);
     // Everything that can fail for want of a reactor comes first: the handler is
     // process-wide and permanent, so a failed call must not have installed it.
     listener.register()?;
     handler::install(kind.0)?;
-    Ok(Signal { listener })
+    Ok(Signal { listener, location })
 }
 
 /// A stream of deliveries of one signal, made by [`signal`].
@@ -155,6 +159,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// once.
 pub struct Signal {
     listener: Listener,
+    /// The `signal()` call: where the wait record says a `poll_recv` caller waits.
+    location: &'static Location<'static>,
 }
 
 impl Signal {
@@ -162,17 +168,32 @@ impl Signal {
     ///
     /// Cancellation safe: a delivery that arrives while the future is dropped is reported
     /// by the next call.
-    pub async fn recv(&mut self) -> Option<()> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    #[track_caller]
+    pub fn recv(&mut self) -> impl Future<Output = Option<()>> + '_ {
+        let location = Location::caller();
+        poll_fn(move |cx| self.poll_recv_at(cx, location))
     }
 
     /// Polls for the next delivery: `Ready(Some(()))` once the signal was delivered since the
     /// last `Ready`, `Ready(None)` if the reactor failed or shut down.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.poll_recv_at(cx, self.location)
+    }
+
+    fn poll_recv_at(
+        &mut self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<Option<()>> {
         match self.listener.poll_recv(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Some(())),
             Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // Over the self-pipe's readiness: the signal is the wait.
+                let signum = u64::try_from(self.listener.signum()).unwrap_or(0);
+                introspect::waiting_on(WaitKind::Signal, location, None, signum);
+                Poll::Pending
+            }
         }
     }
 

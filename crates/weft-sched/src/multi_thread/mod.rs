@@ -23,6 +23,11 @@
 //! Parking: see `idle.rs` for the protocol that loses no wake-up. A parked worker sleeps
 //! in the runtime's driver if no other worker is in it, else on its own condition variable.
 //!
+//! Metrics: each worker counts in its `Remote`'s padded `WorkerCounters` (see `metrics.rs`):
+//! each poll before it runs, steals and overflows where they happen, parks, unparks and busy
+//! time at the park boundaries, and the thread's budget-forced yields when it parks and every
+//! `event_interval` ticks. Queue depths are read when a snapshot is taken.
+//!
 //! Shutdown: `shutdown` sets a flag and unparks every worker; each finishes its current poll,
 //! drops (cancels) what is in its queues and exits; `shutdown` joins the threads and drains
 //! the injection queue. A `schedule` that races with the end of shutdown drains what it
@@ -34,14 +39,17 @@ mod worker;
 
 use std::fmt;
 use std::io;
+use std::time::Instant;
 
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::loom::thread;
+use weft_core::CachePadded;
 use weft_queue::{Inject, Steal};
 use weft_task::{Dispatch, Hint, Runnable};
 
-use crate::{Env, Scheduler};
+use crate::metrics::WorkerCounters;
+use crate::{Env, Scheduler, SchedulerMetrics};
 
 use idle::Idle;
 use parker::{DriverSlot, Parker};
@@ -84,11 +92,15 @@ pub(crate) struct Shared {
     /// Set once shutdown has drained the injection queue for good.
     is_drained: AtomicBool,
     config: Config,
+    /// What the workers' busy-time stamps count from.
+    epoch: Instant,
 }
 
 struct Remote {
     steal: Steal<Runnable>,
     parker: Parker,
+    /// Written by this worker only; read by metrics snapshots.
+    metrics: CachePadded<WorkerCounters>,
 }
 
 impl MultiThread {
@@ -118,6 +130,7 @@ impl MultiThread {
             remotes.push(Remote {
                 steal,
                 parker: Parker::new(driver.clone()),
+                metrics: WorkerCounters::padded(),
             });
             cores.push(Some(Box::new(Core::new(index, local))));
         }
@@ -133,6 +146,7 @@ impl MultiThread {
                 is_shutdown: AtomicBool::new(false),
                 is_drained: AtomicBool::new(false),
                 config,
+                epoch: Instant::now(),
             }),
         }
     }
@@ -206,6 +220,16 @@ impl Scheduler for MultiThread {
 
     fn num_workers(&self) -> usize {
         self.shared.config.workers
+    }
+
+    fn metrics(&self) -> SchedulerMetrics {
+        let shared = &self.shared;
+        let workers = shared
+            .remotes
+            .iter()
+            .map(|r| r.metrics.snapshot(shared.epoch, r.steal.len()))
+            .collect();
+        SchedulerMetrics::new(workers, shared.inject.len())
     }
 }
 

@@ -8,10 +8,11 @@ use std::ptr;
 use weft_core::context::{self, WorkerTag};
 use weft_core::loom::sync::Arc;
 use weft_core::FastRand;
-use weft_queue::Local;
+use weft_queue::{Local, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
 use super::{Shared, MAX_LIFO_POLLS};
+use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
 /// tasks woken or spawned by that task go straight to the local queue.
@@ -50,24 +51,41 @@ impl Core {
         self.lifo.is_some() || !self.local.is_empty()
     }
 
+    fn metrics<'a>(&self, shared: &'a Shared) -> &'a WorkerCounters {
+        &shared.remotes[self.index].metrics
+    }
+
+    /// Pushes `task` to the back of the local queue (half of a full ring overflows to the
+    /// injection queue, which is counted). Returns how many tasks the ring held before,
+    /// counting a batch a thief is still copying out.
+    fn push_local(&mut self, shared: &Shared, task: Runnable) -> usize {
+        // The one look at the ring's head this push pays for besides `push_back`'s own (it
+        // replaces the `len` the caller would otherwise read after the push).
+        let free = self.local.remaining_slots();
+        if free == 0 {
+            // `push_back` overflows, unless a thief claims a batch in between (rare: then
+            // one overflow too many is counted).
+            self.metrics(shared).add_overflow();
+        }
+        self.local.push_back(task, &shared.inject);
+        LOCAL_QUEUE_CAPACITY - free
+    }
+
     pub(super) fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
-        let pushed = match hint {
-            Hint::Wake => match self.lifo.replace(task) {
-                Some(prev) => {
-                    self.local.push_back(prev, &shared.inject);
-                    true
-                }
-                None => false,
-            },
-            _ => {
-                self.local.push_back(task, &shared.inject);
-                true
-            }
+        let queued = match hint {
+            Hint::Wake => self
+                .lifo
+                .replace(task)
+                .map(|prev| self.push_local(shared, prev)),
+            _ => Some(self.push_local(shared, task)),
         };
-        // Wake a sleeper only if there is more here than this worker will get to next, and
-        // nobody is already searching.
-        if pushed && !self.is_searching && self.local.len() + usize::from(self.lifo.is_some()) > 1 {
-            shared.notify_parked();
+        // Wake a sleeper only if there is more here than this worker will get to next (the
+        // queue held something before this push, or the LIFO slot is taken), and nobody is
+        // already searching.
+        if let Some(queued) = queued {
+            if !self.is_searching && queued + usize::from(self.lifo.is_some()) > 0 {
+                shared.notify_parked();
+            }
         }
     }
 
@@ -115,6 +133,10 @@ impl Core {
                 continue;
             }
             if let Some(task) = shared.remotes[victim].steal.steal_into(&mut self.local) {
+                // The local queue was empty (nothing left to pop): the rest of the batch is
+                // what it holds now (less anything stolen from it meanwhile).
+                let stolen = 1 + self.local.len() as u64;
+                self.metrics(shared).add_steal(stolen);
                 return Some(task);
             }
         }
@@ -173,7 +195,13 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         core: RefCell::new(None),
     };
     let _enter = context::set_worker(&TAG, (&cx as *const Context).cast());
+    let metrics = &shared.remotes[index].metrics;
+    // Forced yields of whatever ran on this thread before are not this worker's.
+    let _ = weft_core::coop::take_forced_yields();
+    metrics.awake(shared.epoch);
     let mut core = cx.run(&shared, core);
+    metrics.collect_forced_yields();
+    metrics.asleep(shared.epoch);
     // Shutting down: whatever is left is cancelled by dropping it (outside any borrow, as
     // cancelling may wake and so schedule other tasks).
     let mut leftover: Vec<Runnable> = core.lifo.take().into_iter().collect();
@@ -189,6 +217,7 @@ impl Context {
         while !shared.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % shared.config.event_interval == 0 {
+                core.metrics(shared).collect_forced_yields();
                 core = self.with_core(core, || shared.driver.poll_ready());
             }
             if let Some(task) = core.next_task(shared) {
@@ -217,16 +246,21 @@ impl Context {
 
     fn run_task(&self, shared: &Shared, mut core: Box<Core>, task: Runnable) -> Box<Core> {
         core.stop_searching(shared);
+        // Each poll is counted before it runs (a load and a store on this worker's own
+        // cache line), so a task seen finished has all its polls counted.
+        let metrics = core.metrics(shared);
+        metrics.add_polls(1);
         core = self.with_core(core, || task.run());
         // Run what the task woke (message-passing latency), but only a few in a row.
         for _ in 0..MAX_LIFO_POLLS {
             let Some(task) = core.lifo.take() else {
                 return core;
             };
+            metrics.add_polls(1);
             core = self.with_core(core, || task.run());
         }
         if let Some(task) = core.lifo.take() {
-            core.local.push_back(task, &shared.inject);
+            core.push_local(shared, task);
         }
         core
     }
@@ -236,12 +270,15 @@ impl Context {
             return core;
         }
         let index = core.index;
+        let metrics = &shared.remotes[index].metrics;
+        metrics.park(shared.epoch);
         while !shared.is_shutdown() {
             core = self.with_core(core, || shared.remotes[index].parker.park());
             if core.transition_from_parked(shared) {
                 break;
             }
         }
+        metrics.unpark(shared.epoch);
         core
     }
 }

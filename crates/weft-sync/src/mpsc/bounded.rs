@@ -1,6 +1,8 @@
 //! The bounded flavour: [`channel`], [`Sender`], [`Receiver`], [`Permit`], [`OwnedPermit`].
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -37,7 +39,9 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let chan = Chan::new(Some(capacity));
     (
         Sender { chan: chan.clone() },
-        Receiver { rx: Rx::new(chan) },
+        Receiver {
+            rx: Rx::new(chan, Location::caller()),
+        },
     )
 }
 
@@ -83,11 +87,15 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(2).await.unwrap_err().0, 2);
     /// # });
     /// ```
-    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.chan.try_acquire().is_err() && self.chan.acquire().await.is_err() {
-            return Err(SendError(value));
+    #[track_caller]
+    pub fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + '_ {
+        let location = Location::caller();
+        async move {
+            if self.chan.try_acquire().is_err() && self.chan.acquire(location).await.is_err() {
+                return Err(SendError(value));
+            }
+            self.chan.push(value, false).map_err(SendError)
         }
-        self.chan.push(value, false).map_err(SendError)
     }
 
     /// Sends `value` if a slot is free now: `Full(value)` or `Closed(value)` otherwise.
@@ -136,11 +144,15 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv().await, Some(5));
     /// # });
     /// ```
-    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        if self.chan.try_acquire().is_err() && self.chan.acquire().await.is_err() {
-            return Err(SendError(()));
+    #[track_caller]
+    pub fn reserve(&self) -> impl Future<Output = Result<Permit<'_, T>, SendError<()>>> {
+        let location = Location::caller();
+        async move {
+            if self.chan.try_acquire().is_err() && self.chan.acquire(location).await.is_err() {
+                return Err(SendError(()));
+            }
+            Ok(Permit { chan: &self.chan })
         }
-        Ok(Permit { chan: &self.chan })
     }
 
     /// Like [`reserve`](Self::reserve), owning the sender (for a permit that outlives a
@@ -154,11 +166,15 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv().await, Some(1));
     /// # });
     /// ```
-    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<Self>> {
-        if self.chan.try_acquire().is_err() && self.chan.acquire().await.is_err() {
-            return Err(SendError(self));
+    #[track_caller]
+    pub fn reserve_owned(self) -> impl Future<Output = Result<OwnedPermit<T>, SendError<Self>>> {
+        let location = Location::caller();
+        async move {
+            if self.chan.try_acquire().is_err() && self.chan.acquire(location).await.is_err() {
+                return Err(SendError(self));
+            }
+            Ok(OwnedPermit { tx: Some(self) })
         }
-        Ok(OwnedPermit { tx: Some(self) })
     }
 
     /// Takes a slot if one is free now.
@@ -352,8 +368,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv().await, None);
     /// # });
     /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
+    #[track_caller]
+    pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
+        let location = Location::caller();
+        std::future::poll_fn(move |cx| self.rx.poll_recv(cx, location))
     }
 
     /// Polls for the next message (the engine of [`recv`](Self::recv) and the `Stream`).
@@ -367,7 +385,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx, self.rx.location)
     }
 
     /// Waits for at least one message, then moves up to `limit` into `buffer`; returns how
@@ -382,8 +400,14 @@ impl<T> Receiver<T> {
     /// assert_eq!(buf, [0, 1, 2]);
     /// # });
     /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    #[track_caller]
+    pub fn recv_many<'a>(
+        &'a mut self,
+        buffer: &'a mut Vec<T>,
+        limit: usize,
+    ) -> impl Future<Output = usize> + 'a {
+        let location = Location::caller();
+        std::future::poll_fn(move |cx| self.rx.poll_recv_many(cx, buffer, limit, location))
     }
 
     /// Takes a message if one is buffered: `Empty` if not, `Disconnected` if none will come.
@@ -486,6 +510,7 @@ impl<T> futures_core::Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
+        let rx = &mut self.get_mut().rx;
+        rx.poll_recv(cx, rx.location)
     }
 }

@@ -3,9 +3,11 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
 use weft_core::loom::sync::{Arc, Mutex, MutexGuard};
 use weft_core::CachePadded;
@@ -138,10 +140,11 @@ impl<T> Chan<T> {
     }
 
     /// Waits for a slot: `Err(())` if the channel is closed first.
-    pub(super) fn acquire(&self) -> Acquire<'_, T> {
+    pub(super) fn acquire(&self, location: &'static Location<'static>) -> Acquire<'_, T> {
         Acquire {
             chan: self,
             key: None,
+            location,
         }
     }
 
@@ -336,12 +339,24 @@ impl<T> Chan<T> {
 pub(super) struct Acquire<'a, T> {
     chan: &'a Chan<T>,
     key: Option<Key>,
+    /// The `send` or `reserve` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> Future for Acquire<'_, T> {
     type Output = Result<(), ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let poll = self.as_mut().poll_acquire(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::MpscSend, self.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl<T> Acquire<'_, T> {
+    fn poll_acquire(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
         let chan = self.chan;
         if let Some(key) = self.key.take() {
             let mut shared = chan.lock();
@@ -414,25 +429,34 @@ impl<T> Drop for Acquire<'_, T> {
 pub(super) struct Rx<T> {
     pub(super) chan: Arc<Chan<T>>,
     pub(super) local: VecDeque<T>,
+    /// The `channel()` call: the wait record's location for the `poll_*` paths.
+    pub(super) location: &'static Location<'static>,
 }
 
 impl<T> Rx<T> {
-    pub(super) fn new(chan: Arc<Chan<T>>) -> Rx<T> {
+    pub(super) fn new(chan: Arc<Chan<T>>, location: &'static Location<'static>) -> Rx<T> {
         Rx {
             chan,
             local: VecDeque::new(),
+            location,
         }
     }
 
-    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// Polls for one message; `location` is the call that waits (for the wait record).
+    pub(super) fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<Option<T>> {
         let coop = std::task::ready!(weft_core::coop::poll_proceed(cx));
         let mut out = None;
-        let got = std::task::ready!(self.chan.take(
-            &mut self.local,
-            Some(cx.waker()),
-            |v| out = Some(v),
-            1
-        ));
+        let Poll::Ready(got) =
+            self.chan
+                .take(&mut self.local, Some(cx.waker()), |v| out = Some(v), 1)
+        else {
+            introspect::waiting_on(WaitKind::MpscRecv, location, None, 0);
+            return Poll::Pending;
+        };
         coop.made_progress();
         debug_assert_eq!(got, usize::from(out.is_some()));
         Poll::Ready(out)
@@ -443,17 +467,19 @@ impl<T> Rx<T> {
         cx: &mut Context<'_>,
         buf: &mut Vec<T>,
         limit: usize,
+        location: &'static Location<'static>,
     ) -> Poll<usize> {
         if limit == 0 {
             return Poll::Ready(0);
         }
         let coop = std::task::ready!(weft_core::coop::poll_proceed(cx));
-        let n = std::task::ready!(self.chan.take(
-            &mut self.local,
-            Some(cx.waker()),
-            |v| buf.push(v),
-            limit
-        ));
+        let Poll::Ready(n) =
+            self.chan
+                .take(&mut self.local, Some(cx.waker()), |v| buf.push(v), limit)
+        else {
+            introspect::waiting_on(WaitKind::MpscRecv, location, None, 0);
+            return Poll::Pending;
+        };
         coop.made_progress();
         Poll::Ready(n)
     }

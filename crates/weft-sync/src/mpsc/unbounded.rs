@@ -1,6 +1,8 @@
 //! The unbounded flavour: [`unbounded_channel`], [`UnboundedSender`], [`UnboundedReceiver`].
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,11 +23,14 @@ use crate::waiters::Key;
 /// assert_eq!(rx.recv().await, Some(0));
 /// # });
 /// ```
+#[track_caller]
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     let chan = Chan::new(None);
     (
         UnboundedSender { chan: chan.clone() },
-        UnboundedReceiver { rx: Rx::new(chan) },
+        UnboundedReceiver {
+            rx: Rx::new(chan, Location::caller()),
+        },
     )
 }
 
@@ -148,8 +153,10 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.recv().await, None);
     /// # });
     /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
+    #[track_caller]
+    pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
+        let location = Location::caller();
+        std::future::poll_fn(move |cx| self.rx.poll_recv(cx, location))
     }
 
     /// Polls for the next message (the engine of [`recv`](Self::recv) and the `Stream`).
@@ -163,7 +170,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx, self.rx.location)
     }
 
     /// Waits for at least one message, then moves up to `limit` into `buffer`; returns how
@@ -177,8 +184,14 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.recv_many(&mut buf, 10).await, 5);
     /// # });
     /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    #[track_caller]
+    pub fn recv_many<'a>(
+        &'a mut self,
+        buffer: &'a mut Vec<T>,
+        limit: usize,
+    ) -> impl Future<Output = usize> + 'a {
+        let location = Location::caller();
+        std::future::poll_fn(move |cx| self.rx.poll_recv_many(cx, buffer, limit, location))
     }
 
     /// Takes a message if one is buffered: `Empty` if not, `Disconnected` if none will come.
@@ -267,6 +280,7 @@ impl<T> futures_core::Stream for UnboundedReceiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
+        let rx = &mut self.get_mut().rx;
+        rx.poll_recv(cx, rx.location)
     }
 }

@@ -4,10 +4,12 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use weft_core::coop;
+use weft_core::introspect::{self, WaitKind};
 
 use super::{wake, GenericQueue, GetError, Order, PutError};
 use crate::waiters::{Cancelled, Key};
@@ -30,6 +32,8 @@ pub struct Put<'a, T, O: Order<T>> {
     queue: &'a GenericQueue<T, O>,
     item: Option<T>,
     key: Option<Key>,
+    /// The `put()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 /// The future of [`GenericQueue::get`]: resolves with the next item, or with
@@ -47,6 +51,8 @@ pub struct Put<'a, T, O: Order<T>> {
 pub struct Get<'a, T, O: Order<T>> {
     queue: &'a GenericQueue<T, O>,
     key: Option<Key>,
+    /// The `get()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 /// The future of [`GenericQueue::join`]: resolves once every item put has been marked
@@ -63,6 +69,8 @@ pub struct Get<'a, T, O: Order<T>> {
 pub struct Join<'a, T, O: Order<T>> {
     queue: &'a GenericQueue<T, O>,
     key: Option<Key>,
+    /// The `join()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 // None of them is ever pinned in place: the item and the key move freely.
@@ -71,11 +79,13 @@ impl<T, O: Order<T>> Unpin for Get<'_, T, O> {}
 impl<T, O: Order<T>> Unpin for Join<'_, T, O> {}
 
 impl<'a, T, O: Order<T>> Put<'a, T, O> {
+    #[track_caller]
     pub(super) fn new(queue: &'a GenericQueue<T, O>, item: T) -> Self {
         Put {
             queue,
             item: Some(item),
             key: None,
+            location: Location::caller(),
         }
     }
 }
@@ -85,6 +95,17 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let poll = this.poll_put(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::QueuePut, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl<T, O: Order<T>> Put<'_, T, O> {
+    fn poll_put(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), PutError<T>>> {
+        let this = self;
         let coop = ready!(coop::poll_proceed(cx));
         let shared = &this.queue.shared;
         let mut state = shared.lock();
@@ -141,8 +162,13 @@ impl<T, O: Order<T>> Drop for Put<'_, T, O> {
 }
 
 impl<'a, T, O: Order<T>> Get<'a, T, O> {
+    #[track_caller]
     pub(super) fn new(queue: &'a GenericQueue<T, O>) -> Self {
-        Get { queue, key: None }
+        Get {
+            queue,
+            key: None,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -151,6 +177,17 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let poll = this.poll_get(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::QueueGet, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl<T, O: Order<T>> Get<'_, T, O> {
+    fn poll_get(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, GetError>> {
+        let this = self;
         let coop = ready!(coop::poll_proceed(cx));
         let mut state = this.queue.shared.lock();
         let mut notified = false;
@@ -205,8 +242,13 @@ impl<T, O: Order<T>> Drop for Get<'_, T, O> {
 }
 
 impl<'a, T, O: Order<T>> Join<'a, T, O> {
+    #[track_caller]
     pub(super) fn new(queue: &'a GenericQueue<T, O>) -> Self {
-        Join { queue, key: None }
+        Join {
+            queue,
+            key: None,
+            location: Location::caller(),
+        }
     }
 }
 
@@ -215,6 +257,17 @@ impl<T, O: Order<T>> Future for Join<'_, T, O> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let poll = this.poll_join(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::QueueJoin, this.location, None, 0);
+        }
+        poll
+    }
+}
+
+impl<T, O: Order<T>> Join<'_, T, O> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let mut state = this.queue.shared.lock();
         if let Some(key) = this.key.take() {
             return match state.joiners.poll(key, cx.waker()) {

@@ -296,6 +296,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///     assert_eq!(q.try_get(), Ok(2));
     /// });
     /// ```
+    #[track_caller]
     pub fn put(&self, item: T) -> Put<'_, T, O> {
         Put::new(self, item)
     }
@@ -337,6 +338,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///     assert_eq!(getter.await.unwrap(), Ok("hello"));
     /// });
     /// ```
+    #[track_caller]
     pub fn get(&self) -> Get<'_, T, O> {
         Get::new(self)
     }
@@ -461,6 +463,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///     }
     /// });
     /// ```
+    #[track_caller]
     pub fn join(&self) -> Join<'_, T, O> {
         Join::new(self)
     }

@@ -4,8 +4,11 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use weft_blocking::{BlockingPool, Spawner};
+use weft_core::introspect::Monitor;
 use weft_sched::{CurrentThread, Env, MultiThread, Park, Scheduler};
 use weft_task::Owner;
+
+use super::debug::DebugConfig;
 
 use super::driver::Driver;
 use super::handle::Shared;
@@ -48,20 +51,24 @@ pub struct Builder {
     enable_time: bool,
     enable_io: bool,
     start_paused: bool,
+    debug: DebugConfig,
 }
 
 enum Kind {
     MultiThread,
     CurrentThread,
-    Custom(Box<dyn FnOnce() -> Arc<Owner<dyn Scheduler>> + Send + Sync>),
+    Custom(MakeOwner),
 }
 
 /// The owner of the runtime's tasks, with `scheduler` inline: every task points at it, and a
 /// wake-up is one call into the scheduler. Four list shards per worker keep spawns and
 /// completions on different workers off each other's locks.
-fn owner<S: Scheduler>(scheduler: S) -> Arc<Owner<dyn Scheduler>> {
+/// Builds the owner of a custom scheduler, given debug mode's monitor.
+type MakeOwner = Box<dyn FnOnce(Option<Arc<Monitor>>) -> Arc<Owner<dyn Scheduler>> + Send + Sync>;
+
+fn owner<S: Scheduler>(scheduler: S, monitor: Option<Arc<Monitor>>) -> Arc<Owner<dyn Scheduler>> {
     let shards = scheduler.num_workers().saturating_mul(4);
-    Arc::new(Owner::with_shards(scheduler, shards))
+    Arc::new(Owner::with_shards(scheduler, shards).with_monitor(monitor))
 }
 
 impl Builder {
@@ -82,6 +89,7 @@ impl Builder {
             enable_time: true,
             enable_io: true,
             start_paused: false,
+            debug: DebugConfig::default(),
         }
     }
 
@@ -146,7 +154,9 @@ impl Builder {
     /// See `weft::time::{pause, resume, advance}`.
     ///
     /// Only for the current-thread scheduler (where "the thread that parks is idle" means
-    /// "every task is idle"); `build` fails otherwise.
+    /// "every task is idle") or a custom one whose `Scheduler::wants_paused_clock` says it
+    /// is like it (`weft::sched::Deterministic`, which starts paused even without this);
+    /// `build` fails otherwise.
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.start_paused = paused;
         if paused {
@@ -178,7 +188,7 @@ impl Builder {
     /// this builder (name, stack size, start/stop hooks) apply to the threads it starts
     /// through its [`Env`].
     pub fn scheduler(mut self, scheduler: impl Scheduler) -> Builder {
-        self.kind = Kind::Custom(Box::new(move || owner(scheduler)));
+        self.kind = Kind::Custom(Box::new(move |monitor| owner(scheduler, monitor)));
         self
     }
 
@@ -267,17 +277,84 @@ impl Builder {
         self
     }
 
+    /// Turns debug mode on with the slow-poll threshold `threshold` (asyncio's
+    /// `loop.slow_callback_duration`): a poll that takes longer is reported naming the task,
+    /// where it was spawned and how long the poll took; a worker still stuck in one poll
+    /// longer than that while other tasks wait is reported while it is stuck; and a task that
+    /// panicked and whose `JoinHandle` was dropped without being awaited is reported.
+    /// Reports go to `tracing` (feature `tracing`) or standard error, or to
+    /// [`on_debug_report`](Builder::on_debug_report).
+    ///
+    /// Debug mode is on by default in debug builds (threshold 100 ms) and off in release
+    /// builds; the environment variable `WEFT_DEBUG=1` or `WEFT_DEBUG=0` overrides that default
+    /// (asyncio's `PYTHONASYNCIODEBUG`), and this method or [`debug`](Builder::debug)
+    /// override the environment. In debug mode every poll reads the clock twice (about
+    /// 60 ns), and [`TaskInfo::busy`](crate::task::TaskInfo::busy) is counted.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let reports = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = reports.clone();
+    /// let rt = weft::runtime::Builder::new_current_thread()
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .on_debug_report(move |r| seen.lock().unwrap().push(r.to_string()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     weft::task::Builder::new()
+    ///         .name("sleepy")
+    ///         .spawn(async { std::thread::sleep(Duration::from_millis(50)) })
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// let reports = reports.lock().unwrap();
+    /// assert!(reports.iter().any(|r| r.starts_with("slow poll: task") && r.contains("\"sleepy\"")));
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.debug.enabled = Some(true);
+        self.debug.threshold = threshold;
+        self
+    }
+
+    /// Turns debug mode on or off (see
+    /// [`slow_poll_threshold`](Builder::slow_poll_threshold); the threshold stays 100 ms
+    /// unless set there).
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().debug(false).build().unwrap();
+    /// assert!(!rt.handle().is_debug());
+    /// ```
+    pub fn debug(mut self, enabled: bool) -> Builder {
+        self.debug.enabled = Some(enabled);
+        self
+    }
+
+    /// Sends debug-mode reports to `f` instead of `tracing` or standard error (asyncio's
+    /// `loop.set_exception_handler`). It is called on the thread that noticed: a worker, a
+    /// thread dropping a `JoinHandle`, or weft's watchdog thread; a panic inside it is
+    /// contained. It does not turn debug mode on.
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread()
+    ///     .debug(true)
+    ///     .on_debug_report(|report| eprintln!("[my app] {report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_debug_report(
+        mut self,
+        f: impl Fn(&crate::runtime::DebugReport) + Send + Sync + 'static,
+    ) -> Builder {
+        self.debug.sink = Some(Arc::new(f));
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     pub fn build(self) -> io::Result<Runtime> {
-        let pausable = matches!(self.kind, Kind::CurrentThread);
-        if self.start_paused && !pausable {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "Builder::start_paused(true) needs the current-thread scheduler \
-                 (Builder::new_current_thread()): a paused clock jumps ahead only when every \
-                 task is idle, which only a single-threaded runtime can tell",
-            ));
-        }
+        let current_thread = matches!(self.kind, Kind::CurrentThread);
         if self.start_paused && !self.enable_time {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -285,6 +362,7 @@ impl Builder {
                  turned off",
             ));
         }
+        let monitor = self.debug.monitor();
         let owner = match self.kind {
             Kind::MultiThread => {
                 let workers = self
@@ -297,7 +375,7 @@ impl Builder {
                 if let Some(n) = self.event_interval {
                     mt = mt.event_interval(n);
                 }
-                owner(mt)
+                owner(mt, monitor)
             }
             Kind::CurrentThread => {
                 let mut ct = CurrentThread::new();
@@ -307,13 +385,25 @@ impl Builder {
                 if let Some(n) = self.event_interval {
                     ct = ct.event_interval(n);
                 }
-                owner(ct)
+                owner(ct, monitor)
             }
-            Kind::Custom(make) => make(),
+            Kind::Custom(make) => make(monitor),
         };
+        // A scheduler may ask for the paused clock (`Deterministic` does); it then runs every
+        // task on the thread that parks, as current-thread does.
+        let wants_paused = owner.dispatcher().wants_paused_clock();
+        let pausable = current_thread || wants_paused;
+        if self.start_paused && !pausable {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Builder::start_paused(true) needs the current-thread scheduler \
+                 (Builder::new_current_thread()): a paused clock jumps ahead only when every \
+                 task is idle, which only a single-threaded runtime can tell",
+            ));
+        }
         let driver = Arc::new(Driver::new(
             self.enable_time,
-            self.start_paused,
+            self.start_paused || (wants_paused && self.enable_time),
             pausable,
             self.enable_io,
         )?);
@@ -340,6 +430,9 @@ impl Builder {
             }
         });
         let handle = Handle { shared };
+        if let Some(monitor) = handle.shared.owner.monitor() {
+            super::debug::watch(monitor, &handle);
+        }
         // A runtime that fails to start must still stop what it did start.
         let rt = Runtime::from_handle(handle);
         let shared = &rt.handle().shared;
@@ -413,6 +506,12 @@ impl ThreadConfig {
                 // Workers count as "inside the runtime" (block_on there would deadlock);
                 // blocking-pool threads do not: blocking is what they are for.
                 let _worker = is_worker.then(context::enter_worker);
+                // Debug mode times the polls of worker threads (blocking threads poll none).
+                let _polls = handle
+                    .as_ref()
+                    .and_then(|h| h.shared.owner.monitor())
+                    .filter(|_| is_worker)
+                    .map(|m| m.enter_thread());
                 drop(handle);
                 if let Some(f) = &on_start {
                     f();

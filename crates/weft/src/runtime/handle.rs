@@ -1,12 +1,15 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use weft_blocking::BlockingPool;
+use weft_core::introspect;
 use weft_sched::{Env, Scheduler};
-use weft_task::{JoinHandle, Owner};
+use weft_task::{JoinHandle, Owner, RootTask};
 
 use super::context;
 use super::driver::Driver;
@@ -116,15 +119,26 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_runtime();
         let _current = context::set_current(self);
+        let owner = &self.shared.owner;
+        // The future is a task for introspection (asyncio's main task): it has an id, is
+        // listed by `tasks()`, and in debug mode its polls are timed on this thread (which
+        // runs the tasks too, on a current-thread runtime).
+        let root = owner.enter_root(RootTask::new(Some("main"), Location::caller()));
+        let _polls = match owner.monitor() {
+            Some(monitor) if !introspect::has_poll_slot() => Some(monitor.enter_thread()),
+            _ => None,
+        };
         let mut output = None;
         {
             let mut future = std::pin::pin!(async {
                 output = Some(future.await);
             });
-            self.shared
-                .owner
-                .dispatcher()
-                .block_on(&self.shared.env, future.as_mut());
+            let mut main = AsRoot {
+                root: root.root(),
+                future: future.as_mut(),
+            };
+            let main = Pin::new(&mut main);
+            owner.dispatcher().block_on(&self.shared.env, main);
         }
         output.expect("the scheduler returned from block_on before the future completed")
     }
@@ -193,5 +207,20 @@ pub struct EnterGuard<'a> {
 impl fmt::Debug for EnterGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Polls the main future of `block_on` as its root task.
+struct AsRoot<'a, 'f> {
+    root: &'a RootTask,
+    future: Pin<&'f mut dyn Future<Output = ()>>,
+}
+
+impl Future for AsRoot<'_, '_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        this.root.poll(|| this.future.as_mut().poll(cx))
     }
 }

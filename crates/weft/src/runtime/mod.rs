@@ -8,8 +8,11 @@
 
 mod builder;
 pub(crate) mod context;
+mod debug;
 mod driver;
+mod dump;
 mod handle;
+mod metrics;
 
 use std::fmt;
 use std::future::Future;
@@ -17,7 +20,13 @@ use std::io;
 use std::time::Duration;
 
 pub use builder::Builder;
+pub use dump::Dump;
 pub use handle::{EnterGuard, Handle};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
+/// What debug mode reports (see
+/// [`Builder::slow_poll_threshold`](crate::runtime::Builder::slow_poll_threshold)): a slow
+/// poll, a thread blocked in one poll, a panic nobody retrieved.
+pub use weft_core::introspect::{Report as DebugReport, TaskRef};
 
 use weft_task::JoinHandle;
 

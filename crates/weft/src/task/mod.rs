@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use join_set::JoinSet;
-pub use weft_task::{AbortHandle, AbortOnDrop, Id, JoinError, JoinHandle};
+pub use weft_core::introspect::{Wait, WaitKind};
+pub use weft_task::{AbortHandle, AbortOnDrop, Id, JoinError, JoinHandle, TaskInfo, TaskState};
 
 use crate::runtime::{context, Handle};
 
@@ -138,13 +139,15 @@ impl Future for YieldNow {
     }
 }
 
-/// The id of the task this code runs in: asyncio's `current_task()`.
+/// The id of the task this code runs in: asyncio's `current_task()`. The future given to
+/// `block_on` / `weft::run` is a task too (asyncio's main task), with its own id.
 ///
 /// ```
 /// weft::run(async {
 ///     let handle = weft::spawn(async { weft::task::id() });
 ///     let id = handle.id();
 ///     assert_eq!(handle.await.unwrap(), id);
+///     assert_ne!(weft::task::id(), id, "the main future has an id of its own");
 /// });
 /// ```
 ///
@@ -157,8 +160,30 @@ pub fn id() -> Id {
 }
 
 /// The id of the task this code runs in, or `None` outside a task.
+///
+/// ```
+/// assert_eq!(weft::task::try_id(), None);
+/// weft::run(async { assert!(weft::task::try_id().is_some()) });
+/// ```
 pub fn try_id() -> Option<Id> {
     weft_task::try_current_id()
+}
+
+/// The name of the task this code runs in, if it was given one (`task::Builder::name`;
+/// the main future of `weft::run` and `#[weft::main]` is named `"main"`).
+///
+/// ```
+/// weft::run(async {
+///     assert_eq!(weft::task::name().as_deref(), Some("main"));
+///     let named = weft::task::Builder::new()
+///         .name("fetcher")
+///         .spawn(async { weft::task::name() });
+///     assert_eq!(named.await.unwrap().as_deref(), Some("fetcher"));
+///     assert_eq!(weft::spawn(async { weft::task::name() }).await.unwrap(), None);
+/// });
+/// ```
+pub fn name() -> Option<String> {
+    weft_task::with_current_name(|name| name.map(str::to_owned))
 }
 
 /// Spawns tasks with options: a name (shown by introspection and in debugging output) or a

@@ -1,8 +1,10 @@
 //! Shared helpers of weft's integration tests: every test runs on every scheduler.
 //!
 //! - [`for_each_runtime`] runs a test body once per scheduler (multi-thread with 1, 2 and 4
-//!   workers, current-thread, and [`Fifo`], a scheduler written here against the public
+//!   workers, current-thread, `Deterministic`, and [`Fifo`], a scheduler written here against the public
 //!   [`Scheduler`] trait alone), each under a watchdog, and names the scheduler in any failure.
+//!   The deterministic scheduler is among them; [`for_builders_replayed`] also checks that
+//!   it replays (the `weft::time` and `weft::net` tests).
 //! - [`Fifo`]: one FIFO queue behind a `Mutex` + `Condvar`, two threads started through
 //!   [`Env::spawn_thread`]; it lives here so that the trait is proven by use.
 //! - Small tools: a drop counter, an async "wait until", a one-shot flag future woken from
@@ -23,17 +25,19 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft::runtime::Builder;
-use weft::sched::{Dispatch, Env, Hint, Runnable, Scheduler};
+use weft::sched::{Deterministic, Dispatch, Env, Hint, Runnable, Scheduler};
 use weft::task::{JoinError, JoinHandle};
 use weft::Runtime;
 
-/// The schedulers every integration test runs on.
-pub const SCHEDULERS: [&str; 5] = [
+/// The schedulers every integration test runs on; `"deterministic"` is
+/// `weft::sched::Deterministic` with [`DETERMINISTIC_SEED`], on its paused clock.
+pub const SCHEDULERS: [&str; 6] = [
     "multi_thread(1)",
     "multi_thread(2)",
     "multi_thread(4)",
     "current_thread",
     "fifo(2)",
+    "deterministic",
 ];
 
 /// The schedulers that run tasks on threads of their own (all but current-thread).
@@ -44,10 +48,25 @@ pub const THREADED: [&str; 4] = [
     "fifo(2)",
 ];
 
+/// Every scheduler, the deterministic one included (what the `weft::time` and `weft::net`
+/// tests name, so that each of them that runs on the current-thread scheduler runs on the
+/// deterministic one too).
+pub const WITH_DETERMINISTIC: [&str; 6] = SCHEDULERS;
+
+/// `true` for the schedulers that run tasks on the thread inside `block_on` (no threads of
+/// their own): current-thread and deterministic.
+pub fn runs_tasks_on_caller(name: &str) -> bool {
+    matches!(name, "current_thread" | "deterministic")
+}
+
+/// The seed of the `"deterministic"` runtime of [`builder`].
+pub const DETERMINISTIC_SEED: u64 = 0x5EED;
+
 /// How long one scheduler's run of a test body may take before the watchdog calls it a hang.
 pub const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// A builder for the scheduler called `name` (one of [`SCHEDULERS`]), to be configured further.
+/// A builder for the scheduler called `name` (one of [`SCHEDULERS`]), to be configured
+/// further.
 pub fn builder(name: &str) -> Builder {
     match name {
         "multi_thread(1)" => Builder::new_multi_thread().worker_threads(1),
@@ -55,6 +74,9 @@ pub fn builder(name: &str) -> Builder {
         "multi_thread(4)" => Builder::new_multi_thread().worker_threads(4),
         "current_thread" => Builder::new_current_thread(),
         "fifo(2)" => Builder::new_multi_thread().scheduler(Fifo::new(2)),
+        "deterministic" => {
+            Builder::new_multi_thread().scheduler(Deterministic::new(DETERMINISTIC_SEED))
+        }
         other => panic!("unknown scheduler {other:?}"),
     }
 }
@@ -82,6 +104,42 @@ pub fn for_runtimes(
 /// Runs `body` with a fresh [`builder`] of every scheduler, for tests that configure it.
 pub fn for_each_builder(body: impl Fn(Builder, &'static str) + Send + Sync + 'static) {
     for_each_named(&SCHEDULERS, move |name| body(builder(name), name));
+}
+
+/// Runs `body` with a fresh [`builder`] of each scheduler in `names`.
+pub fn for_builders(
+    names: &[&'static str],
+    body: impl Fn(Builder, &'static str) + Send + Sync + 'static,
+) {
+    for_each_named(names, move |name| body(builder(name), name));
+}
+
+/// Like [`for_builders`], but the `"deterministic"` runtime runs `body` three times, each on
+/// a fresh scheduler with the same seed, and every run must replay the first: the same
+/// choices in the same order (`Deterministic::fingerprint`).
+pub fn for_builders_replayed(
+    names: &[&'static str],
+    body: impl Fn(Builder, &'static str) + Send + Sync + 'static,
+) {
+    for_each_named(names, move |name| {
+        if name != "deterministic" {
+            return body(builder(name), name);
+        }
+        let run = || {
+            let sched = Deterministic::new(DETERMINISTIC_SEED);
+            body(Builder::new_multi_thread().scheduler(sched.clone()), name);
+            (sched.fingerprint(), sched.steps())
+        };
+        let first = run();
+        assert!(first.1 > 0, "[{name}] the scheduler ran nothing");
+        for n in 1..3 {
+            assert_eq!(
+                run(),
+                first,
+                "[{name}] run {n} is not a replay of run 0 (fingerprint, steps)"
+            );
+        }
+    });
 }
 
 /// Runs `body(name)` for each of `names`, each on its own thread under the [`WATCHDOG`]:

@@ -1,0 +1,903 @@
+//! What the runtime can tell about its tasks while they run, kept where it costs nothing
+//! on the hot paths.
+//!
+//! - **Where an idle task waits** ([`WaitRecord`]): every task carries one record (in its
+//!   header; the main future of `block_on` has its own). While a task is polled, the thread's
+//!   context points at its record, and a weft leaf future that returns `Pending` (a sleep, a
+//!   socket's readiness, a `JoinHandle`, a `weft::sync` wait) writes what it waits on and the
+//!   `#[track_caller]` location of the call that made it with [`waiting_on`]: three relaxed
+//!   stores into the task's own cache line. The runner clears the record before each poll, so
+//!   a record always describes the last poll. asyncio's `Task.get_stack()`, for Rust.
+//! - **Debug mode** ([`Monitor`], [`PollSlot`]): when it is on, each runtime thread has a
+//!   [`PollSlot`] that says which task it is polling since when; the runner times each poll
+//!   and reports the slow ones, and a watchdog reads the slots from outside to report a
+//!   worker still stuck in one poll. When it is off, the runner's only cost is one
+//!   thread-local read per poll.
+//! - **Reports** ([`Report`]) go to the monitor's sink: `tracing` when the `tracing` feature
+//!   is on, standard error otherwise, or a function the user gave.
+//! - A **coarse clock** ([`coarse_now_ns`]) cheap enough to stamp every spawn with.
+//!
+//! ```
+//! use std::panic::Location;
+//! use weft_core::introspect::{self, WaitKind, WaitRecord};
+//!
+//! let record = WaitRecord::new();
+//! let _scope = introspect::enter_record(&record);
+//! introspect::waiting_on(WaitKind::Event, Location::caller(), None, 0);
+//! let wait = record.get().expect("recorded");
+//! assert_eq!(wait.kind, WaitKind::Event);
+//! assert!(wait.to_string().starts_with("Event::wait at "));
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::context;
+
+/// What kind of thing a task waits on. The names are what the dump prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum WaitKind {
+    /// `time::sleep` / `sleep_until`.
+    Sleep = 1,
+    /// The deadline of `time::timeout` (the inner future records its own wait first).
+    Timeout,
+    /// The next tick of a `time::Interval`.
+    Interval,
+    /// A socket, pipe or other I/O source becoming readable.
+    Readable,
+    /// A socket, pipe or other I/O source becoming writable.
+    Writable,
+    /// A spawned task's `JoinHandle` (the argument is the task's id).
+    Join,
+    /// A `spawn_blocking` job's handle.
+    Blocking,
+    /// A signal.
+    Signal,
+    /// A child process to exit.
+    Child,
+    /// `Mutex::lock`.
+    Mutex,
+    /// `RwLock::read`.
+    RwLockRead,
+    /// `RwLock::write`.
+    RwLockWrite,
+    /// `Semaphore::acquire` (the argument is the number of permits asked for).
+    Semaphore,
+    /// `Notify::notified`.
+    Notify,
+    /// `Event::wait`.
+    Event,
+    /// `Condition::wait`.
+    Condition,
+    /// `Barrier::wait`.
+    Barrier,
+    /// `OnceCell::get_or_init` or `OnceCell::wait`.
+    OnceCell,
+    /// A `oneshot::Receiver`.
+    Oneshot,
+    /// Room in a bounded `mpsc` channel.
+    MpscSend,
+    /// A message on an `mpsc` channel.
+    MpscRecv,
+    /// A message on a `broadcast` channel.
+    Broadcast,
+    /// A change of a `watch` channel.
+    Watch,
+    /// Room in a `Queue`.
+    QueuePut,
+    /// An item in a `Queue`.
+    QueueGet,
+    /// `Queue::join`: every item marked done.
+    QueueJoin,
+    /// A set of futures or tasks (`JoinSet`, `join_all`, `as_completed`).
+    Set,
+    /// Anything else.
+    Other,
+}
+
+const KINDS: [WaitKind; 28] = [
+    WaitKind::Sleep,
+    WaitKind::Timeout,
+    WaitKind::Interval,
+    WaitKind::Readable,
+    WaitKind::Writable,
+    WaitKind::Join,
+    WaitKind::Blocking,
+    WaitKind::Signal,
+    WaitKind::Child,
+    WaitKind::Mutex,
+    WaitKind::RwLockRead,
+    WaitKind::RwLockWrite,
+    WaitKind::Semaphore,
+    WaitKind::Notify,
+    WaitKind::Event,
+    WaitKind::Condition,
+    WaitKind::Barrier,
+    WaitKind::OnceCell,
+    WaitKind::Oneshot,
+    WaitKind::MpscSend,
+    WaitKind::MpscRecv,
+    WaitKind::Broadcast,
+    WaitKind::Watch,
+    WaitKind::QueuePut,
+    WaitKind::QueueGet,
+    WaitKind::QueueJoin,
+    WaitKind::Set,
+    WaitKind::Other,
+];
+
+impl WaitKind {
+    /// The name the dump prints, e.g. `"sleep"` or `"Mutex::lock"`.
+    ///
+    /// ```
+    /// assert_eq!(weft_core::introspect::WaitKind::MpscRecv.name(), "mpsc::Receiver::recv");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitKind::Sleep => "sleep",
+            WaitKind::Timeout => "timeout",
+            WaitKind::Interval => "interval tick",
+            WaitKind::Readable => "readable",
+            WaitKind::Writable => "writable",
+            WaitKind::Join => "JoinHandle",
+            WaitKind::Blocking => "spawn_blocking",
+            WaitKind::Signal => "signal",
+            WaitKind::Child => "child process",
+            WaitKind::Mutex => "Mutex::lock",
+            WaitKind::RwLockRead => "RwLock::read",
+            WaitKind::RwLockWrite => "RwLock::write",
+            WaitKind::Semaphore => "Semaphore::acquire",
+            WaitKind::Notify => "Notify::notified",
+            WaitKind::Event => "Event::wait",
+            WaitKind::Condition => "Condition::wait",
+            WaitKind::Barrier => "Barrier::wait",
+            WaitKind::OnceCell => "OnceCell",
+            WaitKind::Oneshot => "oneshot::Receiver",
+            WaitKind::MpscSend => "mpsc::Sender::send",
+            WaitKind::MpscRecv => "mpsc::Receiver::recv",
+            WaitKind::Broadcast => "broadcast::Receiver::recv",
+            WaitKind::Watch => "watch::Receiver::changed",
+            WaitKind::QueuePut => "Queue::put",
+            WaitKind::QueueGet => "Queue::get",
+            WaitKind::QueueJoin => "Queue::join",
+            WaitKind::Set => "a set of tasks",
+            WaitKind::Other => "other",
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<WaitKind> {
+        KINDS.get(usize::from(v).checked_sub(1)?).copied()
+    }
+}
+
+/// One wait, as read back from a [`WaitRecord`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    /// What is waited on.
+    pub kind: WaitKind,
+    /// The call that made the future that waits (`#[track_caller]`), if known.
+    pub location: Option<&'static Location<'static>>,
+    /// When the wait ends by itself (sleeps, time-outs, interval ticks).
+    pub deadline: Option<Instant>,
+    /// Kind-specific: the task id for `Join`, the file descriptor for readiness, the permits
+    /// asked for from a semaphore, the sleep's length in milliseconds; 0 if unknown.
+    pub arg: u64,
+}
+
+impl Wait {
+    /// Describes the wait as seen at `now`, e.g. `sleep(5s) at src/main.rs:42, 3.2 s left`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use weft_core::introspect::{Wait, WaitKind};
+    ///
+    /// let now = Instant::now();
+    /// let wait = Wait {
+    ///     kind: WaitKind::Sleep,
+    ///     location: None,
+    ///     deadline: Some(now + Duration::from_millis(3200)),
+    ///     arg: 5000,
+    /// };
+    /// assert_eq!(wait.describe(now).to_string(), "sleep(5s), 3.2 s left");
+    /// ```
+    pub fn describe(&self, now: Instant) -> impl fmt::Display + '_ {
+        Describe { wait: self, now }
+    }
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(Instant::now()).fmt(f)
+    }
+}
+
+struct Describe<'a> {
+    wait: &'a Wait,
+    now: Instant,
+}
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.wait;
+        f.write_str(w.kind.name())?;
+        match w.kind {
+            WaitKind::Sleep | WaitKind::Timeout | WaitKind::Interval if w.arg > 0 => {
+                write!(f, "({:?})", Duration::from_millis(w.arg))?
+            }
+            WaitKind::Join if w.arg > 0 => write!(f, " of task {}", w.arg)?,
+            WaitKind::Readable | WaitKind::Writable if w.arg > 0 => write!(f, " (fd {})", w.arg)?,
+            WaitKind::Semaphore if w.arg > 1 => write!(f, "({} permits)", w.arg)?,
+            _ => {}
+        }
+        if let Some(loc) = w.location {
+            write!(f, " at {loc}")?;
+        }
+        if let Some(deadline) = w.deadline {
+            match deadline.checked_duration_since(self.now) {
+                Some(left) => write!(f, ", {:.1} s left", left.as_secs_f64())?,
+                None => write!(f, ", due {:.1} s ago", (self.now - deadline).as_secs_f64())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The process's reference instant: deadlines are stored as nanoseconds after it.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Where one task waits: written by leaf futures during the task's poll, read by the dump
+/// from any thread. Every field is a relaxed atomic: a reader may see the fields of two
+/// different waits mixed, which only blurs a diagnostic, and never anything unsound.
+#[derive(Debug, Default)]
+pub struct WaitRecord {
+    /// The kind in the low 8 bits (0 = no wait recorded), the argument above.
+    word: AtomicU64,
+    /// The deadline in nanoseconds after `epoch()`, plus one (0 = none).
+    deadline: AtomicU64,
+    location: AtomicPtr<Location<'static>>,
+}
+
+impl WaitRecord {
+    /// An empty record.
+    pub const fn new() -> WaitRecord {
+        WaitRecord {
+            word: AtomicU64::new(0),
+            deadline: AtomicU64::new(0),
+            location: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Forgets the recorded wait (the runner calls it before each poll).
+    #[inline]
+    pub fn clear(&self) {
+        self.word.store(0, Relaxed);
+    }
+
+    /// Records `wait`.
+    pub fn set(&self, wait: Wait) {
+        let deadline = wait.deadline.map_or(0, |d| {
+            let ns = d.saturating_duration_since(epoch()).as_nanos();
+            u64::try_from(ns).unwrap_or(u64::MAX - 1) + 1
+        });
+        let location = wait
+            .location
+            .map_or(ptr::null_mut(), |l| ptr::from_ref(l).cast_mut());
+        self.deadline.store(deadline, Relaxed);
+        self.location.store(location, Relaxed);
+        self.word
+            .store((wait.arg << 8) | u64::from(wait.kind as u8), Relaxed);
+    }
+
+    /// The recorded wait, if any.
+    pub fn get(&self) -> Option<Wait> {
+        let word = self.word.load(Relaxed);
+        let kind = WaitKind::from_u8(word as u8)?;
+        let deadline = match self.deadline.load(Relaxed) {
+            0 => None,
+            ns => Some(epoch() + Duration::from_nanos(ns - 1)),
+        };
+        let location = self.location.load(Relaxed);
+        // SAFETY: the pointer is null or was made from a `&'static Location` in `set`.
+        let location = unsafe { location.cast_const().as_ref() };
+        Some(Wait {
+            kind,
+            location,
+            deadline,
+            arg: word >> 8,
+        })
+    }
+}
+
+/// Records, for the task being polled on this thread (if any), that it waits on `kind`.
+/// Leaf futures call it when they return `Pending`; `location` is the `#[track_caller]`
+/// location of the call that made the future, `deadline` when the wait ends by itself, `arg`
+/// as in [`Wait::arg`]. Outside a task it does nothing.
+#[inline]
+pub fn waiting_on(
+    kind: WaitKind,
+    location: &'static Location<'static>,
+    deadline: Option<Instant>,
+    arg: u64,
+) {
+    let record = context::current_wait_record();
+    if !record.is_null() {
+        // SAFETY: the pointer was set by `enter_record`, whose guard (held by the runner for
+        // the whole poll) keeps the record alive and resets the pointer when it ends.
+        let record = unsafe { &*record };
+        record.set(Wait {
+            kind,
+            location: Some(location),
+            deadline,
+            arg: arg & (u64::MAX >> 8),
+        });
+    }
+}
+
+/// Makes `record` the one leaf futures on this thread write to, for the guard's lifetime
+/// (the task runner holds it around each poll; `block_on` around each poll of its future).
+pub fn enter_record(record: &WaitRecord) -> RecordScope<'_> {
+    RecordScope {
+        prev: context::set_current_wait_record(record),
+        _record: PhantomData,
+    }
+}
+
+/// Keeps a [`WaitRecord`] current; see [`enter_record`].
+#[must_use = "the record is current only while the scope lives"]
+#[derive(Debug)]
+pub struct RecordScope<'a> {
+    prev: *const WaitRecord,
+    _record: PhantomData<&'a WaitRecord>,
+}
+
+impl Drop for RecordScope<'_> {
+    fn drop(&mut self) {
+        context::set_current_wait_record(self.prev);
+    }
+}
+
+/// A monotonic time in nanoseconds, cheap enough to stamp every spawn with (a few
+/// milliseconds of resolution on Linux, where it reads `CLOCK_MONOTONIC_COARSE`: about 6 ns
+/// against 30 for `Instant::now` on the 2-core development VM).
+///
+/// ```
+/// let a = weft_core::introspect::coarse_now_ns();
+/// assert!(weft_core::introspect::coarse_now_ns() >= a);
+/// ```
+#[inline]
+pub fn coarse_now_ns() -> u64 {
+    coarse::now_ns()
+}
+
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+mod coarse {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+
+    const CLOCK_MONOTONIC_COARSE: i32 = 6;
+
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+
+    #[inline]
+    pub(super) fn now_ns() -> u64 {
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec (two `long`s on 64-bit Linux); the
+        // clock id is Linux's CLOCK_MONOTONIC_COARSE, which cannot fail.
+        unsafe { clock_gettime(CLOCK_MONOTONIC_COARSE, &mut ts) };
+        (ts.tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(ts.tv_nsec as u64)
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+mod coarse {
+    #[inline]
+    pub(super) fn now_ns() -> u64 {
+        super::epoch().elapsed().as_nanos() as u64
+    }
+}
+
+/// Something debug mode reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Report {
+    /// One poll took longer than the threshold.
+    SlowPoll {
+        /// The task.
+        task: TaskRef,
+        /// How long the poll took.
+        took: Duration,
+    },
+    /// A runtime thread has been inside one poll for longer than the threshold while other
+    /// work waits: blocking code in a task. Reported while it is still stuck.
+    Blocked {
+        /// The task being polled.
+        task: TaskRef,
+        /// The thread stuck in it.
+        thread: String,
+        /// How long the poll has lasted so far.
+        so_far: Duration,
+        /// How many tasks were waiting to run.
+        waiting: usize,
+    },
+    /// A task panicked and its `JoinHandle` was dropped without being awaited: asyncio's
+    /// "Task exception was never retrieved".
+    PanicNotRetrieved {
+        /// The task.
+        task: TaskRef,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// A task as a report names it.
+#[derive(Debug, Clone)]
+pub struct TaskRef {
+    /// Its id.
+    pub id: u64,
+    /// Its name, if it was given one.
+    pub name: Option<String>,
+    /// Where it was spawned.
+    pub location: Option<&'static Location<'static>>,
+}
+
+impl fmt::Display for TaskRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " ({name:?})")?;
+        }
+        if let Some(loc) = self.location {
+            write!(f, " spawned at {loc}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Report::SlowPoll { task, took } => write!(
+                f,
+                "slow poll: {task} took {:.1} ms in one poll (blocking code or a long \
+                 computation in a task? move it to spawn_blocking)",
+                took.as_secs_f64() * 1e3
+            ),
+            Report::Blocked {
+                task,
+                thread,
+                so_far,
+                waiting,
+            } => write!(
+                f,
+                "blocked: thread {thread:?} has been inside one poll of {task} for {:.1} ms \
+                 while {waiting} other task(s) wait to run",
+                so_far.as_secs_f64() * 1e3
+            ),
+            Report::PanicNotRetrieved { task, message } => write!(
+                f,
+                "{task} panicked and its JoinHandle was dropped without being awaited \
+                 (the panic was never retrieved): {message}"
+            ),
+        }
+    }
+}
+
+/// Where reports go.
+pub type Sink = Arc<dyn Fn(&Report) + Send + Sync>;
+
+/// Emits `report` the default way: a `tracing` warning when weft is built with its
+/// `tracing` feature and a subscriber takes warnings of target `weft::debug`, a line on
+/// standard error otherwise (so a report is never lost for want of a subscriber).
+pub fn emit_default(report: &Report) {
+    #[cfg(feature = "tracing")]
+    if tracing::enabled!(target: "weft::debug", tracing::Level::WARN) {
+        tracing::warn!(target: "weft::debug", "{report}");
+        return;
+    }
+    eprintln!("weft: {report}");
+}
+
+/// Debug mode of one runtime: the threshold, the sink, and a [`PollSlot`] per runtime thread.
+pub struct Monitor {
+    threshold: Duration,
+    sink: Sink,
+    slots: Mutex<Vec<Arc<PollSlot>>>,
+}
+
+impl fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Monitor")
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Monitor {
+    /// A monitor that reports polls longer than `threshold` to `sink`.
+    pub fn new(threshold: Duration, sink: Option<Sink>) -> Arc<Monitor> {
+        Arc::new(Monitor {
+            threshold,
+            sink: sink.unwrap_or_else(|| Arc::new(emit_default)),
+            slots: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The slow-poll threshold.
+    pub fn threshold(&self) -> Duration {
+        self.threshold
+    }
+
+    /// Sends `report` to the sink (a panicking sink is contained).
+    pub fn report(&self, report: &Report) {
+        let sink = &self.sink;
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(report)));
+    }
+
+    /// Gives the calling runtime thread a poll slot and makes it current for the guard's
+    /// lifetime.
+    pub fn enter_thread(self: &Arc<Self>) -> ThreadScope {
+        let slot = Arc::new(PollSlot {
+            monitor: Arc::downgrade(self),
+            thread: std::thread::current()
+                .name()
+                .unwrap_or("<unnamed>")
+                .to_owned(),
+            seq: AtomicU64::new(0),
+            started: AtomicU64::new(0),
+            task: AtomicU64::new(0),
+            location: AtomicPtr::new(ptr::null_mut()),
+            reported: AtomicU64::new(0),
+            name: Mutex::new(None),
+            named: std::sync::atomic::AtomicBool::new(false),
+        });
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot.clone());
+        let prev = context::set_poll_slot(Arc::as_ptr(&slot));
+        ThreadScope {
+            slot,
+            prev,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Reports every thread that has been inside one poll for longer than the threshold
+    /// (once per poll), if `waiting()` says other work waits. The facade's watchdog thread
+    /// calls it a few times per threshold.
+    pub fn check_stuck(&self, waiting: impl Fn() -> usize) {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let now = epoch().elapsed().as_nanos() as u64;
+        for slot in slots {
+            let started = slot.started.load(Relaxed);
+            if started == 0 {
+                continue;
+            }
+            let seq = slot.seq.load(Relaxed);
+            let so_far = Duration::from_nanos(now.saturating_sub(started));
+            if so_far <= self.threshold || slot.reported.load(Relaxed) == seq {
+                continue;
+            }
+            let waiting = waiting();
+            if waiting == 0 {
+                continue;
+            }
+            // Read the task only now; if the poll ended meanwhile, say nothing.
+            let task = slot.task_ref();
+            if slot.seq.load(Relaxed) != seq || slot.started.load(Relaxed) == 0 {
+                continue;
+            }
+            slot.reported.store(seq, Relaxed);
+            self.report(&Report::Blocked {
+                task,
+                thread: slot.thread.clone(),
+                so_far,
+                waiting,
+            });
+        }
+    }
+}
+
+/// Keeps a thread's [`PollSlot`] current; unregisters it when dropped.
+#[derive(Debug)]
+pub struct ThreadScope {
+    slot: Arc<PollSlot>,
+    prev: *const PollSlot,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ThreadScope {
+    fn drop(&mut self) {
+        context::set_poll_slot(self.prev);
+        if let Some(monitor) = self.slot.monitor.upgrade() {
+            monitor
+                .slots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|s| !Arc::ptr_eq(s, &self.slot));
+        }
+    }
+}
+
+/// What one runtime thread is polling, for debug mode.
+#[derive(Debug)]
+pub struct PollSlot {
+    monitor: std::sync::Weak<Monitor>,
+    thread: String,
+    /// Bumped at every poll start.
+    seq: AtomicU64,
+    /// When the current poll started (ns after `epoch()`), 0 between polls.
+    started: AtomicU64,
+    task: AtomicU64,
+    location: AtomicPtr<Location<'static>>,
+    /// The `seq` of the last poll reported as blocked.
+    reported: AtomicU64,
+    /// The current task's name (set only for named tasks; read only by the watchdog).
+    name: Mutex<Option<String>>,
+    named: std::sync::atomic::AtomicBool,
+}
+
+impl PollSlot {
+    fn task_ref(&self) -> TaskRef {
+        let location = self.location.load(Relaxed);
+        TaskRef {
+            id: self.task.load(Relaxed),
+            name: self.name.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            // SAFETY: null or made from a `&'static Location` in `poll_started`.
+            location: unsafe { location.cast_const().as_ref() },
+        }
+    }
+}
+
+/// Starts timing a poll of task `id` if debug mode is on for this thread; the runner calls
+/// [`PollTimer::finish`] after the poll. With debug mode off this is one thread-local read.
+#[inline]
+pub fn poll_started(
+    id: u64,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+) -> Option<PollTimer> {
+    let slot = context::poll_slot();
+    if slot.is_null() {
+        return None;
+    }
+    Some(PollTimer::start(slot, id, name, location))
+}
+
+/// The timing of one poll in debug mode.
+#[derive(Debug)]
+pub struct PollTimer {
+    slot: *const PollSlot,
+    start: Instant,
+}
+
+impl PollTimer {
+    #[cold]
+    fn start(
+        slot: *const PollSlot,
+        id: u64,
+        name: Option<&str>,
+        location: &'static Location<'static>,
+    ) -> PollTimer {
+        // SAFETY: the pointer was set by `Monitor::enter_thread`, whose `ThreadScope` holds
+        // the slot alive and clears the pointer before letting it go.
+        let s = unsafe { &*slot };
+        let start = Instant::now();
+        s.seq.fetch_add(1, Relaxed);
+        s.task.store(id, Relaxed);
+        s.location
+            .store(ptr::from_ref(location).cast_mut(), Relaxed);
+        // The name's lock is taken only around named tasks.
+        if name.is_some() || s.named.load(Relaxed) {
+            *s.name.lock().unwrap_or_else(|e| e.into_inner()) = name.map(str::to_owned);
+            s.named.store(name.is_some(), Relaxed);
+        }
+        let ns = start.saturating_duration_since(epoch()).as_nanos() as u64;
+        s.started.store(ns.max(1), Relaxed);
+        PollTimer { slot, start }
+    }
+
+    /// Ends the poll: returns its length and reports it if it was slow.
+    pub fn finish(self) -> Duration {
+        let took = self.start.elapsed();
+        // SAFETY: as in `start`; a poll starts and ends on the same thread inside the scope.
+        let s = unsafe { &*self.slot };
+        s.started.store(0, Relaxed);
+        if let Some(monitor) = s.monitor.upgrade() {
+            if took > monitor.threshold {
+                monitor.report(&Report::SlowPoll {
+                    task: s.task_ref(),
+                    took,
+                });
+            }
+        }
+        took
+    }
+}
+
+/// `true` if this thread has a debug-mode poll slot (a worker of a debug-mode runtime, or a
+/// thread inside such a runtime's `block_on`).
+pub fn has_poll_slot() -> bool {
+    !context::poll_slot().is_null()
+}
+
+/// The monitor of the thread's runtime, if debug mode is on there.
+pub fn current_monitor() -> Option<Arc<Monitor>> {
+    let slot = context::poll_slot();
+    if slot.is_null() {
+        return None;
+    }
+    // SAFETY: as in `PollTimer::start`.
+    unsafe { &*slot }.monitor.upgrade()
+}
+
+/// Whether the record of the task being polled on this thread holds no wait yet in this
+/// poll: `true` when a record is current and nothing has written to it since the runner
+/// cleared it, `false` when it holds a wait or no record is current (then there is nothing
+/// to write to anyway). A wrapper future that waits on something of its own besides its
+/// inner future (`timeout`) calls it on its `Pending` path, after polling the inner one, so
+/// that the inner future's more precise wait is kept.
+///
+/// ```
+/// use std::panic::Location;
+/// use weft_core::introspect::{self, WaitKind, WaitRecord};
+///
+/// assert!(!introspect::current_wait_is_empty(), "no record is current");
+/// let record = WaitRecord::new();
+/// let _scope = introspect::enter_record(&record);
+/// assert!(introspect::current_wait_is_empty());
+/// introspect::waiting_on(WaitKind::Sleep, Location::caller(), None, 0);
+/// assert!(!introspect::current_wait_is_empty());
+/// ```
+#[inline]
+pub fn current_wait_is_empty() -> bool {
+    let record = context::current_wait_record();
+    // SAFETY: as in `waiting_on`: the pointer is null or set by a live `enter_record` scope.
+    !record.is_null() && unsafe { &*record }.word.load(Relaxed) as u8 == 0
+}
+
+/// Gives the wait recorded so far in this poll, if it is one of `kinds`, the location
+/// `location`; does nothing otherwise. For adapters that wrap any I/O object (the
+/// `read_exact` or `write_all` futures of `weft::io`): the socket underneath records its
+/// readiness with the place the socket was made, and the adapter, on its `Pending` path,
+/// names the user's call instead. (If the object underneath records nothing, a wait of
+/// the same kind recorded earlier in the poll by another future gets the adapter's
+/// location: only a diagnostic is blurred.)
+///
+/// ```
+/// use std::panic::Location;
+/// use weft_core::introspect::{self, WaitKind, WaitRecord};
+///
+/// let record = WaitRecord::new();
+/// let _scope = introspect::enter_record(&record);
+/// let socket_made_here = Location::caller();
+/// introspect::waiting_on(WaitKind::Readable, socket_made_here, None, 7);
+/// let read_called_here = Location::caller();
+/// introspect::relocate_current_wait(read_called_here, &[WaitKind::Readable]);
+/// let wait = record.get().unwrap();
+/// assert_eq!((wait.kind, wait.arg), (WaitKind::Readable, 7));
+/// assert!(std::ptr::eq(wait.location.unwrap(), read_called_here));
+/// ```
+#[inline]
+pub fn relocate_current_wait(location: &'static Location<'static>, kinds: &[WaitKind]) {
+    let record = context::current_wait_record();
+    if record.is_null() {
+        return;
+    }
+    // SAFETY: as in `waiting_on`: the pointer was set by a live `enter_record` scope.
+    let record = unsafe { &*record };
+    let kind = record.word.load(Relaxed) as u8;
+    if kinds.iter().any(|&k| k as u8 == kind) {
+        record
+            .location
+            .store(ptr::from_ref(location).cast_mut(), Relaxed);
+    }
+}
+
+#[cfg(all(test, not(weft_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_every_field() {
+        let record = WaitRecord::new();
+        assert_eq!(record.get(), None);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let wait = Wait {
+            kind: WaitKind::Sleep,
+            location: Some(Location::caller()),
+            deadline: Some(deadline),
+            arg: 5000,
+        };
+        record.set(wait);
+        let back = record.get().unwrap();
+        assert_eq!(back.kind, WaitKind::Sleep);
+        assert_eq!(back.arg, 5000);
+        assert_eq!(back.location, wait.location);
+        let diff = back.deadline.unwrap().max(deadline) - back.deadline.unwrap().min(deadline);
+        assert!(diff < Duration::from_micros(1), "{diff:?}");
+        record.clear();
+        assert_eq!(record.get(), None);
+    }
+
+    #[test]
+    fn every_kind_survives_the_byte() {
+        for kind in KINDS {
+            assert_eq!(WaitKind::from_u8(kind as u8), Some(kind));
+        }
+        assert_eq!(WaitKind::from_u8(0), None);
+        assert_eq!(WaitKind::from_u8(KINDS.len() as u8 + 1), None);
+    }
+
+    #[test]
+    fn waiting_on_writes_only_inside_a_record_scope() {
+        waiting_on(WaitKind::Mutex, Location::caller(), None, 0);
+        let record = WaitRecord::new();
+        {
+            let _scope = enter_record(&record);
+            waiting_on(WaitKind::Mutex, Location::caller(), None, 0);
+        }
+        assert_eq!(record.get().unwrap().kind, WaitKind::Mutex);
+        record.clear();
+        waiting_on(WaitKind::Event, Location::caller(), None, 0);
+        assert_eq!(record.get(), None, "the scope ended");
+    }
+
+    #[test]
+    fn a_slow_poll_and_a_stuck_thread_are_reported() {
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let sink = {
+            let reports = reports.clone();
+            Arc::new(move |r: &Report| reports.lock().unwrap().push(r.to_string())) as Sink
+        };
+        let monitor = Monitor::new(Duration::from_millis(20), Some(sink));
+        let scope = monitor.enter_thread();
+        let timer = poll_started(7, Some("slow one"), Location::caller()).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        monitor.check_stuck(|| 0);
+        assert!(
+            reports.lock().unwrap().is_empty(),
+            "no work waits: not blocked"
+        );
+        monitor.check_stuck(|| 3);
+        monitor.check_stuck(|| 3);
+        let took = timer.finish();
+        assert!(took >= Duration::from_millis(40));
+        let reports = reports.lock().unwrap().clone();
+        assert_eq!(reports.len(), 2, "{reports:?}");
+        assert!(reports[0].starts_with("blocked: thread"), "{}", reports[0]);
+        assert!(
+            reports[0].contains("task 7 (\"slow one\")"),
+            "{}",
+            reports[0]
+        );
+        assert!(reports[0].contains("3 other task(s)"), "{}", reports[0]);
+        assert!(
+            reports[1].starts_with("slow poll: task 7"),
+            "{}",
+            reports[1]
+        );
+        drop(scope);
+        assert!(poll_started(8, None, Location::caller()).is_none());
+    }
+}
