@@ -222,6 +222,56 @@ pub fn set_current_task(id: u64) -> u64 {
     try_with(|cx| cx.task.replace(id)).unwrap_or(0)
 }
 
+/// What [`enter_task`] replaced, for [`leave_task`] to put back.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskSlots {
+    task: u64,
+    name: Option<ptr::NonNull<str>>,
+    wait: *const WaitRecord,
+}
+
+/// The task runner's one visit to the context per poll: makes task `id` (with its name and
+/// wait record) current, and returns what it replaced and this thread's debug-mode poll
+/// slot (null when debug mode is off).
+///
+/// # Safety
+///
+/// `name` and `wait` must stay valid until [`leave_task`] restores the returned slots.
+#[inline]
+pub unsafe fn enter_task(
+    id: u64,
+    name: Option<&str>,
+    wait: *const WaitRecord,
+) -> (TaskSlots, *const PollSlot) {
+    let name = name.map(ptr::NonNull::from);
+    try_with(|cx| {
+        let prev = TaskSlots {
+            task: cx.task.replace(id),
+            name: cx.task_name.replace(name),
+            wait: cx.wait.replace(wait),
+        };
+        (prev, cx.poll_slot.get())
+    })
+    .unwrap_or((
+        TaskSlots {
+            task: 0,
+            name: None,
+            wait: ptr::null(),
+        },
+        ptr::null(),
+    ))
+}
+
+/// Puts back what [`enter_task`] replaced.
+#[inline]
+pub fn leave_task(prev: TaskSlots) {
+    try_with(|cx| {
+        cx.task.set(prev.task);
+        cx.task_name.set(prev.name);
+        cx.wait.set(prev.wait);
+    });
+}
+
 /// Identifies one kind of scheduler worker in the context's worker field: a scheduler
 /// keeps one in a `static` and reads the worker back only when the tag is its own.
 #[derive(Debug)]

@@ -29,6 +29,7 @@
 //! assert!(wait.to_string().starts_with("Event::wait at "));
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -255,16 +256,49 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-/// Where one task waits: written by leaf futures during the task's poll, read by the dump
-/// from any thread. Every field is a relaxed atomic: a reader may see the fields of two
-/// different waits mixed, which only blurs a diagnostic, and never anything unsound.
+/// Where one task waits, in one word (every byte of a task header counts): written by leaf
+/// futures during the task's poll, read by the dump from any thread, with relaxed atomics
+/// (one store, so a reader never sees two waits mixed).
+///
+/// The word holds the kind (low 7 bits), a flag saying whether the payload is a deadline
+/// (bit 7), a 24-bit payload (bits 8-31) and the waiting call's location as a 32-bit offset
+/// from a static of this crate (bits 32-63; 0: unknown). A deadline is kept in tenths of a
+/// second, modulo 2^24 (19 days), and read back as the candidate nearest to now, so it is
+/// exact to 0.1 s for deadlines within 9 days of the reading. Any other argument is kept if
+/// it is below 2^24 (a task id above that reads as 0, unknown).
 #[derive(Debug, Default)]
 pub struct WaitRecord {
-    /// The kind in the low 8 bits (0 = no wait recorded), the argument above.
     word: AtomicU64,
-    /// The deadline in nanoseconds after `epoch()`, plus one (0 = none).
-    deadline: AtomicU64,
-    location: AtomicPtr<Location<'static>>,
+}
+
+const DEADLINE_FLAG: u64 = 0x80;
+const PAYLOAD_BITS: u32 = 24;
+const PAYLOAD_MASK: u64 = (1 << PAYLOAD_BITS) - 1;
+const TICK: Duration = Duration::from_millis(100);
+
+/// The reference the locations' offsets are taken from.
+static ANCHOR: u8 = 0;
+
+fn location_offset(location: &'static Location<'static>) -> u32 {
+    let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
+    let at = ptr::from_ref(location).expose_provenance() as i64;
+    i32::try_from(at - anchor).map_or(0, |offset| offset as u32)
+}
+
+fn location_at(offset: u32) -> Option<&'static Location<'static>> {
+    if offset == 0 {
+        return None;
+    }
+    let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
+    let at = (anchor + i64::from(offset as i32)) as usize;
+    // SAFETY: a non-zero offset was taken in `location_offset` from a `&'static Location`
+    // whose provenance was exposed there; the same address gives back the same location.
+    Some(unsafe { &*ptr::with_exposed_provenance::<Location<'static>>(at) })
+}
+
+fn ticks_since_epoch(at: Instant) -> u64 {
+    let d = at.saturating_duration_since(epoch());
+    (d.as_nanos().div_ceil(TICK.as_nanos())) as u64
 }
 
 impl WaitRecord {
@@ -272,8 +306,6 @@ impl WaitRecord {
     pub const fn new() -> WaitRecord {
         WaitRecord {
             word: AtomicU64::new(0),
-            deadline: AtomicU64::new(0),
-            location: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -283,38 +315,98 @@ impl WaitRecord {
         self.word.store(0, Relaxed);
     }
 
-    /// Records `wait`.
+    /// Records `wait` (a deadline takes the place of the argument).
     pub fn set(&self, wait: Wait) {
-        let deadline = wait.deadline.map_or(0, |d| {
-            let ns = d.saturating_duration_since(epoch()).as_nanos();
-            u64::try_from(ns).unwrap_or(u64::MAX - 1) + 1
-        });
-        let location = wait
-            .location
-            .map_or(ptr::null_mut(), |l| ptr::from_ref(l).cast_mut());
-        self.deadline.store(deadline, Relaxed);
-        self.location.store(location, Relaxed);
-        self.word
-            .store((wait.arg << 8) | u64::from(wait.kind as u8), Relaxed);
+        let (flag, payload) = match wait.deadline {
+            Some(deadline) => (DEADLINE_FLAG, ticks_since_epoch(deadline) & PAYLOAD_MASK),
+            // An argument too big for the payload is not kept at all (0: unknown).
+            None => (0, if wait.arg > PAYLOAD_MASK { 0 } else { wait.arg }),
+        };
+        let location = wait.location.map_or(0, location_offset);
+        let word = (u64::from(location) << 32) | (payload << 8) | flag | u64::from(wait.kind as u8);
+        self.word.store(word, Relaxed);
     }
 
-    /// The recorded wait, if any.
+    /// The recorded wait, if any. A deadline comes back as `deadline` (with `arg` 0).
     pub fn get(&self) -> Option<Wait> {
         let word = self.word.load(Relaxed);
-        let kind = WaitKind::from_u8(word as u8)?;
-        let deadline = match self.deadline.load(Relaxed) {
-            0 => None,
-            ns => Some(epoch() + Duration::from_nanos(ns - 1)),
+        let kind = WaitKind::from_u8((word & 0x7f) as u8)?;
+        let payload = (word >> 8) & PAYLOAD_MASK;
+        let (deadline, arg) = if word & DEADLINE_FLAG != 0 {
+            // The candidate nearest to now among those equal to `payload` modulo 2^24.
+            let now = ticks_since_epoch(Instant::now()) as i64;
+            let delta = (payload as i64 - now).rem_euclid(1 << PAYLOAD_BITS);
+            let delta = if delta >= 1 << (PAYLOAD_BITS - 1) {
+                delta - (1 << PAYLOAD_BITS)
+            } else {
+                delta
+            };
+            let ticks = (now + delta).max(0) as u32;
+            (Some(epoch() + TICK * ticks), 0)
+        } else {
+            (None, payload)
         };
-        let location = self.location.load(Relaxed);
-        // SAFETY: the pointer is null or was made from a `&'static Location` in `set`.
-        let location = unsafe { location.cast_const().as_ref() };
         Some(Wait {
             kind,
-            location,
+            location: location_at((word >> 32) as u32),
             deadline,
-            arg: word >> 8,
+            arg,
         })
+    }
+}
+
+/// A task's poll count and spawn stamp in one word (low half: polls, wrapping; high half:
+/// the coarse clock at spawn in milliseconds, wrapping, so ages are exact modulo 49 days).
+/// Written only by the task's runner (load + store), read from anywhere.
+#[derive(Debug)]
+pub struct TaskStats {
+    word: AtomicU64,
+}
+
+fn coarse_ms() -> u32 {
+    (coarse_now_ns() / 1_000_000) as u32
+}
+
+impl TaskStats {
+    /// Stats of a task spawned now.
+    ///
+    /// ```
+    /// let stats = weft_core::introspect::TaskStats::new();
+    /// stats.count_poll();
+    /// assert_eq!(stats.polls(), 1);
+    /// assert!(stats.age() < std::time::Duration::from_secs(1));
+    /// ```
+    #[inline]
+    pub fn new() -> TaskStats {
+        TaskStats {
+            word: AtomicU64::new(u64::from(coarse_ms()) << 32),
+        }
+    }
+
+    /// Counts a poll (only the task's runner calls it: a load and a store).
+    #[inline]
+    pub fn count_poll(&self) {
+        let w = self.word.load(Relaxed);
+        let polls = (w as u32).wrapping_add(1);
+        self.word
+            .store((w & !u64::from(u32::MAX)) | u64::from(polls), Relaxed);
+    }
+
+    /// Polls so far (modulo 2^32).
+    pub fn polls(&self) -> u64 {
+        u64::from(self.word.load(Relaxed) as u32)
+    }
+
+    /// Time since the task was spawned, to a few milliseconds.
+    pub fn age(&self) -> Duration {
+        let spawned = (self.word.load(Relaxed) >> 32) as u32;
+        Duration::from_millis(u64::from(coarse_ms().wrapping_sub(spawned)))
+    }
+}
+
+impl Default for TaskStats {
+    fn default() -> TaskStats {
+        TaskStats::new()
     }
 }
 
@@ -338,7 +430,7 @@ pub fn waiting_on(
             kind,
             location: Some(location),
             deadline,
-            arg: arg & (u64::MAX >> 8),
+            arg,
         });
     }
 }
@@ -553,6 +645,27 @@ impl Monitor {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(report)));
     }
 
+    /// Time task `id` has spent in polls so far (summed over the threads that polled it).
+    pub fn busy(&self, id: u64) -> Duration {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let ns = slots
+            .iter()
+            .filter_map(|s| s.busy.lock().ok()?.get(&id).copied())
+            .sum();
+        Duration::from_nanos(ns)
+    }
+
+    /// Forgets the busy time of task `id` (its runner calls this when it completes).
+    pub fn forget(&self, id: u64) {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for slot in slots {
+            slot.busy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+    }
+
     /// Gives the calling runtime thread a poll slot and makes it current for the guard's
     /// lifetime.
     pub fn enter_thread(self: &Arc<Self>) -> ThreadScope {
@@ -569,6 +682,7 @@ impl Monitor {
             reported: AtomicU64::new(0),
             name: Mutex::new(None),
             named: std::sync::atomic::AtomicBool::new(false),
+            busy: Mutex::new(HashMap::new()),
         });
         self.slots
             .lock()
@@ -655,6 +769,10 @@ pub struct PollSlot {
     /// The current task's name (set only for named tasks; read only by the watchdog).
     name: Mutex<Option<String>>,
     named: std::sync::atomic::AtomicBool,
+    /// Time spent in polls on this thread, per task id (debug mode keeps busy time here,
+    /// not in the task header, where every byte counts; the lock is this thread's, taken
+    /// once per poll and by `Monitor::busy` readers).
+    busy: Mutex<HashMap<u64, u64>>,
 }
 
 impl PollSlot {
@@ -682,6 +800,67 @@ pub fn poll_started(
         return None;
     }
     Some(PollTimer::start(slot, id, name, location))
+}
+
+/// One poll of a task, as its runner sees it: while the scope lives the task's id, name and
+/// wait record are current on this thread (one visit to the thread-local context), and in
+/// debug mode the poll is timed; dropping the scope puts the context back and, in debug
+/// mode, reports a slow poll and adds its time to the task's busy time.
+///
+/// ```
+/// use std::panic::Location;
+/// use weft_core::introspect::{PollScope, WaitKind, WaitRecord};
+///
+/// let record = WaitRecord::new();
+/// {
+///     let _poll = PollScope::enter(7, Some("worker"), Location::caller(), &record);
+///     assert_eq!(weft_core::context::current_task(), 7);
+///     weft_core::introspect::waiting_on(WaitKind::Notify, Location::caller(), None, 0);
+/// }
+/// assert_eq!(weft_core::context::current_task(), 0);
+/// assert_eq!(record.get().unwrap().kind, WaitKind::Notify);
+/// ```
+#[must_use = "the task is current only while the scope lives"]
+#[derive(Debug)]
+pub struct PollScope<'a> {
+    prev: context::TaskSlots,
+    timer: Option<PollTimer>,
+    _borrows: PhantomData<&'a WaitRecord>,
+}
+
+impl<'a> PollScope<'a> {
+    /// Enters a poll of task `id`, spawned at `location`, waiting through `record`.
+    #[inline]
+    pub fn enter(
+        id: u64,
+        name: Option<&'a str>,
+        location: &'static Location<'static>,
+        record: &'a WaitRecord,
+    ) -> PollScope<'a> {
+        // SAFETY: the scope borrows `name` and `record` for its lifetime and restores the
+        // previous values when dropped.
+        let (prev, slot) = unsafe { context::enter_task(id, name, record) };
+        let timer = if slot.is_null() {
+            None
+        } else {
+            Some(PollTimer::start(slot, id, name, location))
+        };
+        PollScope {
+            prev,
+            timer,
+            _borrows: PhantomData,
+        }
+    }
+}
+
+impl Drop for PollScope<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        context::leave_task(self.prev);
+        if let Some(timer) = self.timer.take() {
+            timer.finish();
+        }
+    }
 }
 
 /// The timing of one poll in debug mode.
@@ -723,6 +902,12 @@ impl PollTimer {
         // SAFETY: as in `start`; a poll starts and ends on the same thread inside the scope.
         let s = unsafe { &*self.slot };
         s.started.store(0, Relaxed);
+        let id = s.task.load(Relaxed);
+        *s.busy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id)
+            .or_insert(0) += took.as_nanos() as u64;
         if let Some(monitor) = s.monitor.upgrade() {
             if took > monitor.threshold {
                 monitor.report(&Report::SlowPoll {
@@ -806,11 +991,11 @@ pub fn relocate_current_wait(location: &'static Location<'static>, kinds: &[Wait
     }
     // SAFETY: as in `waiting_on`: the pointer was set by a live `enter_record` scope.
     let record = unsafe { &*record };
-    let kind = record.word.load(Relaxed) as u8;
+    let word = record.word.load(Relaxed);
+    let kind = (word & 0x7f) as u8;
     if kinds.iter().any(|&k| k as u8 == kind) {
-        record
-            .location
-            .store(ptr::from_ref(location).cast_mut(), Relaxed);
+        let word = (word & u64::from(u32::MAX)) | (u64::from(location_offset(location)) << 32);
+        record.word.store(word, Relaxed);
     }
 }
 
@@ -832,10 +1017,32 @@ mod tests {
         record.set(wait);
         let back = record.get().unwrap();
         assert_eq!(back.kind, WaitKind::Sleep);
-        assert_eq!(back.arg, 5000);
+        assert_eq!(back.arg, 0, "a deadline takes the argument's place");
         assert_eq!(back.location, wait.location);
         let diff = back.deadline.unwrap().max(deadline) - back.deadline.unwrap().min(deadline);
-        assert!(diff < Duration::from_micros(1), "{diff:?}");
+        assert!(diff <= TICK, "kept to a tenth of a second: {diff:?}");
+        assert!(
+            back.deadline.unwrap() >= deadline,
+            "rounded up, never early"
+        );
+        record.set(Wait {
+            kind: WaitKind::Semaphore,
+            location: None,
+            deadline: None,
+            arg: 3,
+        });
+        assert_eq!(record.get().unwrap().arg, 3);
+        assert_eq!(record.get().unwrap().location, None);
+        // Far deadlines: the nearest candidate, exact within 9 days.
+        let far = Instant::now() + Duration::from_secs(8 * 24 * 3600);
+        record.set(Wait {
+            kind: WaitKind::Sleep,
+            location: None,
+            deadline: Some(far),
+            arg: 0,
+        });
+        let back = record.get().unwrap().deadline.unwrap();
+        assert!(back >= far && back - far <= TICK);
         record.clear();
         assert_eq!(record.get(), None);
     }

@@ -1,15 +1,16 @@
 //! The front of every task: the `Header` (state word, vtable, id, owner-list links, join
-//! waker, name, spawn location, and what introspection reads: polls, busy time, spawn time
-//! and the wait record) and the type-erased operations that need nothing else:
+//! waker, name and spawn location in one word, and what introspection reads: polls, spawn
+//! stamp and the wait record in two more) and the type-erased operations that need nothing else:
 //! waking, aborting and dropping a reference. Everything that needs the future's type is in
 //! `raw.rs`, reached through the `Vtable`.
 
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
 use std::task::Waker;
 
-use weft_core::introspect::{TaskRef, WaitRecord};
+use weft_core::introspect::{TaskRef, TaskStats, WaitRecord};
+
+use crate::origin::Origin;
 
 use weft_core::loom::cell::UnsafeCell;
 
@@ -27,16 +28,14 @@ pub(crate) struct Header {
     pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
     /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
-    /// Boxed twice so that it costs one pointer in every task, named or not (most are not).
-    pub(crate) name: Option<Box<Box<str>>>,
-    pub(crate) location: &'static Location<'static>,
-    /// Introspection: written only by whoever holds RUNNING (load + store, no locked RMW),
-    /// read by `Owner::tasks` from any thread; std atomics, not the loom shim's, because they
-    /// order nothing. Polls so far; time spent in polls (only counted in debug mode, which
-    /// times every poll anyway); the coarse clock at spawn; where the task waits.
-    pub(crate) polls: AtomicU64,
-    pub(crate) busy_ns: AtomicU64,
-    pub(crate) spawned_ns: u64,
+    /// The spawn location and, for a named task, the name: one word (see `Origin`).
+    pub(crate) origin: Origin,
+    /// Introspection, two words in all (every byte of a task counts: one word more moves
+    /// small tasks into the next malloc size class, which doubled spawn_many_local's time):
+    /// the poll count and the spawn stamp (`stats`), and where the task waits (`wait`).
+    /// Written only by whoever holds RUNNING (load + store, no locked RMW), read by
+    /// `Owner::tasks` from any thread; std atomics, not the loom shim's: they order nothing.
+    pub(crate) stats: TaskStats,
     pub(crate) wait: WaitRecord,
     /// The task's span, entered on each poll (feature `tracing`).
     #[cfg(feature = "tracing")]
@@ -46,7 +45,12 @@ pub(crate) struct Header {
 impl Header {
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(|name| &**name)
+        self.origin.name()
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.origin.location()
     }
 
     /// The task as debug-mode reports name it.
@@ -54,7 +58,7 @@ impl Header {
         TaskRef {
             id: self.id.as_u64(),
             name: self.name().map(str::to_owned),
-            location: Some(self.location),
+            location: Some(self.location()),
         }
     }
 }
@@ -137,3 +141,10 @@ pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
         unsafe { (header.vtable.schedule)(ptr) };
     }
 }
+
+// Every word of the header is paid by every task: 80 bytes (state, vtable, id, two list
+// links, the join waker's two words, origin, stats, wait record). Spawn-heavy workloads
+// notice a word more: spawn_many_local's tasks crossed into the next malloc size class
+// with 16 more bytes, which doubled its time.
+#[cfg(all(not(weft_loom), target_pointer_width = "64"))]
+const _: () = assert!(std::mem::size_of::<Header>() == 80);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_core::introspect::{self, PollTimer, Wait, WaitRecord};
+use weft_core::introspect::{self, Monitor, PollTimer, Wait, WaitRecord};
 
 use crate::header::Header;
 use crate::id::IdGuard;
@@ -72,8 +72,8 @@ fn age(spawned_ns: u64) -> Duration {
 }
 
 impl Task {
-    /// A snapshot of the task; `timed` says whether busy time was counted (debug mode).
-    pub(crate) fn info(&self, timed: bool) -> TaskInfo {
+    /// A snapshot of the task, with its busy time from debug mode's `monitor` if any.
+    pub(crate) fn info(&self, monitor: Option<&Monitor>) -> TaskInfo {
         let h: &Header = self.header();
         let s = h.state.load();
         let state = if s.is_complete() {
@@ -88,11 +88,11 @@ impl Task {
         TaskInfo {
             id: h.id,
             name: h.name().map(str::to_owned),
-            location: h.location,
+            location: h.location(),
             state,
-            polls: h.polls.load(Relaxed),
-            busy: timed.then(|| Duration::from_nanos(h.busy_ns.load(Relaxed))),
-            age: age(h.spawned_ns),
+            polls: h.stats.polls(),
+            busy: monitor.map(|m| m.busy(h.id.as_u64())),
+            age: h.stats.age(),
             waiting_on: if state == TaskState::Idle {
                 h.wait.get()
             } else {

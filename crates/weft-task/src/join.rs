@@ -78,7 +78,7 @@ impl<T> JoinHandle<T> {
 
     /// Where the task was spawned.
     pub fn location(&self) -> &'static Location<'static> {
-        self.header().location
+        self.header().location()
     }
 
     /// A handle that can abort the task but not await it (it can be cloned and shared).
@@ -196,7 +196,7 @@ impl<T> Future for JoinHandle<T> {
             // `poll` cannot be `#[track_caller]`: the awaited task is named by its id and its
             // spawn location.
             let header = self.header();
-            introspect::waiting_on(WaitKind::Join, header.location, None, header.id.as_u64());
+            introspect::waiting_on(WaitKind::Join, header.location(), None, header.id.as_u64());
         }
         out
     }

@@ -74,6 +74,7 @@ mod id;
 mod info;
 mod join;
 mod list;
+mod origin;
 mod owner;
 mod raw;
 mod runnable;
@@ -259,7 +260,7 @@ impl Task {
 
     /// Where the task was spawned.
     pub fn location(&self) -> &'static Location<'static> {
-        self.header().location
+        self.header().location()
     }
 
     /// `true` once the task has finished.

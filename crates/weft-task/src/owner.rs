@@ -163,7 +163,8 @@ impl<D: Dispatch + ?Sized> Owner<D> {
     /// then the spawned ones. Walks the list shard by shard under each shard's lock, reading
     /// each header's relaxed counters: spawning and polling pay nothing for it.
     pub fn tasks(&self) -> Vec<TaskInfo> {
-        let timed = self.monitor.is_some();
+        let monitor = self.monitor.as_deref();
+        let timed = monitor.is_some();
         let mut out: Vec<TaskInfo> = self
             .roots
             .lock()
@@ -172,7 +173,7 @@ impl<D: Dispatch + ?Sized> Owner<D> {
             .map(|root| root.info(timed))
             .collect();
         out.reserve(self.list.len());
-        self.list.for_each(|task| out.push(task.info(timed)));
+        self.list.for_each(|task| out.push(task.info(monitor)));
         out
     }
 
@@ -185,6 +186,7 @@ impl<D: Dispatch + ?Sized> Owner<D> {
             .push(root.clone());
         RootGuard {
             roots: &self.roots,
+            monitor: self.monitor.as_deref(),
             root,
         }
     }
@@ -206,6 +208,7 @@ impl<D: Dispatch + ?Sized> Schedule for Arc<Owner<D>> {
 #[derive(Debug)]
 pub struct RootGuard<'a> {
     roots: &'a Mutex<Vec<Arc<RootTask>>>,
+    monitor: Option<&'a Monitor>,
     root: Arc<RootTask>,
 }
 
@@ -222,6 +225,9 @@ impl Drop for RootGuard<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|r| !Arc::ptr_eq(r, &self.root));
+        if let Some(monitor) = self.monitor {
+            monitor.forget(self.root.id().as_u64());
+        }
     }
 }
 

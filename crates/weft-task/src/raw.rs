@@ -14,14 +14,13 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
 use weft_core::coop;
-use weft_core::introspect::{self, WaitRecord};
+use weft_core::introspect::{self, PollScope, TaskStats, WaitRecord};
 use weft_core::loom::cell::UnsafeCell;
 
 use crate::header::{Header, Vtable};
 use crate::id::IdGuard;
+use crate::origin::Origin;
 use crate::state::{State, ToIdle, ToRunning};
 use crate::{waker, Hint, Id, JoinError, Runnable, Schedule};
 
@@ -78,11 +77,8 @@ where
             list_prev: UnsafeCell::new(None),
             list_next: UnsafeCell::new(None),
             join_waker: UnsafeCell::new(None),
-            name: name.map(Box::new),
-            location,
-            polls: AtomicU64::new(0),
-            busy_ns: AtomicU64::new(0),
-            spawned_ns: introspect::coarse_now_ns(),
+            origin: Origin::new(name, location),
+            stats: TaskStats::new(),
             wait: WaitRecord::new(),
             #[cfg(feature = "tracing")]
             span: tracing::trace_span!(
@@ -155,11 +151,16 @@ where
     let mut cx = Context::from_waker(&waker);
     let header = &cell.header;
     header.wait.clear();
-    header.polls.store(header.polls.load(Relaxed) + 1, Relaxed);
-    let timer = introspect::poll_started(header.id.as_u64(), header.name(), header.location);
+    header.stats.count_poll();
     let polled = {
-        let _id = IdGuard::enter_named(header.id, header.name());
-        let _wait = introspect::enter_record(&header.wait);
+        // The id, name and wait record current, and in debug mode the poll timed (a slow
+        // poll is reported when the scope ends).
+        let _poll = PollScope::enter(
+            header.id.as_u64(),
+            header.name(),
+            header.location(),
+            &header.wait,
+        );
         #[cfg(feature = "tracing")]
         let _span = header.span.enter();
         coop::budget(|| {
@@ -176,12 +177,6 @@ where
             }))
         })
     };
-    if let Some(timer) = timer {
-        let took = timer.finish().as_nanos() as u64;
-        header
-            .busy_ns
-            .store(header.busy_ns.load(Relaxed) + took, Relaxed);
-    }
 
     let output = match polled {
         Ok(Poll::Pending) => {
@@ -279,6 +274,9 @@ where
             },
             "complete"
         );
+        if let Some(monitor) = self.scheduler.monitor() {
+            monitor.forget(self.header.id.as_u64());
+        }
         let snapshot = self.header.state.transition_to_complete();
         // Neither a panic in the output's destructor nor in a waker may escape into the
         // worker: the task must still be released below.

@@ -78,7 +78,7 @@ impl Runnable {
 
     /// Where the task was spawned.
     pub fn location(&self) -> &'static Location<'static> {
-        self.header().location
+        self.header().location()
     }
 
     /// The raw pointer, for schedulers that keep tasks in intrusive or lock-free

@@ -51,7 +51,7 @@ impl Handle {
 
     /// A listing of every live task, for a person: grouped by spawn location (the busiest
     /// location first), each task with its state, polls, age and, for an idle one, what it
-    /// waits on and where, e.g. `waiting on sleep(5s) at src/main.rs:42, 3.2 s left`.
+    /// waits on and where, e.g. `waiting on sleep at src/main.rs:42, 3.2 s left`.
     /// `Display` it; `{:#}` lists every task of a group instead of the first 10.
     ///
     /// ```
