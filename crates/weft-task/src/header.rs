@@ -146,5 +146,5 @@ pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
 // links, the join waker's two words, origin, stats, wait record). Spawn-heavy workloads
 // notice a word more: spawn_many_local's tasks crossed into the next malloc size class
 // with 16 more bytes, which doubled its time.
-#[cfg(all(not(weft_loom), target_pointer_width = "64"))]
+#[cfg(all(not(weft_loom), not(feature = "tracing"), target_pointer_width = "64"))]
 const _: () = assert!(std::mem::size_of::<Header>() == 80);
