@@ -125,7 +125,8 @@ impl<T> JoinSet<T> {
         self.insert(handle.spawn_blocking(f))
     }
 
-    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+    /// Adds a task spawned elsewhere (the task group's named children).
+    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         match self.free.pop() {
             Some(index) => {

@@ -1,12 +1,62 @@
-//! Tasks: spawning, handles, ids, names, [`JoinSet`] for groups of tasks, and
-//! [`as_completed`] for outputs in completion order.
+//! Tasks: spawning, handles, ids, names, [`JoinSet`] for groups of tasks,
+//! [`as_completed`] for outputs in completion order, [`scope`] for structured concurrency
+//! and [`wait`] to split tasks into done and pending.
 //!
 //! A task is a future the runtime polls on its own, concurrently with everything else:
 //! asyncio's `create_task`. [`spawn`] returns a [`JoinHandle`] to await its output, abort
 //! it or ask whether it is done.
+//!
+//! | asyncio | weft |
+//! |---|---|
+//! | `asyncio.create_task(coro)` | [`spawn`]`(fut)` |
+//! | `async with asyncio.TaskGroup() as tg:` | [`scope`]`(async \|tg\| { .. }).await` ([`TaskGroup`]) |
+//! | `asyncio.gather(*tasks)` | [`join_all`](crate::future::join_all) over the handles |
+//! | `gather(*tasks, return_exceptions=True)` | the same: each output is a `Result<T, JoinError>` |
+//! | `asyncio.wait(tasks, return_when=...)` | [`wait`]`(handles, Until::..)` |
+//! | `asyncio.wait(..., timeout=t)` | [`wait`]`(..).`[`timeout`](WaitHandles::timeout)`(t)` |
+//! | `asyncio.as_completed(aws)` | [`as_completed`], or a [`JoinSet`] |
+//! | `asyncio.wait_for(task, t)` (cancels it) | `time::timeout(t, handle.`[`abort_on_drop`](JoinHandle::abort_on_drop)`())` |
+//! | `task.cancel()` | [`JoinHandle::abort`] |
+//!
+//! # gather and `return_exceptions`
+//!
+//! Joining the [`JoinHandle`]s of spawned tasks with
+//! [`join_all`](crate::future::join_all) is `gather(..., return_exceptions=True)`: every
+//! task is awaited, and a panic or abort comes back as that task's `Err(JoinError)` next
+//! to the others' outputs. [`try_join_all`](crate::future::try_join_all) is the default
+//! `gather`: it returns at the first `JoinError`; the other tasks run on unless their
+//! handles abort on drop ([`JoinHandle::abort_on_drop`]). To stop at a task's own `Err`
+//! too, and cancel the rest, use a [`scope`].
+//!
+//! ```
+//! use weft::future::{join_all, try_join_all};
+//!
+//! weft::run(async {
+//!     // return_exceptions=True: all outcomes, failures included, in order.
+//!     let handles = vec![
+//!         weft::spawn(async { 1 }),
+//!         weft::spawn(async { panic!("boom") }),
+//!         weft::spawn(async { 3 }),
+//!     ];
+//!     let outcomes = join_all(handles).await;
+//!     assert_eq!(outcomes[0].as_ref().unwrap(), &1);
+//!     assert!(outcomes[1].as_ref().unwrap_err().is_panic());
+//!     assert_eq!(outcomes[2].as_ref().unwrap(), &3);
+//!
+//!     // The default: the first failure is the result, the stragglers are cancelled.
+//!     let handles = vec![
+//!         weft::spawn(std::future::pending::<u32>()).abort_on_drop(),
+//!         weft::spawn(async { panic!("boom") }).abort_on_drop(),
+//!     ];
+//!     let first = try_join_all(handles).await;
+//!     assert!(first.unwrap_err().is_panic());
+//! });
+//! ```
 
 mod as_completed;
+mod group;
 mod join_set;
+mod wait;
 
 use std::future::Future;
 use std::panic::Location;
@@ -14,7 +64,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use as_completed::{as_completed, AsCompleted};
+pub use group::{scope, Failure, GroupError, GroupHandle, TaskGroup};
 pub use join_set::JoinSet;
+pub use wait::{wait, wait_by, Done, Outcome, Until, WaitHandles};
 pub use weft_core::introspect::{Wait, WaitKind};
 pub use weft_task::{AbortHandle, AbortOnDrop, Id, JoinError, JoinHandle, TaskInfo, TaskState};
 
