@@ -209,6 +209,11 @@ fn run_suite(args: &Args, workers: usize) -> Report {
         .filter(|w| cfg.selects(w.name))
         .map(|w| harness::run_workload(w, &cfg))
         .collect();
+    let http = cfg.selects(workloads::http::NAME).then(|| {
+        let result = workloads::http::run(cfg.workers, cfg.quick);
+        eprintln!("{}", workloads::http::progress_line(&result));
+        result
+    });
     let queues = harness::run_queues(&cfg);
     let memory = harness::run_memory(&cfg, |which| {
         spawn_rss_child(which, cfg.workers, cfg.params.spawn_tasks)
@@ -224,6 +229,7 @@ fn run_suite(args: &Args, workers: usize) -> Report {
         workloads: results,
         queues,
         memory,
+        http,
     }
 }
 

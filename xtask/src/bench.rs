@@ -92,6 +92,9 @@ pub(crate) fn run(steps: &mut Steps, args: &[&str]) -> Result {
         .collect::<Vec<_>>()
         .join(" ");
 
+    if selects_http(&opts) {
+        steps.step("wrk", |_| Ok(install_wrk()))?;
+    }
     steps.run(
         "bench build",
         &Cmd::cargo().args(["build", "--release", "-p", PACKAGE]),
@@ -113,6 +116,42 @@ pub(crate) fn run(steps: &mut Steps, args: &[&str]) -> Result {
         }
         Ok(Done::Ran)
     })
+}
+
+/// Whether the run includes the `http` row (which drives its servers with wrk).
+fn selects_http(opts: &Options) -> bool {
+    opts.filter
+        .as_deref()
+        .is_none_or(|f| f.split(',').any(|name| "http".contains(name.trim())))
+}
+
+/// Makes sure wrk is there for the `http` row: installs it from Debian's packages when it is
+/// missing. Never fails the run: without wrk the harness skips the row and says why.
+fn install_wrk() -> Done {
+    let has_wrk = || {
+        std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok()
+    };
+    if has_wrk() {
+        return Done::Skipped;
+    }
+    eprintln!(
+        "wrk is not installed; trying `apt-get update && apt-get install -y wrk` for the http row"
+    );
+    let apt = |args: &[&str]| {
+        std::process::Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "wrk"]);
+    if !installed || !has_wrk() {
+        eprintln!("could not install wrk: the http row will be skipped");
+    }
+    Done::Ran
 }
 
 /// The files the harness writes under the output directory for `opts`.
@@ -179,6 +218,13 @@ mod tests {
             ]
         );
         assert_eq!(expected_files(&Options::default()), FILES);
+    }
+
+    #[test]
+    fn the_http_row_is_selected_by_default_and_by_its_name() {
+        assert!(selects_http(&Options::default()));
+        assert!(selects_http(&parse(&["--filter", "spawn,http"]).unwrap()));
+        assert!(!selects_http(&parse(&["--filter", "spawn,queue"]).unwrap()));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::queue::Queue;
 use crate::rt::Which;
 use crate::sample::Sample;
 use crate::stats::{ratio, Summary};
+use crate::workloads::http::{HttpResult, SERVERS, WRK_CONNECTIONS, WRK_THREADS};
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,8 +358,68 @@ pub fn to_json(r: &Report) -> String {
                 ("runtimes", Json::Obj(memory)),
             ]),
         ),
+        ("http", r.http.as_ref().map_or(Json::Null, http)),
     ])
     .pretty()
+}
+
+/// The `http` row: each server's wrk runs, their medians, and weft/tokio.
+fn http(result: &Result<HttpResult, String>) -> Json {
+    let r = match result {
+        Ok(r) => r,
+        Err(why) => return Json::obj([("skipped", Json::str(why.clone()))]),
+    };
+    let servers = SERVERS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let value = match &r.runs[i] {
+                Ok(runs) => Json::obj([
+                    (
+                        "runs",
+                        Json::Arr(
+                            runs.iter()
+                                .map(|w| {
+                                    Json::obj([
+                                        ("requests_per_sec", Json::Num(w.requests_per_sec)),
+                                        ("p50_ns", Json::Num(w.p50_ns)),
+                                        ("p99_ns", Json::Num(w.p99_ns)),
+                                        ("requests", Json::Num(w.requests as f64)),
+                                        ("errors", Json::Num(w.errors as f64)),
+                                    ])
+                                })
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "median_requests_per_sec",
+                        Json::opt(r.median(i, |w| w.requests_per_sec)),
+                    ),
+                    ("median_p99_ns", Json::opt(r.median(i, |w| w.p99_ns))),
+                    ("errors", Json::Num(r.errors(i) as f64)),
+                ]),
+                Err(why) => Json::obj([("skipped", Json::str(why.clone()))]),
+            };
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    Json::obj([
+        (
+            "client",
+            Json::str(format!(
+                "wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{}s --latency",
+                r.seconds
+            )),
+        ),
+        ("rounds", Json::Num(r.rounds as f64)),
+        ("workers", Json::Num(r.workers as f64)),
+        ("servers", Json::Obj(servers)),
+        (
+            "ratio_requests_per_sec_weft_tokio",
+            Json::opt(r.throughput_ratio()),
+        ),
+        ("ratio_p99_weft_tokio", Json::opt(r.p99_ratio())),
+    ])
 }
 
 #[cfg(test)]

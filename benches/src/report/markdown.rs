@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use super::{per_op, Metric, Report};
 use crate::queue::Queue;
 use crate::rt::{Rt, Smol, Tokio, Weft, Which};
-use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_ratio_band, fmt_summary, ratio};
+use crate::stats::{fmt_bytes, fmt_ns, fmt_ratio, fmt_ratio_band, fmt_summary, ratio, Summary};
+use crate::workloads::http::{HttpResult, WrkRun};
 
 /// A Markdown table with every column padded to its widest cell.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -195,6 +196,82 @@ fn sync_table(md: &mut String, rows: &[super::Row]) {
     md.push('\n');
 }
 
+/// The `http` row: hyper on weft and on tokio under wrk, requests/s and latency.
+fn http_table(md: &mut String, http: &Result<HttpResult, String>) {
+    use crate::workloads::http::{SERVERS, WRK_CONNECTIONS, WRK_THREADS};
+
+    let _ = writeln!(
+        md,
+        "## HTTP: hyper on weft vs hyper on tokio, driven by wrk\n"
+    );
+    let r = match http {
+        Ok(r) => r,
+        Err(why) => {
+            let _ = writeln!(md, "Skipped: {why}.\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        md,
+        "`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{}s --latency` on loopback against the \
+         same hyper service (HTTP/1.1 keep-alive, `Hello, World!`), served by \
+         `weft::hyper::serve` and by the same accept loop on tokio with hyper-util's \
+         `TokioIo`/`TokioTimer`, each on its own runtime with {} worker threads; wrk shares \
+         the machine with the server. {} round(s), each one run per server (order \
+         alternating, after a 1 s warm-up run); medians over the rounds, min–max in \
+         brackets. **Here the ratio of requests/s is weft / tokio, above 1.00 weft serves \
+         more; the p99 ratio is weft / tokio, below 1.00 weft answers sooner.**\n",
+        r.seconds, r.workers, r.rounds,
+    );
+    let body: Vec<Vec<String>> = SERVERS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            vec![
+                (*name).to_owned(),
+                spread(&r.runs[i], |w| w.requests_per_sec, |x| format!("{x:.0}")),
+                spread(&r.runs[i], |w| w.p50_ns, fmt_ns),
+                spread(&r.runs[i], |w| w.p99_ns, fmt_ns),
+                r.errors(i).to_string(),
+            ]
+        })
+        .collect();
+    md.push_str(&table(
+        &[
+            "server",
+            "requests/s",
+            "p50 latency",
+            "p99 latency",
+            "errors",
+        ],
+        &body,
+    ));
+    let _ = writeln!(
+        md,
+        "\nweft/tokio: requests/s **{}** (>1: weft serves more), p99 latency **{}** (<1: \
+         weft answers sooner).\n",
+        fmt_ratio(r.throughput_ratio()),
+        fmt_ratio(r.p99_ratio()),
+    );
+}
+
+/// The median of `f` over `runs`, with its min–max, each written by `show`; or why there
+/// are no runs.
+fn spread(
+    runs: &Result<Vec<WrkRun>, String>,
+    f: fn(&WrkRun) -> f64,
+    show: fn(f64) -> String,
+) -> String {
+    match runs {
+        Ok(runs) if !runs.is_empty() => {
+            let s = Summary::of(&runs.iter().map(f).collect::<Vec<_>>());
+            format!("{} ({}–{})", show(s.median), show(s.min), show(s.max))
+        }
+        Ok(_) => "no runs".to_owned(),
+        Err(e) => e.clone(),
+    }
+}
+
 /// Heap bytes per waiting task (`sync_memory`), each runtime with its own primitives.
 fn waiting_table(md: &mut String, mem: &crate::harness::MemoryResult) {
     let bytes = |b: f64| format!("{b:.0} B");
@@ -351,6 +428,11 @@ pub fn to_markdown(r: &Report) -> String {
 
     // ---- primitives ----
     sync_table(&mut md, &rows);
+
+    // ---- HTTP ----
+    if let Some(http) = &r.http {
+        http_table(&mut md, http);
+    }
 
     // ---- floors ----
     let floors: Vec<Vec<String>> = rows
@@ -558,6 +640,7 @@ mod tests {
                 waiter_tasks: 0,
                 waiting: [None; 3],
             },
+            http: None,
         }
     }
 
@@ -612,6 +695,36 @@ mod tests {
             "{row}"
         );
         assert!(sync.contains("weft/(weft + flume)"), "{sync}");
+    }
+
+    #[test]
+    fn the_http_row_gives_requests_per_second_p99_and_the_ratios() {
+        use crate::workloads::http::{HttpResult, WrkRun};
+
+        let run = |rps: f64, p99_ms: f64| WrkRun {
+            requests_per_sec: rps,
+            p50_ns: 500_000.0,
+            p99_ns: p99_ms * 1e6,
+            requests: 1000,
+            errors: 0,
+        };
+        let mut report = fake_report(2, [10, 20, 40]);
+        report.http = Some(Ok(HttpResult {
+            seconds: 10,
+            rounds: 1,
+            workers: 2,
+            runs: [Ok(vec![run(50_000.0, 2.0)]), Ok(vec![run(40_000.0, 4.0)])],
+        }));
+        let md = to_markdown(&report);
+        let (_, http) = md.split_once("## HTTP").expect(&md);
+        let weft = http.lines().find(|l| l.starts_with("| weft")).expect(http);
+        assert!(weft.contains("| 50000 (50000–50000) |"), "{weft}");
+        assert!(weft.contains("| 2.00 ms (2.00 ms–2.00 ms) |"), "{weft}");
+        assert!(http.contains("requests/s **1.25**"), "{http}");
+        assert!(http.contains("p99 latency **0.50**"), "{http}");
+
+        report.http = Some(Err("wrk is not installed".to_owned()));
+        assert!(to_markdown(&report).contains("Skipped: wrk is not installed."));
     }
 
     #[test]

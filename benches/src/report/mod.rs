@@ -38,6 +38,9 @@ pub struct Report {
     pub queues: Vec<QueueResult>,
     /// The memory figures.
     pub memory: MemoryResult,
+    /// The `http` row (hyper on weft vs on tokio, driven by wrk): `None` when the filter
+    /// left it out, `Err(why)` when it was skipped.
+    pub http: Option<Result<crate::workloads::http::HttpResult, String>>,
 }
 
 /// Which time a row shows.

@@ -1,6 +1,7 @@
 //! The workloads: each written once, generic over [`Rt`], and listed in
 //! [`all`] with what the report needs to show it.
 
+pub mod http;
 pub mod sched;
 pub mod sync;
 pub mod tcp;
