@@ -2,16 +2,26 @@
 //! and the toolkit asyncio users know (gather, as_completed, wait_for, task groups, to_thread).
 //!
 //! ```
-//! fn main() {
-//!     weft::run(async {
-//!         let greet = weft::spawn(async { "hello from a task" });
-//!         let squares = weft::future::join_all((1..=3u64).map(|n| async move { n * n })).await;
-//!         let sum = weft::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
-//!         println!("{} | {squares:?} | {sum}", greet.await.unwrap());
-//!         assert_eq!(squares, [1, 4, 9]);
-//!     });
+//! use std::time::Duration;
+//! use weft::time::{sleep, timeout};
+//!
+//! async fn brew(drink: &str, ms: u64) -> String {
+//!     sleep(Duration::from_millis(ms)).await;
+//!     format!("{drink} ready")
+//! }
+//!
+//! #[weft::main]
+//! async fn main() {
+//!     let latte = weft::spawn(brew("latte", 200)); // asyncio.create_task
+//!     let (espresso, tea) = weft::join!(brew("espresso", 100), brew("tea", 100)); // gather
+//!     let cold_brew = timeout(Duration::from_millis(100), brew("cold brew", 60_000)).await; // wait_for
+//!     println!("{espresso}, {tea}, {}, cold brew: {cold_brew:?}", latte.await.unwrap());
 //! }
 //! ```
+//!
+//! Without the attribute, `weft::run(async { .. })` is the same thing. The repository's
+//! `docs/asyncio.md` ("weft for asyncio users") walks through every asyncio concept with its
+//! weft counterpart; `cargo run --release --example tour` is a guided tour.
 //!
 //! # What is where
 //!
@@ -27,6 +37,8 @@
 //!   `broadcast` and `watch` channels.
 //! - [`net`], [`io`], [`fs`], [`signal`], [`process`]: sockets, the async I/O traits and
 //!   helpers, files on the blocking pool, signals, child processes.
+//! - `hyper` (cargo feature `hyper`): hyper 1.x on weft, a pooled HTTP client and an HTTP/1
+//!   server in one call each.
 //! - [`sched`]: the [`Scheduler`](sched::Scheduler) trait and the built-in schedulers, to
 //!   plug your own in with [`Builder::scheduler`](runtime::Builder::scheduler).
 //!
@@ -55,6 +67,8 @@ mod macros;
 
 pub mod fs;
 pub mod future;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod process;
@@ -103,6 +117,23 @@ pub use runtime::Runtime;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/introspection.md")]
 pub struct IntrospectionGuide;
+
+/// The code blocks of `docs/custom-scheduler.md` (writing a scheduler, step by step), run as
+/// doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/custom-scheduler.md")]
+pub struct CustomSchedulerGuide;
+
+/// The code blocks of `README.md`, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct Readme;
+
+/// The code blocks of `docs/asyncio.md` ("weft for asyncio users"), run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/asyncio.md")]
+pub struct AsyncioGuide;
+
 pub use task::{spawn, spawn_blocking};
 
 /// Runs `async fn main` on a new runtime: asyncio's `asyncio.run(main())` as an attribute.

@@ -2,7 +2,9 @@
 //! `chat_server`, `graceful_shutdown`) against std clients on a free port, and
 //! `async_generator`, whose output is checked line by line, and `producer_consumer`
 //! (asyncio's Queue program), which must print its `join()` line and exit 0, and
-//! `rate_limited` (a `Semaphore` capping requests to a local HTTP server).
+//! `rate_limited` (a `Semaphore` capping requests to a local HTTP server), and the
+//! tutorial examples `coffee_shop` (timings checked against its printed orders) and
+//! `priority_scheduler` (the order its tasks finish in).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -91,6 +93,16 @@ impl ChildGuard {
                 let _ = out.read_to_end(&mut sink);
             });
         }
+    }
+
+    /// Sends the child SIGTERM.
+    fn sigterm(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success());
     }
 
     /// Waits up to `limit` for the child to exit.
@@ -231,12 +243,7 @@ fn graceful_shutdown_on_sigterm_lets_connections_finish() {
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"before");
 
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success());
+    server.sigterm();
     server.wait_for_line("stopped accepting");
 
     // The open connection is still served...
@@ -319,6 +326,134 @@ fn producer_consumer_joins_then_cancels_its_consumers() {
         .wait_timeout(Duration::from_secs(10))
         .expect("producer_consumer did not exit");
     assert!(status.success(), "exit status {status}");
+}
+
+/// `coffee_shop --fast` (a tutorial second is 10 ms): from the printed orders alone, the
+/// tutorial's loop as written takes the sum of `max(brew, gap)` with one coffee brewing at a
+/// time, the spawned version is done when the last coffee is ready with several brewing at
+/// once, and in the rush hour one at a time takes the sum of the brews, spawned the longest.
+#[test]
+fn coffee_shop_serves_one_at_a_time_as_written_and_several_spawned() {
+    let out = Command::new(example_binary("coffee_shop"))
+        .arg("--fast")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run coffee_shop");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // "  order 2: brews 1 s; the next customer comes 1 s later" / "... brews 3 s; the last customer"
+    let number_after = |line: &str, key: &str| -> u64 {
+        let rest = line
+            .split(key)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{key:?} in {line:?}"));
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let orders: Vec<(u64, u64)> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  order "))
+        .map(|l| {
+            let gap = if l.contains("the last customer") {
+                0
+            } else {
+                number_after(l, "comes ")
+            };
+            (number_after(l, "brews "), gap)
+        })
+        .collect();
+    assert_eq!(orders.len(), 5, "{stdout}");
+    let as_written: u64 = orders.iter().map(|&(b, g)| b.max(g)).sum();
+    let mut arrival = 0;
+    let mut spawned = 0;
+    for &(b, g) in &orders {
+        spawned = spawned.max(arrival + b);
+        arrival += g;
+    }
+    let brews: u64 = orders.iter().map(|&(b, _)| b).sum();
+    let longest = orders.iter().map(|&(b, _)| b).max().unwrap();
+    assert!(
+        spawned < as_written && longest < brews,
+        "a dull seed: {orders:?}"
+    );
+
+    // "  spawned, several at once:   7.76 s   expected 7 = ..."
+    let measured = |label: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} line in {stdout}"));
+        let rest = line.split(':').nth(1).unwrap().trim_start();
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    for (label, expected) in [
+        ("as written, one coffee at a time", as_written),
+        ("spawned, several at once", spawned),
+        ("rush hour, one at a time", brews),
+        ("rush hour, spawned", longest),
+    ] {
+        let got = measured(label);
+        let expected = expected as f64;
+        // A sleep never ends early; the slack (in tutorial seconds, 10 ms each) is for a
+        // loaded machine.
+        let slack = (expected * 0.25).max(4.0);
+        assert!(
+            got >= expected - 0.01 && got <= expected + slack,
+            "{label}: {got} s, expected {expected} s\n{stdout}"
+        );
+    }
+    // One coffee at a time as written; several at once when spawned.
+    let most = |act: &str| -> usize {
+        let line = stdout
+            .lines()
+            .skip_while(|l| !l.starts_with(act))
+            .find(|l| l.starts_with("served "))
+            .unwrap_or_else(|| panic!("no summary for {act:?} in {stdout}"));
+        number_after(line, "at most ") as usize
+    };
+    assert_eq!(most("== 1."), 1, "{stdout}");
+    assert!(most("== 2.") >= 2, "{stdout}");
+}
+
+/// `priority_scheduler`: with all nine tasks ready at once, the built-in current-thread
+/// scheduler finishes them in spawn order and the example's priority scheduler by priority;
+/// a high-priority timer fires while low-priority work keeps the worker busy; two threads
+/// run spawns, a sleep and a TCP echo.
+#[test]
+fn priority_scheduler_runs_high_priority_tasks_first() {
+    let out = Command::new(example_binary("priority_scheduler"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run priority_scheduler");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let after = |prefix: &str| -> &str {
+        stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in {stdout}"))
+            .trim()
+    };
+    assert_eq!(
+        after("current_thread finishes:"),
+        "low:1 normal:1 high:1 low:2 normal:2 high:2 low:3 normal:3 high:3"
+    );
+    assert_eq!(
+        after("priority finishes:"),
+        "high:1 high:2 high:3 normal:1 normal:2 normal:3 low:1 low:2 low:3"
+    );
+    let alarm = after("the alarm ran after ");
+    let mut words = alarm.split(' ');
+    let seen: usize = words.next().unwrap().parse().unwrap();
+    let total: usize = words.nth(1).unwrap().parse().unwrap();
+    assert_eq!(total, 400, "{alarm}");
+    assert!(
+        seen < total,
+        "the alarm waited for all the low-priority work: {alarm}"
+    );
+    assert!(
+        stdout.contains("1000 tasks done, a sleep, and a TCP echo (\"ping\")"),
+        "{stdout}"
+    );
 }
 
 /// `rate_limited`: 20 requests to the example's own HTTP server through a `Semaphore(4)`;
@@ -417,4 +552,190 @@ fn top_draws_frames_of_metrics_and_tasks_then_exits() {
         "with what it waits on: {last}"
     );
     assert!(stdout.contains("weft-top: done after "), "{stdout}");
+}
+
+/// The hyper examples (`--features hyper`): `fetch_many` against its own server and against
+/// URLs given on the command line, and `http_server` answering a plain std client.
+#[cfg(feature = "hyper")]
+mod http {
+    use super::*;
+
+    /// The example's binary, built with the `hyper` feature if it is not there yet (a
+    /// `cargo test --features hyper` run builds it already).
+    fn hyper_example(name: &str, args: &[&str]) -> Command {
+        let exe = std::env::current_exe().expect("current_exe");
+        let profile_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
+        let path = profile_dir.join("examples").join(name);
+        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        if !path.exists() {
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+                "build",
+                "--features",
+                "hyper",
+                "--example",
+                name,
+            ]);
+            if profile_dir.file_name().is_some_and(|p| p == "release") {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build --example {name} failed");
+        }
+        let mut cmd = Command::new(path);
+        cmd.args(args).stderr(Stdio::inherit());
+        cmd
+    }
+
+    /// Runs `fetch_many` to its end; returns its standard output.
+    fn fetch_many(args: &[&str]) -> String {
+        let out = hyper_example("fetch_many", args)
+            .output()
+            .expect("run fetch_many");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "exit status {}: {stdout}", out.status);
+        stdout
+    }
+
+    /// The line of `stdout` that mentions `url`.
+    fn line_of<'a>(stdout: &'a str, url: &str) -> &'a str {
+        stdout
+            .lines()
+            .find(|l| l.contains(url))
+            .unwrap_or_else(|| panic!("no line for {url} in\n{stdout}"))
+    }
+
+    #[test]
+    fn fetch_many_fetches_from_its_own_server_and_sums_up() {
+        let started = Instant::now();
+        let stdout = fetch_many(&[]);
+        let server = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("demo server on "))
+            .unwrap_or_else(|| panic!("no server line in\n{stdout}"));
+        // Every one of the 30 URLs has its line: 25 items, slow, flaky (after a retry),
+        // failing (500), hanging (time-out) and refused.
+        let items = stdout
+            .lines()
+            .filter(|l| l.starts_with(" 200") && l.contains("/item/"))
+            .count();
+        assert_eq!(items, 25, "{stdout}");
+        let flaky = line_of(&stdout, &format!("{server}/flaky"));
+        assert!(
+            flaky.starts_with(" 200") && flaky.ends_with("(2 tries)"),
+            "{flaky}"
+        );
+        let fail = line_of(&stdout, &format!("{server}/fail"));
+        assert!(fail.contains("(3 tries): server error 500"), "{fail}");
+        let hang = line_of(&stdout, &format!("{server}/hang"));
+        assert!(hang.contains("timed out after 1s"), "{hang}");
+        let refused = line_of(&stdout, "/refused");
+        assert!(
+            refused.contains("connection refused by 127.0.0.1:"),
+            "{refused}"
+        );
+        assert!(
+            stdout.contains("summary: 27 ok, 3 failed, 30 URLs in "),
+            "{stdout}"
+        );
+        // At most 10 in flight, and more than one: they overlapped.
+        let peak: usize = line_of(&stdout, "overlap: ")
+            .split("at most ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no peak in\n{stdout}"));
+        assert!((2..=10).contains(&peak), "{stdout}");
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
+
+    #[test]
+    fn fetch_many_reports_a_refused_url_and_fetches_the_rest() {
+        // A one-shot std HTTP server for the good URL.
+        let good = TcpListener::bind("127.0.0.1:0").unwrap();
+        let good_addr = good.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut s, _) = good.accept().unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 512];
+            while !head.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "the client hung up before its request was complete");
+                head.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello")
+                .unwrap();
+        });
+        let refused = format!("http://{}/nothing-here", free_addr());
+        let good_url = format!("http://{good_addr}/hello");
+        let stdout = fetch_many(&["--tries", "2", &refused, &good_url]);
+        let line = line_of(&stdout, &refused);
+        assert!(line.starts_with(" ERR"), "{line}");
+        assert!(
+            line.contains("(2 tries): connection refused by 127.0.0.1:"),
+            "{line}"
+        );
+        let line = line_of(&stdout, &good_url);
+        assert!(line.starts_with(" 200        5 B"), "{line}");
+        assert!(
+            stdout.contains("summary: 1 ok, 1 failed, 2 URLs in "),
+            "{stdout}"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn http_server_answers_a_std_client_and_stops_on_sigterm() {
+        let addr = free_addr();
+        let mut child = hyper_example("http_server", &["--addr", &addr, "--workers", "2"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start http_server");
+        // The guard reads the output, and kills and reaps the child if the test fails.
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut server = ChildGuard {
+            child,
+            stdout: Some(stdout),
+        };
+        let first = server.wait_for_line("listening on");
+        assert_eq!(
+            first.trim(),
+            format!("listening on http://{addr} (2 workers)")
+        );
+
+        for (path, body, kind) in [
+            ("/", "Hello, World!", "text/plain"),
+            (
+                "/json",
+                r#"{"message":"Hello, World!"}"#,
+                "application/json",
+            ),
+        ] {
+            let mut s = connect(&addr);
+            write!(
+                s,
+                "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut reply = String::new();
+            s.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+            assert!(reply.contains(&format!("content-type: {kind}")), "{reply}");
+            assert!(reply.ends_with(&format!("\r\n\r\n{body}")), "{reply}");
+        }
+        let mut s = connect(&addr);
+        s.write_all(b"GET /missing HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 404 Not Found\r\n"), "{reply}");
+
+        server.sigterm();
+        server.wait_for_line("shutting down");
+        server.drain_stdout();
+        let status = server
+            .wait_timeout(Duration::from_secs(10))
+            .expect("http_server did not exit on SIGTERM");
+        assert!(status.success(), "exit status {status}");
+    }
 }
