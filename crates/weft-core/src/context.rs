@@ -8,7 +8,7 @@
 //! | field | owner | set by |
 //! |---|---|---|
 //! | cooperative budget | [`coop`](crate::coop) | `Runnable::run` (a fresh budget per poll) |
-//! | current task id | `weft-task` | `Runnable::run`, task destructors |
+//! | current task (id, name, wait record) | `weft-task` | `Runnable::run`, task destructors, `block_on`'s root task |
 //! | current worker | the scheduler running tasks on this thread | [`set_worker`] |
 //! | in a runtime | the facade (`block_on` inside a runtime panics) | [`enter_runtime`] |
 //! | runtime, timer and reactor handles | the facade, `weft-timer`, `weft-reactor` | [`set`] |
@@ -66,15 +66,12 @@ type Value = Option<Box<dyn Any>>;
 pub(crate) struct Context {
     /// `None`: unconstrained; `Some(n)`: `n` units left in the current task poll.
     pub(crate) budget: Cell<Option<u8>>,
-    /// The id of the task being polled (0: none).
-    task: Cell<u64>,
-    /// The current task's name (valid while the task is polled; see `set_current_task_name`).
-    task_name: Cell<Option<ptr::NonNull<str>>>,
+    /// The task being polled (null: none): its id, name and wait record, in a `CurrentTask`
+    /// that lives in the runner's frame for the poll (one word to swap per poll, not three).
+    task: Cell<*const CurrentTask<'static>>,
     /// The scheduler worker running on this thread: its tag and its state.
     worker: Cell<(*const WorkerTag, *const ())>,
     in_runtime: Cell<bool>,
-    /// Where the task being polled records what it waits on (`introspect`).
-    wait: Cell<*const WaitRecord>,
     /// This runtime thread's debug-mode poll slot (`introspect`); null when debug mode is off.
     poll_slot: Cell<*const PollSlot>,
 }
@@ -89,11 +86,9 @@ struct Handles {
 thread_local_const! {
     static CONTEXT: Context = Context {
         budget: Cell::new(None),
-        task: Cell::new(0),
-        task_name: Cell::new(None),
+        task: Cell::new(ptr::null()),
         worker: Cell::new((ptr::null(), ptr::null())),
         in_runtime: Cell::new(false),
-        wait: Cell::new(ptr::null()),
         poll_slot: Cell::new(ptr::null()),
     };
 }
@@ -212,51 +207,114 @@ impl fmt::Debug for ScopeGuard {
     }
 }
 
-/// The id of the task being polled on this thread (0: none).
-pub fn current_task() -> u64 {
-    try_with(|cx| cx.task.get()).unwrap_or(0)
+/// The task being polled on this thread, as its runner describes it: the id, the name and
+/// where leaf futures record what it waits on ([`introspect::waiting_on`]). The runner keeps
+/// it in its own frame and makes it current for the poll with [`enter_task`] (the task
+/// runner) or [`with_task`]; the context holds one pointer to it.
+///
+/// [`introspect::waiting_on`]: crate::introspect::waiting_on
+///
+/// ```
+/// use weft_core::context::{self, CurrentTask};
+///
+/// let task = CurrentTask::new(7, Some("worker"), None);
+/// context::with_task(&task, || {
+///     assert_eq!(context::current_task(), 7);
+///     context::with_current_task_name(|name| assert_eq!(name, Some("worker")));
+/// });
+/// assert_eq!(context::current_task(), 0);
+/// ```
+#[derive(Debug)]
+pub struct CurrentTask<'a> {
+    id: u64,
+    name: Option<&'a str>,
+    wait: *const WaitRecord,
 }
 
-/// Sets the id of the task being polled on this thread, returning the previous one.
-pub fn set_current_task(id: u64) -> u64 {
-    try_with(|cx| cx.task.replace(id)).unwrap_or(0)
+impl<'a> CurrentTask<'a> {
+    /// Task `id`, named `name`, recording its waits in `wait` (none: leaf futures record
+    /// nothing).
+    #[inline]
+    pub fn new(id: u64, name: Option<&'a str>, wait: Option<&'a WaitRecord>) -> CurrentTask<'a> {
+        CurrentTask {
+            id,
+            name,
+            wait: wait.map_or(ptr::null(), ptr::from_ref),
+        }
+    }
+
+    /// The task's id.
+    #[inline]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The task's name.
+    #[inline]
+    pub fn name(&self) -> Option<&'a str> {
+        self.name
+    }
+}
+
+/// Reads the current task, if any.
+fn with_current<R>(f: impl FnOnce(&CurrentTask<'_>) -> R) -> Option<R> {
+    let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
+    // SAFETY: a non-null pointer was set by `enter_task` or `with_task`, whose callers keep
+    // the `CurrentTask` alive and in place until they restore the previous pointer; `f` runs
+    // on this thread inside that span.
+    (!task.is_null()).then(|| f(unsafe { &*task }))
+}
+
+/// The id of the task being polled on this thread (0: none).
+pub fn current_task() -> u64 {
+    with_current(|t| t.id).unwrap_or(0)
+}
+
+/// Calls `f` with the name of the task being polled on this thread, if it has one.
+pub fn with_current_task_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
+    // SAFETY: as in `with_current`.
+    f((!task.is_null()).then(|| unsafe { &*task }.name).flatten())
+}
+
+/// The wait record of the task being polled on this thread (null outside a task).
+pub(crate) fn current_wait_record() -> *const WaitRecord {
+    with_current(|t| t.wait).unwrap_or(ptr::null())
 }
 
 /// What [`enter_task`] replaced, for [`leave_task`] to put back.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskSlots {
-    task: u64,
-    name: Option<ptr::NonNull<str>>,
-    wait: *const WaitRecord,
+    task: *const CurrentTask<'static>,
+    budget: Option<u8>,
 }
 
-/// The task runner's one visit to the context per poll: makes task `id` (with its name and
-/// wait record) current, and returns what it replaced and this thread's debug-mode poll
-/// slot (null when debug mode is off).
+/// The task runner's one visit to the context per poll: makes `task` current, grants it a
+/// fresh cooperative budget of [`coop::BUDGET`] units (what [`coop::budget`] does), and
+/// returns what it replaced and this thread's debug-mode poll slot (null when debug mode is
+/// off).
+///
+/// [`coop::BUDGET`]: crate::coop::BUDGET
+/// [`coop::budget`]: crate::coop::budget
 ///
 /// # Safety
 ///
-/// `name` and `wait` must stay valid until [`leave_task`] restores the returned slots.
+/// `task` must stay alive and in place until [`leave_task`] restores the returned slots, on
+/// this thread.
 #[inline]
-pub unsafe fn enter_task(
-    id: u64,
-    name: Option<&str>,
-    wait: *const WaitRecord,
-) -> (TaskSlots, *const PollSlot) {
-    let name = name.map(ptr::NonNull::from);
+pub unsafe fn enter_task(task: &CurrentTask<'_>) -> (TaskSlots, *const PollSlot) {
+    let task = ptr::from_ref(task).cast::<CurrentTask<'static>>();
     try_with(|cx| {
         let prev = TaskSlots {
-            task: cx.task.replace(id),
-            name: cx.task_name.replace(name),
-            wait: cx.wait.replace(wait),
+            task: cx.task.replace(task),
+            budget: cx.budget.replace(Some(crate::coop::BUDGET)),
         };
         (prev, cx.poll_slot.get())
     })
     .unwrap_or((
         TaskSlots {
-            task: 0,
-            name: None,
-            wait: ptr::null(),
+            task: ptr::null(),
+            budget: None,
         },
         ptr::null(),
     ))
@@ -267,9 +325,49 @@ pub unsafe fn enter_task(
 pub fn leave_task(prev: TaskSlots) {
     try_with(|cx| {
         cx.task.set(prev.task);
-        cx.task_name.set(prev.name);
-        cx.wait.set(prev.wait);
+        cx.budget.set(prev.budget);
     });
+}
+
+/// Runs `f` with `task` current (the budget untouched), restoring the previous task
+/// afterwards, also when `f` panics: for a task's destructor, a root future's poll, tests.
+pub fn with_task<R>(task: &CurrentTask<'_>, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const CurrentTask<'static>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            try_with(|cx| cx.task.set(self.0));
+        }
+    }
+    let task = ptr::from_ref(task).cast::<CurrentTask<'static>>();
+    let _restore = Restore(try_with(|cx| cx.task.replace(task)).unwrap_or(ptr::null()));
+    f()
+}
+
+/// A copy of the current task (none: an anonymous one, id 0) with `wait` as its wait
+/// record: what [`introspect::enter_record`](crate::introspect::enter_record) makes current.
+pub(crate) fn current_with_wait(wait: &WaitRecord) -> CurrentTask<'static> {
+    let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
+    // SAFETY: as in `with_current`; the copy's name borrows from the outer task, which stays
+    // current (and so alive) for as long as the copy is current inside it.
+    let (id, name) = match unsafe { task.as_ref() } {
+        Some(t) => (t.id, t.name),
+        None => (0, None),
+    };
+    CurrentTask {
+        id,
+        name,
+        wait: ptr::from_ref(wait),
+    }
+}
+
+/// Makes `task` current until the returned pointer is put back with [`restore_task`].
+pub(crate) fn replace_task(task: *const CurrentTask<'static>) -> *const CurrentTask<'static> {
+    try_with(|cx| cx.task.replace(task)).unwrap_or(ptr::null())
+}
+
+/// Puts back a task pointer returned by [`replace_task`].
+pub(crate) fn restore_task(prev: *const CurrentTask<'static>) {
+    try_with(|cx| cx.task.set(prev));
 }
 
 /// Identifies one kind of scheduler worker in the context's worker field: a scheduler
@@ -329,40 +427,6 @@ pub fn in_runtime() -> bool {
 /// Restores the in-runtime mark saved by [`enter_runtime`].
 pub fn leave_runtime(was_inside: bool) {
     try_with(|cx| cx.in_runtime.set(was_inside));
-}
-
-/// Sets the current task's name, returning the previous one. The task runner sets it
-/// around each poll and restores the previous value afterwards.
-///
-/// # Safety
-///
-/// `name` must stay valid until the previous value is restored.
-pub unsafe fn set_current_task_name(name: Option<&str>) -> Option<ptr::NonNull<str>> {
-    let name = name.map(ptr::NonNull::from);
-    try_with(|cx| cx.task_name.replace(name)).unwrap_or(None)
-}
-
-/// Restores a name returned by [`set_current_task_name`].
-pub fn restore_current_task_name(prev: Option<ptr::NonNull<str>>) {
-    try_with(|cx| cx.task_name.set(prev));
-}
-
-/// Calls `f` with the name of the task being polled on this thread, if it has one.
-pub fn with_current_task_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    let name = try_with(|cx| cx.task_name.get()).flatten();
-    // SAFETY: a name is current only while the task it belongs to is being polled on this
-    // thread (the contract of `set_current_task_name`), and `f` runs inside that poll.
-    f(name.map(|n| unsafe { n.as_ref() }))
-}
-
-/// The wait record of the task being polled on this thread (null outside a task).
-pub(crate) fn current_wait_record() -> *const WaitRecord {
-    try_with(|cx| cx.wait.get()).unwrap_or(ptr::null())
-}
-
-/// Sets the current wait record, returning the previous one.
-pub(crate) fn set_current_wait_record(record: *const WaitRecord) -> *const WaitRecord {
-    try_with(|cx| cx.wait.replace(record)).unwrap_or(ptr::null())
 }
 
 /// This thread's debug-mode poll slot (null when debug mode is off).

@@ -34,7 +34,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -355,12 +355,13 @@ impl WaitRecord {
     }
 }
 
-/// A task's poll count and spawn stamp in one word (low half: polls, wrapping; high half:
-/// the coarse clock at spawn in milliseconds, wrapping, so ages are exact modulo 49 days).
-/// Written only by the task's runner (load + store), read from anywhere.
+/// A task's poll count and spawn stamp in one word: two halves, the polls (wrapping) and the
+/// coarse clock at spawn in milliseconds (wrapping, so ages are exact modulo 49 days). The
+/// polls are written only by the task's runner (a 32-bit load and store), read from anywhere.
 #[derive(Debug)]
 pub struct TaskStats {
-    word: AtomicU64,
+    polls: AtomicU32,
+    spawned_ms: AtomicU32,
 }
 
 fn coarse_ms() -> u32 {
@@ -379,27 +380,26 @@ impl TaskStats {
     #[inline]
     pub fn new() -> TaskStats {
         TaskStats {
-            word: AtomicU64::new(u64::from(coarse_ms()) << 32),
+            polls: AtomicU32::new(0),
+            spawned_ms: AtomicU32::new(coarse_ms()),
         }
     }
 
     /// Counts a poll (only the task's runner calls it: a load and a store).
     #[inline]
     pub fn count_poll(&self) {
-        let w = self.word.load(Relaxed);
-        let polls = (w as u32).wrapping_add(1);
-        self.word
-            .store((w & !u64::from(u32::MAX)) | u64::from(polls), Relaxed);
+        self.polls
+            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
     }
 
     /// Polls so far (modulo 2^32).
     pub fn polls(&self) -> u64 {
-        u64::from(self.word.load(Relaxed) as u32)
+        u64::from(self.polls.load(Relaxed))
     }
 
     /// Time since the task was spawned, to a few milliseconds.
     pub fn age(&self) -> Duration {
-        let spawned = (self.word.load(Relaxed) >> 32) as u32;
+        let spawned = self.spawned_ms.load(Relaxed);
         Duration::from_millis(u64::from(coarse_ms().wrapping_sub(spawned)))
     }
 }
@@ -435,11 +435,17 @@ pub fn waiting_on(
     }
 }
 
-/// Makes `record` the one leaf futures on this thread write to, for the guard's lifetime
-/// (the task runner holds it around each poll; `block_on` around each poll of its future).
+/// Makes `record` the one leaf futures on this thread write to, for the guard's lifetime;
+/// the current task's id and name stay as they are. For tests of leaf futures and for
+/// runners that keep their own record: the task runner makes its whole task current at once
+/// ([`PollScope`], [`context::with_task`]).
 pub fn enter_record(record: &WaitRecord) -> RecordScope<'_> {
+    // Boxed: the context points at it, and the guard moves.
+    let task = Box::new(context::current_with_wait(record));
+    let prev = context::replace_task(ptr::from_ref(&*task));
     RecordScope {
-        prev: context::set_current_wait_record(record),
+        task,
+        prev,
         _record: PhantomData,
     }
 }
@@ -448,13 +454,15 @@ pub fn enter_record(record: &WaitRecord) -> RecordScope<'_> {
 #[must_use = "the record is current only while the scope lives"]
 #[derive(Debug)]
 pub struct RecordScope<'a> {
-    prev: *const WaitRecord,
+    task: Box<context::CurrentTask<'static>>,
+    prev: *const context::CurrentTask<'static>,
     _record: PhantomData<&'a WaitRecord>,
 }
 
 impl Drop for RecordScope<'_> {
     fn drop(&mut self) {
-        context::set_current_wait_record(self.prev);
+        context::restore_task(self.prev);
+        let _ = &self.task; // current until the line above
     }
 }
 
@@ -809,12 +817,15 @@ pub fn poll_started(
 ///
 /// ```
 /// use std::panic::Location;
+/// use weft_core::context::CurrentTask;
 /// use weft_core::introspect::{PollScope, WaitKind, WaitRecord};
 ///
 /// let record = WaitRecord::new();
+/// let task = CurrentTask::new(7, Some("worker"), Some(&record));
 /// {
-///     let _poll = PollScope::enter(7, Some("worker"), Location::caller(), &record);
+///     let _poll = PollScope::enter(&task, Location::caller);
 ///     assert_eq!(weft_core::context::current_task(), 7);
+///     assert!(weft_core::coop::has_budget_remaining());
 ///     weft_core::introspect::waiting_on(WaitKind::Notify, Location::caller(), None, 0);
 /// }
 /// assert_eq!(weft_core::context::current_task(), 0);
@@ -824,30 +835,30 @@ pub fn poll_started(
 #[derive(Debug)]
 pub struct PollScope<'a> {
     prev: context::TaskSlots,
-    timer: Option<PollTimer>,
-    _borrows: PhantomData<&'a WaitRecord>,
+    /// This thread's debug-mode poll slot; null when debug mode is off.
+    slot: *const PollSlot,
+    _borrows: PhantomData<&'a context::CurrentTask<'a>>,
 }
 
 impl<'a> PollScope<'a> {
-    /// Enters a poll of task `id`, spawned at `location`, waiting through `record`.
+    /// Enters a poll of `task` (spawned at `location()`, asked for only in debug mode), with
+    /// a fresh cooperative budget ([`coop::budget`](crate::coop::budget)'s): one visit to the
+    /// thread's context.
     #[inline]
     pub fn enter(
-        id: u64,
-        name: Option<&'a str>,
-        location: &'static Location<'static>,
-        record: &'a WaitRecord,
+        task: &'a context::CurrentTask<'a>,
+        location: impl FnOnce() -> &'static Location<'static>,
     ) -> PollScope<'a> {
-        // SAFETY: the scope borrows `name` and `record` for its lifetime and restores the
-        // previous values when dropped.
-        let (prev, slot) = unsafe { context::enter_task(id, name, record) };
-        let timer = if slot.is_null() {
-            None
-        } else {
-            Some(PollTimer::start(slot, id, name, location))
-        };
+        // SAFETY: the scope borrows `task` for its lifetime and restores the previous task
+        // when dropped (also while unwinding), on this thread.
+        let (prev, slot) = unsafe { context::enter_task(task) };
+        if !slot.is_null() {
+            // The start is kept in the slot itself (`PollSlot::started`), read back at the end.
+            let _ = PollTimer::start(slot, task.id(), task.name(), location());
+        }
         PollScope {
             prev,
-            timer,
+            slot,
             _borrows: PhantomData,
         }
     }
@@ -857,8 +868,8 @@ impl Drop for PollScope<'_> {
     #[inline]
     fn drop(&mut self) {
         context::leave_task(self.prev);
-        if let Some(timer) = self.timer.take() {
-            timer.finish();
+        if !self.slot.is_null() {
+            PollTimer::finish_slot(self.slot);
         }
     }
 }
@@ -898,9 +909,22 @@ impl PollTimer {
 
     /// Ends the poll: returns its length and reports it if it was slow.
     pub fn finish(self) -> Duration {
-        let took = self.start.elapsed();
+        Self::finish_timed(self.slot, self.start.elapsed())
+    }
+
+    /// Ends the poll started on `slot` (by [`PollScope`], which keeps no `PollTimer`): its
+    /// start is the slot's `started` stamp.
+    #[cold]
+    fn finish_slot(slot: *const PollSlot) -> Duration {
+        // SAFETY: as in `start`.
+        let started = unsafe { &*slot }.started.load(Relaxed);
+        let now = Instant::now().saturating_duration_since(epoch()).as_nanos() as u64;
+        Self::finish_timed(slot, Duration::from_nanos(now.saturating_sub(started)))
+    }
+
+    fn finish_timed(slot: *const PollSlot, took: Duration) -> Duration {
         // SAFETY: as in `start`; a poll starts and ends on the same thread inside the scope.
-        let s = unsafe { &*self.slot };
+        let s = unsafe { &*slot };
         s.started.store(0, Relaxed);
         let id = s.task.load(Relaxed);
         *s.busy

@@ -101,7 +101,7 @@ mod steal;
 mod tests;
 
 pub use inject::Inject;
-pub use local::Local;
+pub use local::{Local, Pushed};
 pub use steal::Steal;
 
 use weft_core::loom::sync::Arc;

@@ -13,6 +13,19 @@ use crate::Inject;
 /// How many queued items an overflow moves out of a full ring (plus the pushed item).
 const OVERFLOW_BATCH: u32 = CAPACITY / 2;
 
+/// Where [`Local::push_back`] put the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Into the ring, which held `before` items just before (slots a thief is still copying
+    /// out of count as held).
+    Local {
+        /// Items in the ring before the push.
+        before: usize,
+    },
+    /// Into the overflow queue: the ring was full.
+    Overflow,
+}
+
 /// The owner's handle to a worker's local run queue, from [`local`](crate::local).
 ///
 /// Exactly one thread (the worker) holds it: it is `Send` (for `T: Send`) so the worker can be
@@ -121,43 +134,46 @@ impl<T> Local<T> {
     /// `overflow`.
     ///
     /// ```
-    /// use weft_queue::{local, Inject, LOCAL_QUEUE_CAPACITY};
+    /// use weft_queue::{local, Inject, Pushed, LOCAL_QUEUE_CAPACITY};
     ///
     /// let (mut queue, _steal) = local();
     /// let inject = Inject::new();
-    /// for i in 0..=LOCAL_QUEUE_CAPACITY {
-    ///     queue.push_back(i, &inject);
+    /// for i in 0..LOCAL_QUEUE_CAPACITY {
+    ///     assert_eq!(queue.push_back(i, &inject), Pushed::Local { before: i });
     /// }
+    /// assert_eq!(queue.push_back(LOCAL_QUEUE_CAPACITY, &inject), Pushed::Overflow);
     /// // The last push found the ring full: half of it plus the new item moved out.
     /// assert_eq!(inject.len(), LOCAL_QUEUE_CAPACITY / 2 + 1);
     /// assert_eq!(queue.len(), LOCAL_QUEUE_CAPACITY / 2);
     /// assert_eq!(inject.pop(), Some(0));
     /// assert_eq!(queue.pop(), Some(LOCAL_QUEUE_CAPACITY / 2));
     /// ```
-    pub fn push_back(&mut self, mut task: T, overflow: &Inject<T>) {
+    pub fn push_back(&mut self, mut task: T, overflow: &Inject<T>) -> Pushed {
         let tail = self.tail();
-        loop {
+        let before = loop {
             // Acquire: a thief's reads of the slots it stole happen-before our reuse of them.
             let (steal, real) = unpack(self.inner.head.load(Acquire));
-            if tail.wrapping_sub(steal) < CAPACITY {
-                break;
+            let held = tail.wrapping_sub(steal);
+            if held < CAPACITY {
+                break held as usize;
             }
             if steal != real {
                 // A thief is copying out a batch; its slots free up as soon as it commits.
                 overflow.push(task);
-                return;
+                return Pushed::Overflow;
             }
             match self.push_overflow(task, real, tail, overflow) {
-                Ok(()) => return,
+                Ok(()) => return Pushed::Overflow,
                 // A thief claimed a batch between our load and our CAS: there may be room now.
                 Err(back) => task = back,
             }
-        }
+        };
         // SAFETY: we are the owner, and `tail - steal < CAPACITY` with `steal` loaded with Acquire
         // above (it only grows afterwards), so the slot for `tail` is free and no thief reads it.
         unsafe { self.inner.write(tail, task) };
         // Release: publishes the slot write to thieves that load `tail` with Acquire.
         self.inner.tail.store(tail.wrapping_add(1), Release);
+        Pushed::Local { before }
     }
 
     /// Moves the front half of a full ring plus `task` to `overflow`. Fails, handing `task`

@@ -1,12 +1,11 @@
 use std::fmt;
-use std::marker::PhantomData;
 use std::num::NonZeroU64;
-use std::ptr::NonNull;
 // The id counter is a plain process-wide counter, not part of any protocol loom checks, and
 // loom atomics cannot live in a `static`.
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use weft_core::context;
+use weft_core::context::{self, CurrentTask};
+use weft_core::introspect::WaitRecord;
 
 /// A task's id: unique among all tasks of the process for its whole run (ids are never
 /// reused). Shown in `JoinError` messages and by the runtime's introspection.
@@ -54,34 +53,15 @@ pub fn try_current_id() -> Option<Id> {
     NonZeroU64::new(context::current_task()).map(Id)
 }
 
-/// Sets the current task id (and name) for the guard's lifetime.
-pub(crate) struct IdGuard<'a> {
-    prev: u64,
-    prev_name: Option<NonNull<str>>,
-    _name: PhantomData<&'a str>,
-}
-
-impl<'a> IdGuard<'a> {
-    pub(crate) fn enter(id: Id) -> IdGuard<'static> {
-        IdGuard::enter_named(id, None)
-    }
-
-    pub(crate) fn enter_named(id: Id, name: Option<&'a str>) -> IdGuard<'a> {
-        IdGuard {
-            prev: context::set_current_task(id.as_u64()),
-            // SAFETY: the guard borrows `name` for its lifetime and restores the previous
-            // name when dropped.
-            prev_name: unsafe { context::set_current_task_name(name) },
-            _name: PhantomData,
-        }
-    }
-}
-
-impl Drop for IdGuard<'_> {
-    fn drop(&mut self) {
-        context::set_current_task(self.prev);
-        context::restore_current_task_name(self.prev_name);
-    }
+/// Runs `f` as task `id` (named `name`, its waits recorded in `wait`): the task's id and
+/// name current for a destructor or a root future's poll.
+pub(crate) fn with_id<R>(
+    id: Id,
+    name: Option<&str>,
+    wait: Option<&WaitRecord>,
+    f: impl FnOnce() -> R,
+) -> R {
+    context::with_task(&CurrentTask::new(id.as_u64(), name, wait), f)
 }
 
 /// Calls `f` with the name of the task being polled on this thread (`None` outside a task

@@ -10,7 +10,7 @@ use std::time::Duration;
 use weft_core::introspect::{self, Monitor, PollTimer, Wait, WaitRecord};
 
 use crate::header::Header;
-use crate::id::IdGuard;
+use crate::id::with_id;
 use crate::{Id, Task};
 
 /// Where a task is in its life, as introspection sees it.
@@ -154,11 +154,7 @@ impl RootTask {
         self.running.store(true, Relaxed);
         let timer: Option<PollTimer> =
             introspect::poll_started(self.id.as_u64(), self.name.as_deref(), self.location);
-        let out = {
-            let _id = IdGuard::enter_named(self.id, self.name.as_deref());
-            let _wait = introspect::enter_record(&self.wait);
-            poll()
-        };
+        let out = with_id(self.id, self.name.as_deref(), Some(&self.wait), poll);
         if let Some(timer) = timer {
             let took = timer.finish().as_nanos() as u64;
             self.busy_ns

@@ -14,12 +14,12 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
-use weft_core::coop;
+use weft_core::context::CurrentTask;
 use weft_core::introspect::{self, PollScope, TaskStats, WaitRecord};
 use weft_core::loom::cell::UnsafeCell;
 
 use crate::header::{Header, Vtable};
-use crate::id::IdGuard;
+use crate::id::with_id;
 use crate::origin::Origin;
 use crate::state::{State, ToIdle, ToRunning};
 use crate::{waker, Hint, Id, JoinError, Runnable, Schedule};
@@ -155,27 +155,22 @@ where
     let polled = {
         // The id, name and wait record current, and in debug mode the poll timed (a slow
         // poll is reported when the scope ends).
-        let _poll = PollScope::enter(
-            header.id.as_u64(),
-            header.name(),
-            header.location(),
-            &header.wait,
-        );
+        // The scope also grants the poll its cooperative budget.
+        let current = CurrentTask::new(header.id.as_u64(), header.name(), Some(&header.wait));
+        let _poll = PollScope::enter(&current, || header.location());
         #[cfg(feature = "tracing")]
         let _span = header.span.enter();
-        coop::budget(|| {
-            panic::catch_unwind(AssertUnwindSafe(|| {
-                cell.stage.with_mut(|stage| {
-                    // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the
-                    // future is never moved out while `Running` (it is dropped in place).
-                    match unsafe { &mut *stage } {
-                        // SAFETY: see above: pinned in place inside the task allocation.
-                        Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
-                        _ => unreachable!("a task in RUNNING holds its future"),
-                    }
-                })
-            }))
-        })
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            cell.stage.with_mut(|stage| {
+                // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the
+                // future is never moved out while `Running` (it is dropped in place).
+                match unsafe { &mut *stage } {
+                    // SAFETY: see above: pinned in place inside the task allocation.
+                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                    _ => unreachable!("a task in RUNNING holds its future"),
+                }
+            })
+        }))
     };
 
     let output = match polled {
@@ -218,10 +213,11 @@ where
     /// Drops the future in place; a panic in its destructor is returned, not propagated.
     /// The caller holds RUNNING.
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
-        let _id = IdGuard::enter(self.header.id);
-        // SAFETY: the caller holds RUNNING: exclusive access to the stage.
-        self.stage
-            .with_mut(|stage| unsafe { drop_stage_in_place(stage) })
+        with_id(self.header.id, self.header.name(), None, || {
+            // SAFETY: the caller holds RUNNING: exclusive access to the stage.
+            self.stage
+                .with_mut(|stage| unsafe { drop_stage_in_place(stage) })
+        })
     }
 
     fn store_output(&self, output: Result<F::Output, JoinError>) {
@@ -352,9 +348,10 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     cell.stage.with_mut(|stage| {
         // SAFETY: we own the allocation exclusively.
         if !matches!(unsafe { &*stage }, Stage::Consumed) {
-            let _id = IdGuard::enter(cell.header.id);
-            // SAFETY: as above; the future is dropped where it was pinned.
-            let _ = unsafe { drop_stage_in_place(stage) };
+            with_id(cell.header.id, cell.header.name(), None, || {
+                // SAFETY: as above; the future is dropped where it was pinned.
+                let _ = unsafe { drop_stage_in_place(stage) };
+            });
         }
     });
     drop(cell);

@@ -99,8 +99,8 @@ pub(crate) struct Shared {
 struct Remote {
     steal: Steal<Runnable>,
     parker: Parker,
-    /// Written by this worker only; read by metrics snapshots.
-    metrics: CachePadded<WorkerCounters>,
+    /// Written by this worker only (through its `Core`'s clone); read by metrics snapshots.
+    metrics: Arc<CachePadded<WorkerCounters>>,
 }
 
 impl MultiThread {
@@ -127,12 +127,13 @@ impl MultiThread {
         let mut cores = Vec::with_capacity(config.workers);
         for index in 0..config.workers {
             let (local, steal) = weft_queue::local();
+            let metrics = Arc::new(WorkerCounters::padded());
             remotes.push(Remote {
                 steal,
                 parker: Parker::new(driver.clone()),
-                metrics: WorkerCounters::padded(),
+                metrics: metrics.clone(),
             });
-            cores.push(Some(Box::new(Core::new(index, local))));
+            cores.push(Some(Box::new(Core::new(index, local, metrics))));
         }
         MultiThread {
             shared: Arc::new(Shared {

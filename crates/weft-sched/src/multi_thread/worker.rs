@@ -7,8 +7,8 @@ use std::ptr;
 
 use weft_core::context::{self, WorkerTag};
 use weft_core::loom::sync::Arc;
-use weft_core::FastRand;
-use weft_queue::{Local, LOCAL_QUEUE_CAPACITY};
+use weft_core::{CachePadded, FastRand};
+use weft_queue::{Local, Pushed, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
 use super::{Shared, MAX_LIFO_POLLS};
@@ -24,6 +24,9 @@ pub(crate) struct Core {
     tick: u32,
     is_searching: bool,
     rand: FastRand,
+    /// This worker's counters (also in its `Remote`, for snapshots): one load away, no
+    /// index into the remotes per poll.
+    metrics: Arc<CachePadded<WorkerCounters>>,
 }
 
 /// The per-thread context of a worker.
@@ -36,8 +39,13 @@ struct Context {
 static TAG: WorkerTag = WorkerTag("multi-thread worker");
 
 impl Core {
-    pub(super) fn new(index: usize, local: Local<Runnable>) -> Core {
+    pub(super) fn new(
+        index: usize,
+        local: Local<Runnable>,
+        metrics: Arc<CachePadded<WorkerCounters>>,
+    ) -> Core {
         Core {
+            metrics,
             index,
             local,
             lifo: None,
@@ -51,24 +59,21 @@ impl Core {
         self.lifo.is_some() || !self.local.is_empty()
     }
 
-    fn metrics<'a>(&self, shared: &'a Shared) -> &'a WorkerCounters {
-        &shared.remotes[self.index].metrics
+    fn metrics(&self) -> &WorkerCounters {
+        &self.metrics
     }
 
     /// Pushes `task` to the back of the local queue (half of a full ring overflows to the
     /// injection queue, which is counted). Returns how many tasks the ring held before,
-    /// counting a batch a thief is still copying out.
+    /// counting a batch a thief is still copying out (a full ring: its capacity).
     fn push_local(&mut self, shared: &Shared, task: Runnable) -> usize {
-        // The one look at the ring's head this push pays for besides `push_back`'s own (it
-        // replaces the `len` the caller would otherwise read after the push).
-        let free = self.local.remaining_slots();
-        if free == 0 {
-            // `push_back` overflows, unless a thief claims a batch in between (rare: then
-            // one overflow too many is counted).
-            self.metrics(shared).add_overflow();
+        match self.local.push_back(task, &shared.inject) {
+            Pushed::Local { before } => before,
+            Pushed::Overflow => {
+                self.metrics().add_overflow();
+                LOCAL_QUEUE_CAPACITY
+            }
         }
-        self.local.push_back(task, &shared.inject);
-        LOCAL_QUEUE_CAPACITY - free
     }
 
     pub(super) fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
@@ -111,7 +116,9 @@ impl Core {
         let first = shared.inject.pop()?;
         for _ in 0..batch {
             match shared.inject.pop() {
-                Some(task) => self.local.push_back(task, &shared.inject),
+                Some(task) => {
+                    self.local.push_back(task, &shared.inject);
+                }
                 None => break,
             }
         }
@@ -136,7 +143,7 @@ impl Core {
                 // The local queue was empty (nothing left to pop): the rest of the batch is
                 // what it holds now (less anything stolen from it meanwhile).
                 let stolen = 1 + self.local.len() as u64;
-                self.metrics(shared).add_steal(stolen);
+                self.metrics().add_steal(stolen);
                 return Some(task);
             }
         }
@@ -217,7 +224,7 @@ impl Context {
         while !shared.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % shared.config.event_interval == 0 {
-                core.metrics(shared).collect_forced_yields();
+                core.metrics().collect_forced_yields();
                 core = self.with_core(core, || shared.driver.poll_ready());
             }
             if let Some(task) = core.next_task(shared) {
@@ -248,15 +255,14 @@ impl Context {
         core.stop_searching(shared);
         // Each poll is counted before it runs (a load and a store on this worker's own
         // cache line), so a task seen finished has all its polls counted.
-        let metrics = core.metrics(shared);
-        metrics.add_polls(1);
+        core.metrics().add_polls(1);
         core = self.with_core(core, || task.run());
         // Run what the task woke (message-passing latency), but only a few in a row.
         for _ in 0..MAX_LIFO_POLLS {
             let Some(task) = core.lifo.take() else {
                 return core;
             };
-            metrics.add_polls(1);
+            core.metrics().add_polls(1);
             core = self.with_core(core, || task.run());
         }
         if let Some(task) = core.lifo.take() {
