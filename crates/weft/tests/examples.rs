@@ -19,6 +19,12 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 /// The example's binary, built first if it is not there yet.
 fn example_binary(name: &str) -> PathBuf {
+    example_binary_of("weft", name)
+}
+
+/// The binary of example `name` of workspace package `package`, built first if it is not
+/// there yet.
+fn example_binary_of(package: &str, name: &str) -> PathBuf {
     // The test binary is target/<profile>/deps/examples-<hash>; examples live in
     // target/<profile>/examples/.
     let exe = std::env::current_exe().expect("current_exe");
@@ -27,13 +33,21 @@ fn example_binary(name: &str) -> PathBuf {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     if !path.exists() {
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--example", name]);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "-p",
+            package,
+            "--example",
+            name,
+        ]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "cargo build --example {name} failed");
+        assert!(
+            status.success(),
+            "cargo build -p {package} --example {name} failed"
+        );
     }
     assert!(path.exists(), "no example binary at {}", path.display());
     path
@@ -554,35 +568,14 @@ fn top_draws_frames_of_metrics_and_tasks_then_exits() {
     assert!(stdout.contains("weft-top: done after "), "{stdout}");
 }
 
-/// The hyper examples (`--features hyper`): `fetch_many` against its own server and against
-/// URLs given on the command line, and `http_server` answering a plain std client.
-#[cfg(feature = "hyper")]
+/// The hyper examples (package `weft-http-examples`): `fetch_many` against its own server and
+/// against URLs given on the command line, and `http_server` answering a plain std client.
 mod http {
     use super::*;
 
-    /// The example's binary, built with the `hyper` feature if it is not there yet (a
-    /// `cargo test --features hyper` run builds it already).
+    /// The example's command, its binary built first if it is not there yet.
     fn hyper_example(name: &str, args: &[&str]) -> Command {
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
-        let path = profile_dir.join("examples").join(name);
-        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        if !path.exists() {
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-                "build",
-                "--features",
-                "hyper",
-                "--example",
-                name,
-            ]);
-            if profile_dir.file_name().is_some_and(|p| p == "release") {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("run cargo build");
-            assert!(status.success(), "cargo build --example {name} failed");
-        }
-        let mut cmd = Command::new(path);
+        let mut cmd = Command::new(example_binary_of("weft-http-examples", name));
         cmd.args(args).stderr(Stdio::inherit());
         cmd
     }

@@ -20,10 +20,10 @@
 //! connection error, a time-out, a 5xx status) retried with exponential backoff, and one
 //! line per URL (status, size, time, tries) as it finishes, then a summary.
 //!
-//!     cargo run --release --features hyper --example fetch_many
+//!     cargo run --release --example fetch_many
 //!         # starts a local hyper server (some routes slow, one failing with 500, one that
 //!         # never answers) and fetches 30 URLs from it: no network needed
-//!     cargo run --release --features hyper --example fetch_many -- http://127.0.0.1:8080/ ...
+//!     cargo run --release --example fetch_many -- http://127.0.0.1:8080/ ...
 //!         # fetches these instead (plain http:// only)
 //!
 //! Options: `--limit N` (10), `--timeout SECS` per try (1), `--tries N` (3).

@@ -1,6 +1,6 @@
 //! An HTTP/1.1 server with hyper on weft: `weft::hyper::serve` on a `TcpListener`.
 //!
-//!     cargo run --release --features hyper --example http_server -- [--addr ADDR] [--workers N]
+//!     cargo run --release --example http_server -- [--addr ADDR] [--workers N]
 //!         # default 127.0.0.1:3000, one worker per CPU
 //!     curl http://127.0.0.1:3000/           # Hello, World!
 //!     curl http://127.0.0.1:3000/json       # {"message":"Hello, World!"}
