@@ -289,8 +289,8 @@ pub struct TaskSlots {
     budget: Option<u8>,
 }
 
-/// The task runner's one visit to the context per poll: makes `task` current, grants it a
-/// fresh cooperative budget of [`coop::BUDGET`] units (what [`coop::budget`] does), and
+/// The task runner's one visit to the context per poll: makes `task` current, sets the
+/// cooperative budget to `budget` (a fresh [`coop::BUDGET`], as [`coop::budget`] does), and
 /// returns what it replaced and this thread's debug-mode poll slot (null when debug mode is
 /// off).
 ///
@@ -302,12 +302,15 @@ pub struct TaskSlots {
 /// `task` must stay alive and in place until [`leave_task`] restores the returned slots, on
 /// this thread.
 #[inline]
-pub unsafe fn enter_task(task: &CurrentTask<'_>) -> (TaskSlots, *const PollSlot) {
+pub unsafe fn enter_task(
+    task: &CurrentTask<'_>,
+    budget: Option<u8>,
+) -> (TaskSlots, *const PollSlot) {
     let task = ptr::from_ref(task).cast::<CurrentTask<'static>>();
     try_with(|cx| {
         let prev = TaskSlots {
             task: cx.task.replace(task),
-            budget: cx.budget.replace(Some(crate::coop::BUDGET)),
+            budget: cx.budget.replace(budget),
         };
         (prev, cx.poll_slot.get())
     })

@@ -851,7 +851,7 @@ impl<'a> PollScope<'a> {
     ) -> PollScope<'a> {
         // SAFETY: the scope borrows `task` for its lifetime and restores the previous task
         // when dropped (also while unwinding), on this thread.
-        let (prev, slot) = unsafe { context::enter_task(task) };
+        let (prev, slot) = unsafe { context::enter_task(task, Some(crate::coop::BUDGET)) };
         if !slot.is_null() {
             // The start is kept in the slot itself (`PollSlot::started`), read back at the end.
             let _ = PollTimer::start(slot, task.id(), task.name(), location());
