@@ -55,6 +55,7 @@
 
 mod as_completed;
 mod group;
+mod group_error;
 mod join_set;
 mod wait;
 
@@ -64,7 +65,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use as_completed::{as_completed, AsCompleted};
-pub use group::{scope, Failure, GroupError, GroupHandle, TaskGroup};
+pub use group::{scope, GroupHandle, TaskGroup};
+pub use group_error::{Failure, GroupError};
 pub use join_set::JoinSet;
 pub use wait::{wait, wait_by, Done, Outcome, Until, WaitHandles};
 pub use weft_core::introspect::{Wait, WaitKind};
