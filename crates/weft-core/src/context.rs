@@ -256,30 +256,31 @@ impl<'a> CurrentTask<'a> {
     }
 }
 
-/// Reads the current task, if any.
-fn with_current<R>(f: impl FnOnce(&CurrentTask<'_>) -> R) -> Option<R> {
+/// Calls `f` with the current task, if any: the one place the context's pointer is read.
+///
+/// The lifetime is erased to `'static`: callers hand `f`'s borrow on only for the span of a
+/// call (or, in `current_with_wait`, to a copy that is current inside that span only).
+fn with_current<R>(f: impl FnOnce(Option<&CurrentTask<'static>>) -> R) -> R {
     let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
-    // SAFETY: a non-null pointer was set by `enter_task` or `with_task`, whose callers keep
-    // the `CurrentTask` alive and in place until they restore the previous pointer; `f` runs
-    // on this thread inside that span.
-    (!task.is_null()).then(|| f(unsafe { &*task }))
+    // SAFETY: a non-null pointer was set by `enter_task`, `with_task` or `replace_task`,
+    // whose callers keep the `CurrentTask` alive and in place until they put the previous
+    // pointer back; `f` runs on this thread inside that span.
+    f(unsafe { task.as_ref() })
 }
 
 /// The id of the task being polled on this thread (0: none).
 pub fn current_task() -> u64 {
-    with_current(|t| t.id).unwrap_or(0)
+    with_current(|t| t.map_or(0, |t| t.id))
 }
 
 /// Calls `f` with the name of the task being polled on this thread, if it has one.
 pub fn with_current_task_name<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
-    // SAFETY: as in `with_current`.
-    f((!task.is_null()).then(|| unsafe { &*task }.name).flatten())
+    with_current(|t| f(t.and_then(|t| t.name)))
 }
 
 /// The wait record of the task being polled on this thread (null outside a task).
 pub(crate) fn current_wait_record() -> *const WaitRecord {
-    with_current(|t| t.wait).unwrap_or(ptr::null())
+    with_current(|t| t.map_or(ptr::null(), |t| t.wait))
 }
 
 /// What [`enter_task`] replaced, for [`leave_task`] to put back.
@@ -338,24 +339,21 @@ pub fn with_task<R>(task: &CurrentTask<'_>, f: impl FnOnce() -> R) -> R {
     struct Restore(*const CurrentTask<'static>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            try_with(|cx| cx.task.set(self.0));
+            restore_task(self.0);
         }
     }
-    let task = ptr::from_ref(task).cast::<CurrentTask<'static>>();
-    let _restore = Restore(try_with(|cx| cx.task.replace(task)).unwrap_or(ptr::null()));
+    let _restore = Restore(replace_task(
+        ptr::from_ref(task).cast::<CurrentTask<'static>>(),
+    ));
     f()
 }
 
 /// A copy of the current task (none: an anonymous one, id 0) with `wait` as its wait
 /// record: what [`introspect::enter_record`](crate::introspect::enter_record) makes current.
+/// The copy's name borrows from the outer task, which stays current (and so alive) for as
+/// long as the copy is current inside it.
 pub(crate) fn current_with_wait(wait: &WaitRecord) -> CurrentTask<'static> {
-    let task = try_with(|cx| cx.task.get()).unwrap_or(ptr::null());
-    // SAFETY: as in `with_current`; the copy's name borrows from the outer task, which stays
-    // current (and so alive) for as long as the copy is current inside it.
-    let (id, name) = match unsafe { task.as_ref() } {
-        Some(t) => (t.id, t.name),
-        None => (0, None),
-    };
+    let (id, name) = with_current(|t| t.map_or((0, None), |t| (t.id, t.name)));
     CurrentTask {
         id,
         name,

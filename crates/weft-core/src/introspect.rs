@@ -444,7 +444,7 @@ pub fn enter_record(record: &WaitRecord) -> RecordScope<'_> {
     let task = Box::new(context::current_with_wait(record));
     let prev = context::replace_task(ptr::from_ref(&*task));
     RecordScope {
-        task,
+        _task: task,
         prev,
         _record: PhantomData,
     }
@@ -454,7 +454,8 @@ pub fn enter_record(record: &WaitRecord) -> RecordScope<'_> {
 #[must_use = "the record is current only while the scope lives"]
 #[derive(Debug)]
 pub struct RecordScope<'a> {
-    task: Box<context::CurrentTask<'static>>,
+    /// What the context points at until `drop` puts `prev` back (fields drop after that).
+    _task: Box<context::CurrentTask<'static>>,
     prev: *const context::CurrentTask<'static>,
     _record: PhantomData<&'a WaitRecord>,
 }
@@ -462,7 +463,6 @@ pub struct RecordScope<'a> {
 impl Drop for RecordScope<'_> {
     fn drop(&mut self) {
         context::restore_task(self.prev);
-        let _ = &self.task; // current until the line above
     }
 }
 
@@ -709,7 +709,7 @@ impl Monitor {
     /// calls it a few times per threshold.
     pub fn check_stuck(&self, waiting: impl Fn() -> usize) {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let now = epoch().elapsed().as_nanos() as u64;
+        let now = since_epoch_ns();
         for slot in slots {
             let started = slot.started.load(Relaxed);
             if started == 0 {
@@ -853,7 +853,7 @@ impl<'a> PollScope<'a> {
         // when dropped (also while unwinding), on this thread.
         let (prev, slot) = unsafe { context::enter_task(task, Some(crate::coop::BUDGET)) };
         if !slot.is_null() {
-            // The start is kept in the slot itself (`PollSlot::started`), read back at the end.
+            // The timer is the slot's address: the scope keeps that, not the timer.
             let _ = PollTimer::start(slot, task.id(), task.name(), location());
         }
         PollScope {
@@ -869,16 +869,21 @@ impl Drop for PollScope<'_> {
     fn drop(&mut self) {
         context::leave_task(self.prev);
         if !self.slot.is_null() {
-            PollTimer::finish_slot(self.slot);
+            PollTimer { slot: self.slot }.finish();
         }
     }
 }
 
-/// The timing of one poll in debug mode.
+/// Nanoseconds since [`epoch`], as the poll slots stamp their starts.
+fn since_epoch_ns() -> u64 {
+    Instant::now().saturating_duration_since(epoch()).as_nanos() as u64
+}
+
+/// The timing of one poll in debug mode: the start is the slot's `started` stamp, so the
+/// timer itself is the slot's address.
 #[derive(Debug)]
 pub struct PollTimer {
     slot: *const PollSlot,
-    start: Instant,
 }
 
 impl PollTimer {
@@ -892,7 +897,6 @@ impl PollTimer {
         // SAFETY: the pointer was set by `Monitor::enter_thread`, whose `ThreadScope` holds
         // the slot alive and clears the pointer before letting it go.
         let s = unsafe { &*slot };
-        let start = Instant::now();
         s.seq.fetch_add(1, Relaxed);
         s.task.store(id, Relaxed);
         s.location
@@ -902,29 +906,16 @@ impl PollTimer {
             *s.name.lock().unwrap_or_else(|e| e.into_inner()) = name.map(str::to_owned);
             s.named.store(name.is_some(), Relaxed);
         }
-        let ns = start.saturating_duration_since(epoch()).as_nanos() as u64;
-        s.started.store(ns.max(1), Relaxed);
-        PollTimer { slot, start }
+        s.started.store(since_epoch_ns().max(1), Relaxed);
+        PollTimer { slot }
     }
 
     /// Ends the poll: returns its length and reports it if it was slow.
-    pub fn finish(self) -> Duration {
-        Self::finish_timed(self.slot, self.start.elapsed())
-    }
-
-    /// Ends the poll started on `slot` (by [`PollScope`], which keeps no `PollTimer`): its
-    /// start is the slot's `started` stamp.
     #[cold]
-    fn finish_slot(slot: *const PollSlot) -> Duration {
-        // SAFETY: as in `start`.
-        let started = unsafe { &*slot }.started.load(Relaxed);
-        let now = Instant::now().saturating_duration_since(epoch()).as_nanos() as u64;
-        Self::finish_timed(slot, Duration::from_nanos(now.saturating_sub(started)))
-    }
-
-    fn finish_timed(slot: *const PollSlot, took: Duration) -> Duration {
+    pub fn finish(self) -> Duration {
         // SAFETY: as in `start`; a poll starts and ends on the same thread inside the scope.
-        let s = unsafe { &*slot };
+        let s = unsafe { &*self.slot };
+        let took = Duration::from_nanos(since_epoch_ns().saturating_sub(s.started.load(Relaxed)));
         s.started.store(0, Relaxed);
         let id = s.task.load(Relaxed);
         *s.busy

@@ -261,7 +261,8 @@ impl HyperSleep for WeftSleep {}
 ///
 /// Reads go through a buffer of its own (grown to what hyper asks for, at most 16 KiB,
 /// at the first read) and are copied into hyper's: hyper's buffers may be uninitialized,
-/// and filling one without that copy takes `unsafe` code, which the facade does not have.
+/// and reading into one in place would need unchecked code, which the facade forbids. One
+/// copy per read; a zero-copy path would belong in weft-reactor, next to the sockets.
 /// Writes go straight through; `poll_shutdown` is futures-io's `poll_close`.
 ///
 /// ```
