@@ -11,7 +11,7 @@ use weft_task::Owner;
 use super::debug::DebugConfig;
 
 use super::driver::Driver;
-use super::handle::Shared;
+use super::handle::{RuntimeOwner, Shared};
 use super::{context, Handle, Runtime};
 
 type Hook = Arc<dyn Fn() + Send + Sync>;
@@ -60,14 +60,14 @@ enum Kind {
     Custom(MakeOwner),
 }
 
-/// The owner of the runtime's tasks, with `scheduler` inline: every task points at it, and a
-/// wake-up is one call into the scheduler. Four list shards per worker keep spawns and
-/// completions on different workers off each other's locks.
 /// Builds the owner of a custom scheduler, given debug mode's monitor.
-type MakeOwner = Box<dyn FnOnce(Option<Arc<Monitor>>) -> Arc<Owner<dyn Scheduler>> + Send + Sync>;
+type MakeOwner = Box<dyn FnOnce(Option<Arc<Monitor>>) -> Arc<RuntimeOwner> + Send + Sync>;
 
-fn owner<S: Scheduler>(scheduler: S, monitor: Option<Arc<Monitor>>) -> Arc<Owner<dyn Scheduler>> {
+/// The owner of the runtime's tasks: a wake-up is one call into the scheduler. Four list
+/// shards per worker keep spawns and completions on different workers off each other's locks.
+fn owner<S: Scheduler>(scheduler: S, monitor: Option<Arc<Monitor>>) -> Arc<RuntimeOwner> {
     let shards = scheduler.num_workers().saturating_mul(4);
+    let scheduler: Box<dyn Scheduler> = Box::new(scheduler);
     Arc::new(Owner::with_shards(scheduler, shards).with_monitor(monitor))
 }
 

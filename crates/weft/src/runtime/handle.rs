@@ -29,10 +29,15 @@ pub struct Handle {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// A runtime's parts: the owner of its tasks (the task list, with the scheduler inline:
-/// what every task points to), the blocking pool, the driver and the threads' `Env`.
+/// The owner of a runtime's tasks, whatever its scheduler: every task holds an `Arc` of it.
+/// The scheduler is boxed, not inline (`Owner<dyn Scheduler>`), so that the `Arc` is one
+/// word, not two: every task stores one (at 104 bytes an idle task, a word was 8%).
+pub(crate) type RuntimeOwner = Owner<Box<dyn Scheduler>>;
+
+/// A runtime's parts: the owner of its tasks (the task list and the scheduler: what every
+/// task points to), the blocking pool, the driver and the threads' `Env`.
 pub(crate) struct Shared {
-    pub(crate) owner: Arc<Owner<dyn Scheduler>>,
+    pub(crate) owner: Arc<RuntimeOwner>,
     pub(crate) blocking: BlockingPool,
     pub(crate) driver: Arc<Driver>,
     pub(crate) env: Env,
