@@ -8,7 +8,7 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::mem;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -24,29 +24,47 @@ use crate::origin::Origin;
 use crate::state::{State, ToIdle, ToRunning};
 use crate::{waker, Hint, Id, JoinError, Runnable, Schedule};
 
-pub(crate) enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
+/// The future, later its output, in the same bytes: which one is there is read from the
+/// state word, so the stage carries no tag (8 bytes of every task):
+///
+/// - not `COMPLETE`: the future (only the holder of `RUNNING` touches it; between dropping
+///   the future and storing the output, that holder alone sees the stage empty);
+/// - `COMPLETE` with `JOIN_INTEREST`: the output, which belongs to the `JoinHandle`;
+/// - `COMPLETE` without `JOIN_INTEREST`: nothing. Whoever clears `JOIN_INTEREST` after
+///   completion takes the output with it: the `JoinHandle` that reads it (`try_read_output`)
+///   or drops it (`drop_join_handle_slow`); the runner drops it at once if the handle was gone
+///   before completion (`complete`).
+pub(crate) union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
 }
 
-/// Drops whatever the stage holds *where it lies* and leaves it `Consumed`, even if the
-/// destructor panics (its panic is returned). A `Running` future is pinned: moving it out to
-/// drop it (`mem::replace`) would run its destructor at another address, while a future that
-/// borrows its own locals across an `.await` still points into the old one.
+/// Drops the future *where it lies*, even if its destructor panics (the panic is returned).
+/// The future is pinned: moving it out to drop it would run its destructor at another
+/// address, while a future that borrows its own locals across an `.await` still points into
+/// the old one.
 ///
 /// # Safety
 ///
-/// The caller has exclusive access to the stage, and nothing reads it as anything but
-/// `Consumed` afterwards.
-unsafe fn drop_stage_in_place<F: Future>(stage: *mut Stage<F>) -> Result<(), Box<dyn Any + Send>> {
-    // SAFETY: exclusive access (the caller's contract); the value is valid until dropped
-    // here, and if its destructor unwinds, the drop glue still drops the remaining fields.
-    let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
-    // SAFETY: the old value is gone (dropped above), so overwriting it without a drop is
-    // exactly right.
-    unsafe { ptr::write(stage, Stage::Consumed) };
-    result
+/// The caller has exclusive access to the stage, which holds the future; afterwards the
+/// stage is empty until an output is written.
+unsafe fn drop_future_in_place<F: Future>(stage: *mut Stage<F>) -> Result<(), Box<dyn Any + Send>> {
+    // SAFETY: exclusive access to a stage holding the future (the caller's contract); if its
+    // destructor unwinds, the drop glue still drops the remaining fields.
+    panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut (*stage).future)
+    }))
+}
+
+/// Moves the output out, leaving the stage empty.
+///
+/// # Safety
+///
+/// The caller has exclusive access to the stage, which holds the output, and treats it as
+/// empty afterwards.
+unsafe fn take_output<F: Future>(stage: *mut Stage<F>) -> Result<F::Output, JoinError> {
+    // SAFETY: the caller's contract; the bytes are never read as an output again.
+    unsafe { ManuallyDrop::take(&mut (*stage).output) }
 }
 
 #[repr(C)]
@@ -92,7 +110,9 @@ where
             ),
         },
         scheduler,
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
     });
     #[cfg(feature = "tracing")]
     {
@@ -162,13 +182,10 @@ where
         let _span = header.span.enter();
         panic::catch_unwind(AssertUnwindSafe(|| {
             cell.stage.with_mut(|stage| {
-                // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the
-                // future is never moved out while `Running` (it is dropped in place).
-                match unsafe { &mut *stage } {
-                    // SAFETY: see above: pinned in place inside the task allocation.
-                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
-                    _ => unreachable!("a task in RUNNING holds its future"),
-                }
+                // SAFETY: we hold RUNNING and the task is not COMPLETE, so the stage holds
+                // the future and we have exclusive access; the future is never moved (it is
+                // dropped in place), so it stays pinned inside the task allocation.
+                unsafe { Pin::new_unchecked(&mut *(*stage).future) }.poll(&mut cx)
             })
         }))
     };
@@ -211,19 +228,28 @@ where
     S: Schedule,
 {
     /// Drops the future in place; a panic in its destructor is returned, not propagated.
-    /// The caller holds RUNNING.
+    /// The caller holds RUNNING, and the task is not COMPLETE.
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
         with_id(self.header.id, self.header.name(), None, || {
-            // SAFETY: the caller holds RUNNING: exclusive access to the stage.
+            // SAFETY: the caller holds RUNNING before COMPLETE: the stage holds the future,
+            // and we have exclusive access.
             self.stage
-                .with_mut(|stage| unsafe { drop_stage_in_place(stage) })
+                .with_mut(|stage| unsafe { drop_future_in_place(stage) })
         })
     }
 
+    /// Writes the output into the stage the future has left empty (`drop_future`).
     fn store_output(&self, output: Result<F::Output, JoinError>) {
-        // SAFETY: the caller holds RUNNING: exclusive access to the stage, now `Consumed`.
-        self.stage
-            .with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+        // SAFETY: the caller holds RUNNING: exclusive access to the stage, now empty, so
+        // nothing is overwritten without a drop.
+        self.stage.with_mut(|stage| unsafe {
+            ptr::write(
+                stage,
+                Stage {
+                    output: ManuallyDrop::new(output),
+                },
+            )
+        });
     }
 
     /// Drops the future and stores a cancellation (or its destructor's panic).
@@ -238,8 +264,8 @@ where
 
     /// Debug mode: a panic whose `JoinHandle` is gone without having taken it is reported
     /// (asyncio's "Task exception was never retrieved").
-    fn report_unretrieved_panic(&self, output: &Stage<F>) {
-        let Stage::Finished(Err(err)) = output else {
+    fn report_unretrieved_panic(&self, output: &Result<F::Output, JoinError>) {
+        let Err(err) = output else {
             return;
         };
         let Some(monitor) = self.scheduler.monitor().filter(|_| err.is_panic()) else {
@@ -262,11 +288,12 @@ where
             target: "weft::task",
             parent: &self.header.span,
             task_id = self.header.id.as_u64(),
-            // SAFETY: the caller holds RUNNING (exclusive access to the stage); we only read.
-            outcome = match self.stage.with(|s| unsafe { &*s }) {
-                Stage::Finished(Ok(_)) => "ok",
-                Stage::Finished(Err(e)) if e.is_panic() => "panic",
-                _ => "cancelled",
+            // SAFETY: the caller holds RUNNING (exclusive access to the stage) and has
+            // stored the output; we only read.
+            outcome = match self.stage.with(|s| unsafe { &*(*s).output }) {
+                Ok(_) => "ok",
+                Err(e) if e.is_panic() => "panic",
+                Err(_) => "cancelled",
             },
             "complete"
         );
@@ -277,10 +304,10 @@ where
         // Neither a panic in the output's destructor nor in a waker may escape into the
         // worker: the task must still be released below.
         if !snapshot.is_join_interested() {
-            // SAFETY: no JoinHandle: the output is ours to drop.
-            let output = self
-                .stage
-                .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            // SAFETY: COMPLETE without JOIN_INTEREST, and we cleared neither: no handle can
+            // reach the output we just stored; it is ours to drop, and the stage is empty
+            // from now on.
+            let output = self.stage.with_mut(|stage| unsafe { take_output(stage) });
             self.report_unretrieved_panic(&output);
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(output)));
         } else if snapshot.is_join_waker_set() {
@@ -344,16 +371,19 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
     // A task freed before it finished (every handle and waker dropped) still holds its
     // future; its destructor runs here, with the task id set, and may not unwind into
-    // whoever dropped the last reference (a worker, a waker's owner).
-    cell.stage.with_mut(|stage| {
-        // SAFETY: we own the allocation exclusively.
-        if !matches!(unsafe { &*stage }, Stage::Consumed) {
+    // whoever dropped the last reference (a worker, a waker's owner). A finished task's
+    // stage is empty: the `JoinHandle`'s interest went (it is gone), and whoever cleared it
+    // after completion took the output.
+    if !cell.header.state.load().is_complete() {
+        cell.stage.with_mut(|stage| {
             with_id(cell.header.id, cell.header.name(), None, || {
-                // SAFETY: as above; the future is dropped where it was pinned.
-                let _ = unsafe { drop_stage_in_place(stage) };
+                // SAFETY: we own the allocation exclusively, and a task that never completed
+                // holds its future (the runner between `drop_future` and `complete` holds a
+                // reference, so it is not here); it is dropped where it was pinned.
+                let _ = unsafe { drop_future_in_place(stage) };
             });
-        }
-    });
+        });
+    }
     drop(cell);
 }
 
@@ -368,24 +398,32 @@ where
     if !can_read_output(&cell.header, waker) {
         return;
     }
-    // SAFETY: COMPLETE and JOIN_INTEREST: the output belongs to the handle, which calls us
-    // with exclusive access (`&mut JoinHandle`).
-    let stage = cell
-        .stage
-        .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
-    let Stage::Finished(output) = stage else {
-        panic!("JoinHandle polled after it returned the task's output");
-    };
+    // SAFETY: COMPLETE and JOIN_INTEREST (`can_read_output` checked both): the output
+    // belongs to the handle, which calls us with exclusive access (`&mut JoinHandle`). The
+    // transition below clears JOIN_INTEREST, which says the stage is empty from now on.
+    let output = cell.stage.with_mut(|stage| unsafe { take_output(stage) });
+    // The handle keeps its reference (for `id` and `is_finished`), and gives up the output
+    // and the join-waker slot here, as if it were dropped; its `drop` only releases the
+    // reference.
+    let (_, drop_waker) = cell.header.state.transition_to_join_handle_dropped();
+    // SAFETY: JOIN_WAKER is unset: the slot is ours.
+    let waker = drop_waker.then(|| cell.header.join_waker.with_mut(|w| unsafe { (*w).take() }));
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     // SAFETY: the handle passes a `Poll<Result<F::Output, JoinError>>` of this task's type.
     unsafe { *dst = Poll::Ready(output) };
+    // Last: a panicking waker destructor cannot lose the output.
+    drop(waker);
 }
 
 /// `true` if the task is complete; otherwise makes sure `waker` is the registered join
 /// waker.
 fn can_read_output(header: &Header, waker: &Waker) -> bool {
     let snapshot = header.state.load();
-    debug_assert!(snapshot.is_join_interested());
+    // Only the handle clears JOIN_INTEREST, and reading the output is one way it does.
+    assert!(
+        snapshot.is_join_interested(),
+        "JoinHandle polled after it returned the task's output"
+    );
     if snapshot.is_complete() {
         return true;
     }
@@ -437,13 +475,18 @@ where
 {
     // SAFETY: the JoinHandle's reference keeps the cell alive until the `ref_dec` below.
     let cell = unsafe { cell::<F, S>(ptr) };
-    let (drop_output, drop_waker) = cell.header.state.transition_to_join_handle_dropped();
+    // A handle that read the output gave up its interest then (`try_read_output`); only the
+    // handle clears JOIN_INTEREST, so this load cannot race with that.
+    let (drop_output, drop_waker) = if cell.header.state.load().is_join_interested() {
+        cell.header.state.transition_to_join_handle_dropped()
+    } else {
+        (false, false)
+    };
     if drop_output {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the task completed while the handle existed: the output is ours.
-            let output = cell
-                .stage
-                .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            // SAFETY: the task completed while the handle was interested: the output is ours,
+            // and the stage is empty from now on (JOIN_INTEREST is cleared).
+            let output = cell.stage.with_mut(|stage| unsafe { take_output(stage) });
             cell.report_unretrieved_panic(&output);
             drop(output);
         }));

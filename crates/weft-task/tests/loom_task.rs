@@ -337,6 +337,48 @@ fn join_handle_dropped_while_completing_with_waker() {
     join_handle_dropped_while_completing(true);
 }
 
+/// (c2) Thread B reads the output the moment COMPLETE shows, while thread A may still be
+/// waking the join waker and handing its slot back, and then drops the handle. Reading gives
+/// up the handle's interest (the output's bytes are empty from then on, so nothing may drop
+/// them again): the output is dropped exactly once, by the reader; the registered join
+/// waker is released exactly once, by whichever side clears the slot last; the task is freed.
+#[test]
+fn join_handle_reads_the_output_while_completing_then_drops() {
+    model(|| {
+        let ex = Exec::new(false);
+        let probe = Probe::default();
+        let out = Drops::default();
+        let o = out.clone();
+        let (mut handle, first) = ex.spawn(probe.future(move |_, _| Poll::Ready(o.token())));
+        let woken = StdArc::new(WakeCount::default());
+        let w = Waker::from(woken.clone());
+        assert!(poll_handle(&mut handle, &w).is_pending());
+
+        let a = thread::spawn(move || first.run());
+        let b = thread::spawn(move || {
+            loop {
+                match poll_handle(&mut handle, &w) {
+                    Poll::Ready(r) => break drop(r.ok().expect("completed")),
+                    Poll::Pending => thread::yield_now(),
+                }
+            }
+            drop(handle);
+        });
+        a.join().unwrap();
+        b.join().unwrap();
+
+        assert_eq!(probe.polls(), 1);
+        assert_eq!(probe.drops.get(), 1);
+        assert_eq!(out.get(), 1, "the output was dropped exactly once");
+        assert_eq!(
+            StdArc::strong_count(&woken),
+            1,
+            "the join waker was released"
+        );
+        ex.assert_all_freed();
+    });
+}
+
 /// Drives `f` to completion on the current loom thread, parking between polls. Unlike
 /// `loom::future::block_on` (whose waker clones never `will_wake` each other), it polls with
 /// one waker whose clones `will_wake` it, as a real executor does. If nothing ever wakes
