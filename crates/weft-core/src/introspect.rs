@@ -32,9 +32,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroU32;
 use std::panic::Location;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -279,21 +280,70 @@ const TICK: Duration = Duration::from_millis(100);
 /// The reference the locations' offsets are taken from.
 static ANCHOR: u8 = 0;
 
+/// A `&'static Location` in 32 bits: its offset from a static of this crate (locations
+/// live in the binary's read-only data, within 2 GiB of it). Only [`LocationCode::of`]
+/// makes one, so every code decodes to the location it was made from.
+///
+/// ```
+/// use std::panic::Location;
+/// use weft_core::introspect::LocationCode;
+///
+/// let here = Location::caller();
+/// let code = LocationCode::of(here).expect("within 2 GiB of weft-core's statics");
+/// assert!(std::ptr::eq(code.location(), here));
+/// // SAFETY: the bits come from `to_bits` of a code made in this process.
+/// let again = unsafe { LocationCode::from_bits(code.to_bits()) };
+/// assert!(std::ptr::eq(again.location(), here));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationCode(NonZeroU32);
+
+impl LocationCode {
+    /// `location`'s code; `None` if it lies too far from this crate's statics (or on it).
+    #[inline]
+    pub fn of(location: &'static Location<'static>) -> Option<LocationCode> {
+        let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
+        let at = ptr::from_ref(location).expose_provenance() as i64;
+        let offset = i32::try_from(at - anchor).ok()?;
+        NonZeroU32::new(offset as u32).map(LocationCode)
+    }
+
+    /// The location the code was made from.
+    #[inline]
+    pub fn location(self) -> &'static Location<'static> {
+        let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
+        let at = (anchor + i64::from(self.0.get() as i32)) as usize;
+        // SAFETY: the offset was taken in `of` from a `&'static Location` whose provenance
+        // was exposed there (a code is made nowhere else, and `from_bits` takes only what
+        // `to_bits` gave); the same address gives back the same location.
+        unsafe { &*ptr::with_exposed_provenance::<Location<'static>>(at) }
+    }
+
+    /// The code as bits, to pack beside something else.
+    #[inline]
+    pub fn to_bits(self) -> NonZeroU32 {
+        self.0
+    }
+
+    /// The code back from its bits.
+    ///
+    /// # Safety
+    ///
+    /// `bits` came from [`LocationCode::to_bits`] in this process.
+    #[inline]
+    pub unsafe fn from_bits(bits: NonZeroU32) -> LocationCode {
+        LocationCode(bits)
+    }
+}
+
 fn location_offset(location: &'static Location<'static>) -> u32 {
-    let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
-    let at = ptr::from_ref(location).expose_provenance() as i64;
-    i32::try_from(at - anchor).map_or(0, |offset| offset as u32)
+    LocationCode::of(location).map_or(0, |code| code.to_bits().get())
 }
 
 fn location_at(offset: u32) -> Option<&'static Location<'static>> {
-    if offset == 0 {
-        return None;
-    }
-    let anchor = ptr::from_ref(&ANCHOR).addr() as i64;
-    let at = (anchor + i64::from(offset as i32)) as usize;
-    // SAFETY: a non-zero offset was taken in `location_offset` from a `&'static Location`
-    // whose provenance was exposed there; the same address gives back the same location.
-    Some(unsafe { &*ptr::with_exposed_provenance::<Location<'static>>(at) })
+    // SAFETY: the record's location bits are 0 or were written by `location_offset`, from
+    // `to_bits`.
+    NonZeroU32::new(offset).map(|bits| unsafe { LocationCode::from_bits(bits) }.location())
 }
 
 fn ticks_since_epoch(at: Instant) -> u64 {
@@ -355,58 +405,43 @@ impl WaitRecord {
     }
 }
 
-/// A task's poll count and spawn stamp in one word: two halves, the polls (wrapping) and the
-/// coarse clock at spawn in milliseconds (wrapping, so ages are exact modulo 49 days). The
-/// polls are written only by the task's runner (a 32-bit load and store), read from anywhere.
-#[derive(Debug)]
-pub struct TaskStats {
-    polls: AtomicU32,
-    spawned_ms: AtomicU32,
-}
+/// When a task was spawned, in 31 bits: the coarse clock in milliseconds, modulo 2^31 (ages
+/// are exact, to the clock's few milliseconds, below 24 days). 31 bits, so that it packs
+/// beside a [`LocationCode`] and a tag bit in one word of the task header.
+///
+/// ```
+/// let stamp = weft_core::introspect::SpawnStamp::now();
+/// assert!(stamp.age() < std::time::Duration::from_secs(1));
+/// assert_eq!(weft_core::introspect::SpawnStamp::from_bits(stamp.to_bits()), stamp);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpawnStamp(u32);
 
-fn coarse_ms() -> u32 {
-    (coarse_now_ns() / 1_000_000) as u32
-}
+const STAMP_MASK: u32 = (1 << 31) - 1;
 
-impl TaskStats {
-    /// Stats of a task spawned now.
-    ///
-    /// ```
-    /// let stats = weft_core::introspect::TaskStats::new();
-    /// stats.count_poll();
-    /// assert_eq!(stats.polls(), 1);
-    /// assert!(stats.age() < std::time::Duration::from_secs(1));
-    /// ```
+impl SpawnStamp {
+    /// The stamp of a task spawned now.
     #[inline]
-    pub fn new() -> TaskStats {
-        TaskStats {
-            polls: AtomicU32::new(0),
-            spawned_ms: AtomicU32::new(coarse_ms()),
-        }
+    pub fn now() -> SpawnStamp {
+        SpawnStamp((coarse_now_ns() / 1_000_000) as u32 & STAMP_MASK)
     }
 
-    /// Counts a poll (only the task's runner calls it: a load and a store).
+    /// Time since the stamp was taken, to a few milliseconds.
+    pub fn age(self) -> Duration {
+        let age = SpawnStamp::now().0.wrapping_sub(self.0) & STAMP_MASK;
+        Duration::from_millis(u64::from(age))
+    }
+
+    /// The stamp's 31 bits (the top bit is 0).
     #[inline]
-    pub fn count_poll(&self) {
-        self.polls
-            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
+    pub fn to_bits(self) -> u32 {
+        self.0
     }
 
-    /// Polls so far (modulo 2^32).
-    pub fn polls(&self) -> u64 {
-        u64::from(self.polls.load(Relaxed))
-    }
-
-    /// Time since the task was spawned, to a few milliseconds.
-    pub fn age(&self) -> Duration {
-        let spawned = self.spawned_ms.load(Relaxed);
-        Duration::from_millis(u64::from(coarse_ms().wrapping_sub(spawned)))
-    }
-}
-
-impl Default for TaskStats {
-    fn default() -> TaskStats {
-        TaskStats::new()
+    /// A stamp from its bits (the top bit is ignored).
+    #[inline]
+    pub fn from_bits(bits: u32) -> SpawnStamp {
+        SpawnStamp(bits & STAMP_MASK)
     }
 }
 

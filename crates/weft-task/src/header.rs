@@ -1,6 +1,6 @@
-//! The front of every task: the `Header` (state word, vtable, id, owner-list links, join
-//! waker, name and spawn location in one word, and what introspection reads: polls, spawn
-//! stamp and the wait record in two more) and the type-erased operations that need nothing else:
+//! The front of every task: the `Header` (state word with the poll count, vtable, id,
+//! owner-list links, join waker, name and spawn location and time in one word, the wait
+//! record in another) and the type-erased operations that need nothing else:
 //! waking, aborting and dropping a reference. Everything that needs the future's type is in
 //! `raw.rs`, reached through the `Vtable`.
 
@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
-use weft_core::introspect::{TaskRef, TaskStats, WaitRecord};
+use weft_core::introspect::{TaskRef, WaitRecord};
 
 use crate::origin::Origin;
 
@@ -28,14 +28,12 @@ pub(crate) struct Header {
     pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
     /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
-    /// The spawn location and, for a named task, the name: one word (see `Origin`).
+    /// The spawn location and time and, for a named task, the name: one word (see
+    /// `Origin`; the poll count is in the state word).
     pub(crate) origin: Origin,
-    /// Introspection, two words in all (every byte of a task counts: one word more moves
-    /// small tasks into the next malloc size class, which doubled spawn_many_local's time):
-    /// the poll count and the spawn stamp (`stats`), and where the task waits (`wait`).
-    /// Written only by whoever holds RUNNING (load + store, no locked RMW), read by
-    /// `Owner::tasks` from any thread; std atomics, not the loom shim's: they order nothing.
-    pub(crate) stats: TaskStats,
+    /// Where the task waits: one word, written only by whoever holds RUNNING (a relaxed
+    /// store, no locked RMW), read by `Owner::tasks` from any thread; a std atomic, not the
+    /// loom shim's: it orders nothing.
     pub(crate) wait: WaitRecord,
     /// The task's span, entered on each poll (feature `tracing`).
     #[cfg(feature = "tracing")]
@@ -142,9 +140,9 @@ pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
     }
 }
 
-// Every word of the header is paid by every task: 80 bytes (state, vtable, id, two list
-// links, the join waker's two words, origin, stats, wait record). Spawn-heavy workloads
-// notice a word more: spawn_many_local's tasks crossed into the next malloc size class
-// with 16 more bytes, which doubled its time.
+// Every word of the header is paid by every task: 72 bytes (state, vtable, id, two list
+// links, the join waker's two words, origin, wait record). The memory row counts each one
+// (heap per idle task), and spawn-heavy workloads notice one too: spawn_many_local's tasks
+// once crossed into the next malloc size class with 16 more bytes, which doubled its time.
 #[cfg(all(not(weft_loom), not(feature = "tracing"), target_pointer_width = "64"))]
-const _: () = assert!(std::mem::size_of::<Header>() == 80);
+const _: () = assert!(std::mem::size_of::<Header>() == 72);

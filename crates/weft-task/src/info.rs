@@ -90,9 +90,9 @@ impl Task {
             name: h.name().map(str::to_owned),
             location: h.location(),
             state,
-            polls: h.stats.polls(),
+            polls: h.state.polls(),
             busy: monitor.map(|m| m.busy(h.id.as_u64())),
-            age: h.stats.age(),
+            age: h.origin.age(),
             waiting_on: if state == TaskState::Idle {
                 h.wait.get()
             } else {

@@ -15,7 +15,7 @@ use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
 use weft_core::context::CurrentTask;
-use weft_core::introspect::{self, PollScope, TaskStats, WaitRecord};
+use weft_core::introspect::{self, PollScope, WaitRecord};
 use weft_core::loom::cell::UnsafeCell;
 
 use crate::header::{Header, Vtable};
@@ -96,7 +96,6 @@ where
             list_next: UnsafeCell::new(None),
             join_waker: UnsafeCell::new(None),
             origin: Origin::new(name, location),
-            stats: TaskStats::new(),
             wait: WaitRecord::new(),
             #[cfg(feature = "tracing")]
             span: tracing::trace_span!(
@@ -171,7 +170,6 @@ where
     let mut cx = Context::from_waker(&waker);
     let header = &cell.header;
     header.wait.clear();
-    header.stats.count_poll();
     let polled = {
         // The id, name and wait record current, and in debug mode the poll timed (a slow
         // poll is reported when the scope ends).

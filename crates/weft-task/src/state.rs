@@ -1,9 +1,15 @@
-//! The task's state: one atomic word holding every flag and the reference count.
+//! The task's state: one atomic word holding every flag, the reference count and the poll
+//! count.
 //!
 //! ```text
-//!  63 ........................ 6 | 5         4          3             2        1         0
-//!  reference count              | CANCELLED JOIN_WAKER JOIN_INTEREST NOTIFIED COMPLETE RUNNING
+//!  63 ........ 32 | 31 ........ 6 | 5         4          3             2        1         0
+//!  polls          | references    | CANCELLED JOIN_WAKER JOIN_INTEREST NOTIFIED COMPLETE RUNNING
 //! ```
+//!
+//! The poll count (modulo 2^32, for introspection) rides in the compare-exchange that starts
+//! each poll, so counting costs nothing and the header no word. References are 26 bits
+//! (67 million: wakers, handles, `Runnable`s); as `Arc` does at `isize::MAX`, an overflow,
+//! which only leaked wakers could cause, aborts the process.
 //!
 //! Ownership rules the flags encode:
 //!
@@ -26,35 +32,39 @@
 
 use std::fmt;
 
-use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use weft_core::loom::sync::atomic::{AtomicU64, Ordering::*};
 
 /// The future is being polled or cancelled.
-pub(crate) const RUNNING: usize = 1 << 0;
+pub(crate) const RUNNING: u64 = 1 << 0;
 /// The output is stored; the future is dropped.
-pub(crate) const COMPLETE: usize = 1 << 1;
+pub(crate) const COMPLETE: u64 = 1 << 1;
 /// The task is queued, or woken while running.
-pub(crate) const NOTIFIED: usize = 1 << 2;
-/// The `JoinHandle` still exists.
-pub(crate) const JOIN_INTEREST: usize = 1 << 3;
+pub(crate) const NOTIFIED: u64 = 1 << 2;
+/// The `JoinHandle` still exists, and has not taken the output.
+pub(crate) const JOIN_INTEREST: u64 = 1 << 3;
 /// A waker is registered in the join-waker slot.
-pub(crate) const JOIN_WAKER: usize = 1 << 4;
+pub(crate) const JOIN_WAKER: u64 = 1 << 4;
 /// The task was aborted or shut down.
-pub(crate) const CANCELLED: usize = 1 << 5;
+pub(crate) const CANCELLED: u64 = 1 << 5;
 
 const REF_SHIFT: u32 = 6;
-const REF_ONE: usize = 1 << REF_SHIFT;
-const FLAGS: usize = REF_ONE - 1;
+const REF_ONE: u64 = 1 << REF_SHIFT;
+const FLAGS: u64 = REF_ONE - 1;
+const POLL_SHIFT: u32 = 32;
+const POLL_ONE: u64 = 1 << POLL_SHIFT;
+/// The reference count's bits, in place.
+const REFS: u64 = POLL_ONE - REF_ONE;
 
 /// A new task: one `Runnable`, one `JoinHandle`, one `Task` (for the owner list).
-const INITIAL: usize = (3 * REF_ONE) | JOIN_INTEREST | NOTIFIED;
+const INITIAL: u64 = (3 * REF_ONE) | JOIN_INTEREST | NOTIFIED;
 
 pub(crate) struct State {
-    val: AtomicUsize,
+    val: AtomicU64,
 }
 
 /// A copy of the state word.
 #[derive(Copy, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot(usize);
+pub(crate) struct Snapshot(u64);
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ToRunning {
@@ -94,7 +104,7 @@ pub(crate) enum ToNotified {
 impl State {
     pub(crate) fn new() -> State {
         State {
-            val: AtomicUsize::new(INITIAL),
+            val: AtomicU64::new(INITIAL),
         }
     }
 
@@ -134,6 +144,9 @@ impl State {
             let action = if next.is_cancelled() {
                 ToRunning::Cancelled
             } else {
+                // Counted here, in the exchange the poll needs anyway (wrapping: the carry
+                // leaves the word).
+                next.0 = next.0.wrapping_add(POLL_ONE);
                 ToRunning::Success
             };
             (action, Some(next))
@@ -170,7 +183,7 @@ impl State {
     }
 
     /// Drops `count` references after completion; `true` if the task must now be freed.
-    pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
+    pub(crate) fn transition_to_terminal(&self, count: u64) -> bool {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= count, "task reference count underflow");
         prev.ref_count() == count
@@ -313,11 +326,13 @@ impl State {
     }
 
     pub(crate) fn ref_inc(&self) {
-        let prev = self.val.fetch_add(REF_ONE, Relaxed);
-        // Like `Arc`: an overflow could only come from leaked wakers; abort rather than wrap.
-        if prev > isize::MAX as usize {
-            std::process::abort();
-        }
+        let prev = Snapshot(self.val.fetch_add(REF_ONE, Relaxed));
+        prev.check_ref_overflow();
+    }
+
+    /// Polls so far (modulo 2^32).
+    pub(crate) fn polls(&self) -> u64 {
+        self.val.load(Relaxed) >> POLL_SHIFT
     }
 
     /// Drops one reference; `true` if it was the last.
@@ -350,10 +365,18 @@ impl Snapshot {
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
-    pub(crate) fn ref_count(self) -> usize {
-        self.0 >> REF_SHIFT
+    pub(crate) fn ref_count(self) -> u64 {
+        (self.0 & REFS) >> REF_SHIFT
+    }
+    /// Like `Arc`: an overflow could only come from leaked wakers; abort rather than let the
+    /// count carry into the poll count (`self` is the word before the increment).
+    fn check_ref_overflow(self) {
+        if self.0 & REFS == REFS {
+            std::process::abort();
+        }
     }
     fn ref_inc(&mut self) {
+        self.check_ref_overflow();
         self.0 += REF_ONE;
     }
     fn ref_dec(&mut self) {
