@@ -7,9 +7,13 @@
 //! repetition `r` runs the runtimes in the order rotated by `r` (weft-tokio-smol,
 //! tokio-smol-weft, smol-weft-tokio, ...), so no runtime always goes first or always follows
 //! the same one, and the floor, if the workload has one, runs after them. A workload with an
-//! extra pairing (weft's runtime with flume, in the `sync_*` channel rows) runs it as a
-//! fourth slot of the same rotation. Idle runtimes park
-//! their threads, so they cost the one being measured nothing.
+//! extra pairing (weft's runtime with flume in the `sync_*` channel rows, tokio's
+//! current-thread runtime in `channel` and `ping_pong`) runs it as a fourth slot of the same
+//! rotation. A workload that asks for its speed-up over one worker
+//! ([`Workload::one_worker`]: `cpu_fan_out`, `mixed`) also gets a one-worker runtime of each
+//! kind, built once beside the others and dropped with them, and their three runs are
+//! further slots of the rotation. Idle runtimes park their threads, so they cost the one
+//! being measured nothing.
 
 use std::io::Write;
 use std::time::Instant;
@@ -61,6 +65,21 @@ pub struct WorkloadResult {
     /// The [extra pairing](crate::workloads::Extra)'s samples (or why it could not run), if
     /// the workload has one.
     pub extra: Option<Result<Vec<Sample>, &'static str>>,
+    /// Per runtime ([`Which::ALL`] order), its samples on a one-worker runtime of its kind,
+    /// if the workload asks for them ([`Workload::one_worker`]); repetition `r` of these ran
+    /// in the same rotation as repetition `r` of [`WorkloadResult::samples`].
+    pub one_worker: Option<[Result<Vec<Sample>, &'static str>; 3]>,
+}
+
+/// One slot of a workload's rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A runtime with the configured worker count (index into [`Which::ALL`]).
+    Runtime(usize),
+    /// The extra pairing.
+    Extra,
+    /// A runtime with one worker (index into [`Which::ALL`]).
+    OneWorker(usize),
 }
 
 /// One queue micro-benchmark.
@@ -101,11 +120,14 @@ fn progress(line: &str) {
 }
 
 /// Runs one workload: warm-up, then `cfg.reps` rotated repetitions (of the three runtimes,
-/// and of the workload's extra pairing as a fourth where it has one).
+/// of the workload's extra pairing as a fourth where it has one, and of the three one-worker
+/// runtimes where it asks for them).
 pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
     let started = Instant::now();
     let p = &cfg.params;
     let rts = Runtimes::build(cfg.workers);
+    // Built once for the workload's samples, dropped with `rts` below; parked in between.
+    let one_rts = w.one_worker.then(|| Runtimes::build(1));
     let mut samples: [Result<Vec<Sample>, &'static str>; 3] =
         std::array::from_fn(|_| Ok(Vec::with_capacity(cfg.reps)));
     for (i, which) in Which::ALL.into_iter().enumerate() {
@@ -117,28 +139,55 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
         Ok(_) => Ok(Vec::with_capacity(cfg.reps)),
         Err(why) => Err(why),
     });
+    let mut one_worker: Option<[Result<Vec<Sample>, &'static str>; 3]> =
+        one_rts.as_ref().map(|one| {
+            std::array::from_fn(|i| match (w.run)(one, Which::ALL[i], p) {
+                Ok(_) => Ok(Vec::with_capacity(cfg.reps)),
+                Err(why) => Err(why),
+            })
+        });
     let mut floor = w.floor.map(|f| {
         (f.run)(p);
         Vec::with_capacity(cfg.reps)
     });
-    // The extra pairing, if any, is a fourth slot of the rotation.
-    let slots = 3 + usize::from(extra.is_some());
+    let mut slots: Vec<Slot> = (0..3).map(Slot::Runtime).collect();
+    if extra.is_some() {
+        slots.push(Slot::Extra);
+    }
+    if one_rts.is_some() {
+        slots.extend((0..3).map(Slot::OneWorker));
+    }
     for rep in 0..cfg.reps {
-        for k in 0..slots {
-            let i = (rep + k) % slots;
-            if i == 3 {
-                if let (Some(e), Some(Ok(list))) = (w.extra, extra.as_mut()) {
-                    list.push((e.run)(&rts, p).expect("the extra pairing stopped running"));
+        for k in 0..slots.len() {
+            match slots[(rep + k) % slots.len()] {
+                Slot::Runtime(i) => {
+                    if let Ok(list) = &mut samples[i] {
+                        let sample =
+                            (w.run)(&rts, Which::ALL[i], p).expect("a runtime stopped running");
+                        list.push(sample);
+                    }
                 }
-            } else if let Ok(list) = &mut samples[i] {
-                let sample = (w.run)(&rts, Which::ALL[i], p).expect("a runtime stopped running");
-                list.push(sample);
+                Slot::Extra => {
+                    if let (Some(e), Some(Ok(list))) = (w.extra, extra.as_mut()) {
+                        list.push((e.run)(&rts, p).expect("the extra pairing stopped running"));
+                    }
+                }
+                Slot::OneWorker(i) => {
+                    if let (Some(one), Some(lists)) = (&one_rts, one_worker.as_mut()) {
+                        if let Ok(list) = &mut lists[i] {
+                            let sample = (w.run)(one, Which::ALL[i], p)
+                                .expect("a one-worker runtime stopped running");
+                            list.push(sample);
+                        }
+                    }
+                }
             }
         }
         if let (Some(f), Some(list)) = (w.floor, floor.as_mut()) {
             list.push((f.run)(p));
         }
     }
+    drop(one_rts);
     drop(rts);
 
     let ops = (w.ops)(p) as f64;
@@ -155,22 +204,34 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
             Ok(list) => fmt_ns(median_wall_ns(list) / ops),
             Err(_) => "n/a".to_owned(),
         };
-        line.push_str(&format!(" {}={cell:<10}", e.name.replace(' ', "")));
+        // `weft+flume`, `tokio-current-thread`.
+        let name = e.name.replace(" + ", "+").replace(' ', "-");
+        line.push_str(&format!(" {name}={cell:<10}"));
     }
     if let Some(list) = &floor {
         line.push_str(&format!(" floor={}", fmt_ns(median_wall_ns(list) / ops)));
     }
-    line.push_str(&format!(
-        " per {}  [{:.1}s]",
-        w.per,
-        started.elapsed().as_secs_f64()
-    ));
+    line.push_str(&format!(" per {}", w.per));
+    if let Some(lists) = &one_worker {
+        line.push_str(" speed-up over 1 worker:");
+        for ((which, one), many) in Which::ALL.iter().zip(lists).zip(&samples) {
+            let cell = match (one, many) {
+                (Ok(one), Ok(many)) => {
+                    format!("{:.2}x", median_wall_ns(one) / median_wall_ns(many))
+                }
+                _ => "n/a".to_owned(),
+            };
+            line.push_str(&format!(" {}={cell}", which.name()));
+        }
+    }
+    line.push_str(&format!("  [{:.1}s]", started.elapsed().as_secs_f64()));
     progress(&line);
     WorkloadResult {
         workload: *w,
         samples,
         floor,
         extra,
+        one_worker,
     }
 }
 

@@ -8,8 +8,11 @@
 //! ratios weft/tokio and weft/smol (below 1: weft is faster; taken per repetition, in which
 //! the runtimes run back to back, and given as the median with the 10th–90th percentile
 //! band, [`stats::paired_ratios`]), floors that show what cannot
-//! be avoided ([`floor`], [`workloads::tcp::mio_echo`]), weft's local queue against
-//! crossbeam-deque ([`queue`]), and memory per task and peak RSS ([`memory`]).
+//! be avoided ([`floor`], [`workloads::tcp::mio_echo`]), weft beside tokio's current-thread
+//! runtime on `channel` and `ping_pong` ([`rt::TokioCurrent`]), each runtime's speed-up over
+//! its own one-worker runtime on the CPU-bound `cpu_fan_out` ([`workloads::cpu`]), weft's
+//! local queue against crossbeam-deque ([`queue`]), and memory per task and peak RSS
+//! ([`memory`]).
 //!
 //! ```text
 //! cargo xtask bench [--quick] [--workers N[,N..]] [--filter NAME[,NAME..]]

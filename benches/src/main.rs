@@ -177,10 +177,14 @@ fn run_suite(args: &Args, workers: usize) -> Report {
         workers,
         reps: args.reps.unwrap_or(if args.quick { 9 } else { 21 }),
         quick: args.quick,
-        params: if args.quick {
-            Params::quick()
-        } else {
-            Params::full()
+        params: Params {
+            // `mixed`: one CPU-bound task per worker.
+            mixed_cpu_tasks: workers,
+            ..if args.quick {
+                Params::quick()
+            } else {
+                Params::full()
+            }
         },
         queue_ops: if args.quick { 1_000_000 } else { 4_000_000 },
         memory_tasks: 100_000,

@@ -40,6 +40,13 @@ fn tiny() -> Config {
             tcp_conns: 4,
             tcp_rounds: 5,
             tcp_msg: 64,
+            cpu_tasks: 8,
+            cpu_steps: 20_000,
+            mixed_cpu_tasks: 2,
+            mixed_chunks: 5,
+            mixed_chunk_steps: 5_000,
+            mixed_pairs: 4,
+            mixed_rounds: 20,
         },
         queue_ops: 10_000,
         memory_tasks: 1_000,
@@ -71,6 +78,22 @@ fn every_workload_runs_on_every_runtime() {
             (Some(Ok(list)), Some(_)) => assert_eq!(list.len(), cfg.reps, "{}", w.name),
             (None, None) => {}
             _ => panic!("{}: the extra pairing did not run as declared", w.name),
+        }
+        match &result.one_worker {
+            Some(lists) => {
+                assert!(w.one_worker, "{}", w.name);
+                for (which, list) in Which::ALL.iter().zip(lists) {
+                    let list = list.as_ref().expect("a one-worker runtime did not run");
+                    assert_eq!(
+                        list.len(),
+                        cfg.reps,
+                        "{} on one {} worker",
+                        w.name,
+                        which.name()
+                    );
+                }
+            }
+            None => assert!(!w.one_worker, "{}: no one-worker samples", w.name),
         }
     }
     let queues = harness::run_queues(&cfg);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{paired_to_extra, paired_to_weft, per_op, Metric, Report};
+use super::{paired_to_extra, paired_to_weft, per_op, speed_up, Metric, Report};
 use crate::queue::Queue;
 use crate::rt::Which;
 use crate::sample::Sample;
@@ -218,6 +218,7 @@ pub fn to_json(r: &Report) -> String {
                             match result {
                                 Ok(list) if !list.is_empty() => Json::obj([
                                     ("name", Json::str(e.name)),
+                                    ("what", Json::str(e.what)),
                                     ("samples", samples(list)),
                                     ("wall_per_op_ns", summary(&per_op(list, Metric::Wall, ops))),
                                     ("cpu_per_op_ns", summary(&per_op(list, Metric::Cpu, ops))),
@@ -245,6 +246,12 @@ pub fn to_json(r: &Report) -> String {
                         }
                         _ => Json::Null,
                     },
+                ),
+                (
+                    "one_worker",
+                    res.one_worker
+                        .as_ref()
+                        .map_or(Json::Null, |one| one_worker(one, &res.samples, ops)),
                 ),
                 (
                     "floor",
@@ -361,6 +368,35 @@ pub fn to_json(r: &Report) -> String {
         ("http", r.http.as_ref().map_or(Json::Null, http)),
     ])
     .pretty()
+}
+
+/// Each runtime's samples on its one-worker runtime and its speed-up over them:
+/// t(1 worker) / t(N workers), per repetition (`speed_up`) and of the medians.
+fn one_worker(
+    one: &[Result<Vec<Sample>, &'static str>; 3],
+    many: &[Result<Vec<Sample>, &'static str>; 3],
+    ops: u64,
+) -> Json {
+    let runtimes = Which::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, which)| {
+            let value = match speed_up(&one[i], &many[i], ops) {
+                Ok(s) => Json::obj([
+                    (
+                        "samples",
+                        one[i].as_ref().map_or(Json::Null, |list| samples(list)),
+                    ),
+                    ("wall_per_op_ns", summary(&s.one_worker)),
+                    ("speed_up", s.paired.as_ref().map_or(Json::Null, summary)),
+                    ("speed_up_of_medians", Json::opt(s.of_medians)),
+                ]),
+                Err(why) => Json::obj([("skipped", Json::str(why))]),
+            };
+            (which.name().to_owned(), value)
+        })
+        .collect();
+    Json::Obj(runtimes)
 }
 
 /// The `http` row: each server's wrk runs, their medians, and weft/tokio.

@@ -196,6 +196,111 @@ fn sync_table(md: &mut String, rows: &[super::Row]) {
     md.push('\n');
 }
 
+/// The side-by-side rows with an extra pairing (`channel` and `ping_pong` beside tokio's
+/// current-thread runtime): weft, the pairing and weft / it, one table per pairing.
+fn reference_tables(md: &mut String, rows: &[super::Row], workers: usize) {
+    let with_extra: Vec<&super::Row> = rows
+        .iter()
+        .filter(|row| !row.own_prims && row.metric == Metric::Wall && row.extra.is_some())
+        .collect();
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    for e in with_extra.iter().filter_map(|row| row.extra.as_ref()) {
+        if !names.iter().any(|(name, _)| *name == e.name) {
+            names.push((e.name, e.what));
+        }
+    }
+    for (name, what) in names {
+        let _ = writeln!(md, "## weft on {workers} workers vs {name}\n");
+        let _ = writeln!(
+            md,
+            "{name}: {what}. The same workload, the same primitives, in the same rotation as \
+             the three runtimes above. Time per operation as above; **the ratio is weft / \
+             {name}, below 1.00 weft is faster**, per repetition, median (10th–90th \
+             percentile).\n"
+        );
+        let body: Vec<Vec<String>> = with_extra
+            .iter()
+            .filter_map(|row| {
+                let e = row.extra.as_ref().filter(|e| e.name == name)?;
+                Some(vec![
+                    row.name.clone(),
+                    row.size.clone(),
+                    row.per.to_owned(),
+                    match &row.cells[0] {
+                        Ok(s) => fmt_summary(s),
+                        Err(why) => (*why).to_owned(),
+                    },
+                    match &e.cell {
+                        Ok(s) => fmt_summary(s),
+                        Err(why) => (*why).to_owned(),
+                    },
+                    match &e.paired {
+                        Some(band) => fmt_ratio_band(Some(band)),
+                        None => fmt_ratio(e.ratio(&row.cells[0])),
+                    },
+                ])
+            })
+            .collect();
+        let ratio = format!("weft/({name}) (<1: weft faster)");
+        md.push_str(&table(
+            &["workload", "size", "per", "weft", name, &ratio],
+            &body,
+        ));
+        md.push('\n');
+    }
+}
+
+/// The rows that ask for it (`cpu_fan_out`): each runtime's speed-up over its own
+/// one-worker time.
+fn speed_up_table(md: &mut String, rows: &[super::Row], workers: usize) {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|row| {
+            let speed_up = row.speed_up.as_ref()?;
+            let mut cells = vec![row.name.clone(), row.size.clone()];
+            for s in speed_up {
+                cells.push(match s {
+                    Ok(s) => {
+                        let x = match &s.paired {
+                            Some(band) => {
+                                format!("{:.2}x ({:.2}–{:.2})", band.median, band.p10, band.p90)
+                            }
+                            None => s.median().map_or("–".to_owned(), |x| format!("{x:.2}x")),
+                        };
+                        format!("{x}; 1 worker: {}", fmt_ns(s.one_worker.median))
+                    }
+                    Err(why) => (*why).to_owned(),
+                });
+            }
+            Some(cells)
+        })
+        .collect();
+    if body.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Speed-up over one worker\n");
+    let _ = writeln!(
+        md,
+        "Each runtime's wall time on a one-worker runtime of its own kind over its wall time \
+         on {workers} workers, the same workload: built once beside the others, its runs are \
+         slots of the same rotation, so the ratio is taken per repetition; median (10th–90th \
+         percentile), then the one-worker time per operation. **{workers}.00x is the work \
+         spread perfectly over {workers} workers**; issue 13 asks for at least 1.8x on 2 on \
+         cpu_fan_out.\n"
+    );
+    md.push_str(&table(
+        &[
+            "workload",
+            "size",
+            "weft: speed-up",
+            "tokio: speed-up",
+            "smol: speed-up",
+        ],
+        &body,
+    ));
+    md.push('\n');
+}
+
 /// The `http` row: hyper on weft and on tokio under wrk, requests/s and latency.
 fn http_table(md: &mut String, http: &Result<HttpResult, String>) {
     use crate::workloads::http::{SERVERS, WRK_CONNECTIONS, WRK_THREADS};
@@ -423,8 +528,12 @@ pub fn to_markdown(r: &Report) -> String {
         "- channel, mutex, ping_pong and the end-of-workload signal use the same \
          runtime-agnostic async-channel, async-lock and futures-channel oneshot on every \
          runtime, so they compare the schedulers; timers and sockets are each runtime's own; \
-         each runtime's own primitives are compared in the next table.\n"
+         each runtime's own primitives are compared in their own table.\n"
     );
+
+    // ---- against a reference on one thread; speed-up over one worker ----
+    reference_tables(&mut md, &rows, cfg.workers);
+    speed_up_table(&mut md, &rows, cfg.workers);
 
     // ---- primitives ----
     sync_table(&mut md, &rows);
@@ -573,6 +682,10 @@ pub fn to_markdown(r: &Report) -> String {
          tokio) and smol (one `async_executor::Executor` run by {w} threads, async-io for \
          timers and sockets) are built once; each runs the workload once untimed, then \
          repetition r runs them in an order rotated by r. Idle runtimes park their threads.\n\
+         - Beside them, where a row has one: an extra pairing (weft + flume, tokio's \
+         current-thread runtime), and a one-worker runtime of each kind for the speed-up \
+         (cpu_fan_out, mixed), built once for the row and run as further slots of the same \
+         rotation.\n\
          - Every workload is one generic function over the `Rt` trait (`benches/src/rt/`), so \
          the three run the same code; `block_on` runs on the main thread, which is not a \
          worker in any of them, and \"from a task\" workloads do their spawning in a spawned \
@@ -631,6 +744,7 @@ mod tests {
                 samples: ms.map(|ms| Ok(vec![sample(ms), sample(ms)])),
                 floor: None,
                 extra: None,
+                one_worker: None,
             }],
             queues: Vec::new(),
             memory: MemoryResult {
@@ -695,6 +809,84 @@ mod tests {
             "{row}"
         );
         assert!(sync.contains("weft/(weft + flume)"), "{sync}");
+    }
+
+    #[test]
+    fn the_current_thread_reference_gets_its_own_table() {
+        use crate::sample::Sample;
+        use crate::workloads::{all, TOKIO_CURRENT};
+
+        let mut report = fake_report(2, [10, 20, 40]);
+        let sample = |ms: u64| Sample {
+            wall: std::time::Duration::from_millis(ms),
+            cpu: std::time::Duration::from_millis(ms),
+        };
+        let mut channel = report.workloads[0].clone();
+        channel.workload = *all().iter().find(|w| w.name == "channel").expect("channel");
+        assert_eq!(channel.workload.extra.map(|e| e.name), Some(TOKIO_CURRENT));
+        channel.extra = Some(Ok(vec![sample(8), sample(8)]));
+        report.workloads.push(channel);
+        let md = to_markdown(&report);
+        let (side, rest) = md
+            .split_once("## weft on 2 workers vs tokio current-thread")
+            .expect(&md);
+        assert!(side.contains("| channel "), "{md}");
+        let (reference, _) = rest.split_once("## ").unwrap_or((rest, ""));
+        let row = reference
+            .lines()
+            .find(|l| l.starts_with("| channel"))
+            .expect(reference);
+        // weft / tokio current-thread: 10 / 8.
+        assert!(row.contains("| 1.25 (1.25–1.25) "), "{row}");
+        assert!(
+            reference.contains("weft/(tokio current-thread)"),
+            "{reference}"
+        );
+        assert!(!reference.contains("yield_many"), "{reference}");
+        assert!(!md.contains("## Speed-up over one worker"), "{md}");
+    }
+
+    #[test]
+    fn the_speed_up_table_gives_each_runtime_its_own_ratio() {
+        use crate::sample::Sample;
+        use crate::workloads::all;
+
+        let mut report = fake_report(2, [10, 20, 40]);
+        let sample = |ms: u64| Sample {
+            wall: std::time::Duration::from_millis(ms),
+            cpu: std::time::Duration::from_millis(ms),
+        };
+        let mut fan_out = report.workloads[0].clone();
+        fan_out.workload = *all()
+            .iter()
+            .find(|w| w.name == "cpu_fan_out")
+            .expect("cpu_fan_out");
+        assert!(fan_out.workload.one_worker);
+        fan_out.one_worker = Some([20, 30, 40].map(|ms| Ok(vec![sample(ms), sample(ms)])));
+        report.workloads.push(fan_out);
+        let md = to_markdown(&report);
+        let (_, speed_up) = md.split_once("## Speed-up over one worker").expect(&md);
+        let row = speed_up
+            .lines()
+            .find(|l| l.starts_with("| cpu_fan_out"))
+            .expect(speed_up);
+        // t(1 worker) / t(2 workers): 20/10, 30/20, 40/40.
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert!(
+            cells[3].starts_with("2.00x (2.00–2.00); 1 worker: "),
+            "{row}"
+        );
+        assert!(
+            cells[4].starts_with("1.50x (1.50–1.50); 1 worker: "),
+            "{row}"
+        );
+        assert!(
+            cells[5].starts_with("1.00x (1.00–1.00); 1 worker: "),
+            "{row}"
+        );
+        assert!(!speed_up.contains("| yield_many"), "{speed_up}");
+        let json = crate::report::to_json(&report);
+        assert!(json.contains("\"speed_up_of_medians\": 2\n"), "{json}");
     }
 
     #[test]

@@ -78,13 +78,62 @@ pub struct Row {
     pub own_prims: bool,
     /// The workload's extra pairing, if it has one.
     pub extra: Option<ExtraCell>,
+    /// Per runtime ([`Which::ALL`] order), its speed-up over its own one-worker time, if the
+    /// workload asks for it (wall-time rows only).
+    pub speed_up: Option<[Result<SpeedUp, &'static str>; 3]>,
 }
 
-/// The extra pairing of a [`Row`] (weft's runtime with flume).
+/// A runtime's speed-up over its own one-worker time on the same workload.
+#[derive(Debug, Clone)]
+pub struct SpeedUp {
+    /// Wall time per operation on the one-worker runtime, ns.
+    pub one_worker: Summary,
+    /// t(1 worker) / t(N workers), repetition by repetition (both ran in the same rotation).
+    pub paired: Option<Summary>,
+    /// t(1 worker) / t(N workers) of the medians, where the samples do not pair up.
+    pub of_medians: Option<f64>,
+}
+
+impl SpeedUp {
+    /// The speed-up: the median of the per-repetition ratios, or the ratio of the medians.
+    pub fn median(&self) -> Option<f64> {
+        self.paired.as_ref().map(|s| s.median).or(self.of_medians)
+    }
+}
+
+/// The speed-up of the samples `many` (N workers) over `one` (one worker of the same
+/// runtime), in wall time; `Err(why)` where either has none.
+pub fn speed_up(
+    one: &Result<Vec<Sample>, &'static str>,
+    many: &Result<Vec<Sample>, &'static str>,
+    ops: u64,
+) -> Result<SpeedUp, &'static str> {
+    match (one, many) {
+        (Ok(one), Ok(many)) if !one.is_empty() && !many.is_empty() => {
+            let (one_ns, many_ns) = (
+                ns_per_op(one, Metric::Wall, ops),
+                ns_per_op(many, Metric::Wall, ops),
+            );
+            let one_worker = Summary::of(&one_ns);
+            Ok(SpeedUp {
+                one_worker,
+                paired: paired_ratios(&one_ns, &many_ns),
+                of_medians: ratio(Some(&one_worker), Some(&Summary::of(&many_ns))),
+            })
+        }
+        (Err(why), _) | (_, Err(why)) => Err(*why),
+        _ => Err("no samples"),
+    }
+}
+
+/// The extra pairing of a [`Row`] (weft's runtime with flume, or tokio's current-thread
+/// runtime).
 #[derive(Debug, Clone)]
 pub struct ExtraCell {
     /// Its name, e.g. `weft + flume`.
     pub name: &'static str,
+    /// What it is.
+    pub what: &'static str,
     /// ns per operation, or why there is none.
     pub cell: Result<Summary, &'static str>,
     /// weft's time over the extra pairing's, repetition by repetition.
@@ -196,6 +245,7 @@ impl Report {
                 let extra = match (w.extra, &result.extra) {
                     (Some(e), Some(samples)) => Some(ExtraCell {
                         name: e.name,
+                        what: e.what,
                         cell: match samples {
                             Ok(list) if !list.is_empty() => Ok(per_op(list, metric, ops)),
                             Ok(_) => Err("no samples"),
@@ -205,9 +255,16 @@ impl Report {
                     }),
                     _ => None,
                 };
+                let speed_up = match (metric, &result.one_worker) {
+                    (Metric::Wall, Some(one)) => Some(std::array::from_fn(|i| {
+                        speed_up(&one[i], &result.samples[i], ops)
+                    })),
+                    _ => None,
+                };
                 rows.push(Row {
                     own_prims: w.own_prims,
                     extra,
+                    speed_up,
                     paired: paired_to_weft(&result.samples, metric, ops),
                     name: match metric {
                         Metric::Wall => w.name.to_owned(),

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::{Report, Row};
 use crate::rt::Which;
 use crate::stats::fmt_ns;
+use crate::workloads::{FLUME, TOKIO_CURRENT};
 
 const WIDTH: f64 = 980.0;
 const LABEL_W: f64 = 250.0;
@@ -20,9 +21,46 @@ const BAR_H: f64 = 13.0;
 const LOG2_SPAN: f64 = 2.0;
 const TOKIO: &str = "#3b6fb6";
 const SMOL: &str = "#d9822b";
-const EXTRA: &str = "#6a9f3a";
+/// An extra pairing's colour: the same in every report.
+fn extra_color(name: &str) -> &'static str {
+    match name {
+        FLUME => "#6a9f3a",
+        TOKIO_CURRENT => "#8e5fb5",
+        _ => "#777777",
+    }
+}
 
-/// A row's height: a third bar for a row with an extra pairing (weft + flume).
+/// The extra pairings of `rows` in order of first appearance, each with its colour and a
+/// legend label naming the rows it is in.
+fn extra_pairings(rows: &[Row]) -> Vec<(&'static str, &'static str, String)> {
+    let mut out: Vec<(&'static str, &'static str, String)> = Vec::new();
+    for e in rows.iter().filter_map(|row| row.extra.as_ref()) {
+        if out.iter().any(|(name, _, _)| *name == e.name) {
+            continue;
+        }
+        let with: Vec<&Row> = rows
+            .iter()
+            .filter(|row| row.extra.as_ref().is_some_and(|x| x.name == e.name))
+            .collect();
+        let where_ = if with.iter().all(|row| row.own_prims) {
+            "sync rows".to_owned()
+        } else {
+            with.iter()
+                .map(|row| row.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push((
+            e.name,
+            extra_color(e.name),
+            format!("weft / ({}), {where_}", e.name),
+        ));
+    }
+    out
+}
+
+/// A row's height: a third bar for a row with an extra pairing (weft + flume, tokio
+/// current-thread).
 fn row_h(row: &Row) -> f64 {
     if row.extra.is_some() {
         ROW_H + BAR_H + 3.0
@@ -101,21 +139,24 @@ pub fn to_svg(r: &Report) -> String {
         plot_top - 6.0
     );
     // Legend.
+    let extras = extra_pairings(&rows);
     let mut legend = vec![
         ("weft / tokio".to_owned(), TOKIO),
         ("weft / smol".to_owned(), SMOL),
     ];
-    if let Some(e) = rows.iter().find_map(|row| row.extra.as_ref()) {
-        legend.push((format!("weft / ({}), sync rows", e.name), EXTRA));
+    for (_, color, label) in &extras {
+        legend.push((label.clone(), color));
     }
-    for (i, (name, color)) in legend.into_iter().enumerate() {
-        let name = esc(&name);
-        let x = 20.0 + i as f64 * 140.0;
+    let mut x = 20.0;
+    for (name, color) in legend {
         let _ = writeln!(
             s,
-            r##"<rect x="{x}" y="62" width="14" height="12" fill="{color}"/><text x="{}" y="73">{name}</text>"##,
-            x + 20.0
+            r##"<rect x="{x}" y="62" width="14" height="12" fill="{color}"/><text x="{}" y="73">{}</text>"##,
+            x + 20.0,
+            esc(&name)
         );
+        // About 7 px a character at 13 px, and a gap.
+        x += 20.0 + 7.0 * name.chars().count() as f64 + 24.0;
     }
     // Grid.
     let axis_y = plot_top + plot_h;
@@ -181,7 +222,12 @@ pub fn to_svg(r: &Report) -> String {
                 })
                 .collect();
         if let Some(e) = &row.extra {
-            bars.push((e.name, EXTRA, e.ratio(&row.cells[0]), e.paired.as_ref()));
+            bars.push((
+                e.name,
+                extra_color(e.name),
+                e.ratio(&row.cells[0]),
+                e.paired.as_ref(),
+            ));
         }
         for (k, (other, color, ratio, band)) in bars.into_iter().enumerate() {
             let by = y + k as f64 * (BAR_H + 3.0);

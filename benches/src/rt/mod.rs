@@ -12,13 +12,18 @@
 //!
 //! In every runtime the `block_on` thread is not a worker; the workloads that spawn "from a
 //! task" first spawn one task and do their spawning inside it, so they spawn from a worker.
+//!
+//! Beside the three, [`TokioCurrent`] is tokio's current-thread runtime, where the
+//! `block_on` thread is the only thread and runs every task: not a contestant, a reference
+//! on one thread for the `channel` and `ping_pong` rows (their
+//! [extra pairing](crate::workloads::Extra)).
 
 mod smol;
 mod tokio;
 mod weft;
 
 pub use self::smol::{Smol, SmolTcp};
-pub use self::tokio::{Tokio, TokioTcp};
+pub use self::tokio::{Tokio, TokioCurrent, TokioTcp};
 pub use self::weft::Weft;
 
 use std::future::Future;
@@ -181,15 +186,19 @@ pub struct Runtimes {
     pub tokio: Tokio,
     /// smol.
     pub smol: Smol,
+    /// tokio's current-thread runtime, for the extra pairing of `channel` and `ping_pong`
+    /// (no threads of its own: it costs nothing while the others run).
+    pub tokio_current: TokioCurrent,
 }
 
 impl Runtimes {
-    /// Builds all three with `workers` workers each.
+    /// Builds all three with `workers` workers each, and tokio's current-thread runtime.
     pub fn build(workers: usize) -> Runtimes {
         Runtimes {
             weft: Weft::build(workers),
             tokio: Tokio::build(workers),
             smol: Smol::build(workers),
+            tokio_current: TokioCurrent::build(1),
         }
     }
 }

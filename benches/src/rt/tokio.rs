@@ -1,4 +1,5 @@
-//! tokio: the multi-thread runtime with the same worker count.
+//! tokio: the multi-thread runtime with the same worker count, and its current-thread
+//! runtime as a reference on one thread ([`TokioCurrent`]).
 
 use std::future::Future;
 use std::io;
@@ -100,6 +101,91 @@ impl Rt for Tokio {
             out.push(handle.await);
         }
         out
+    }
+}
+
+/// tokio's current-thread runtime (`Builder::new_current_thread().enable_all()`): the
+/// reference on one thread that the `channel` and `ping_pong` rows run beside weft's
+/// multi-thread runtime (issue 13 asks weft to be within 1.2x of it there).
+///
+/// There are no worker threads: every task runs on the thread in [`Rt::block_on`], and only
+/// while it drives (so `block_on_task` spawns the task and drives it and everything it
+/// spawns there; a task spawned through the handle from outside waits for the next
+/// `block_on`). Nothing crosses a thread, so a wake-up is a push to a local queue: the cost
+/// a multi-thread scheduler that keeps communicating tasks on one worker can come close to.
+/// Spawning, timers, joins and primitives are [`Tokio`]'s.
+#[derive(Debug)]
+pub struct TokioCurrent(tokio::runtime::Runtime);
+
+impl Rt for TokioCurrent {
+    const NAME: &'static str = "tokio current-thread";
+    const JOIN_ALL: &'static str = Tokio::JOIN_ALL;
+
+    type Join<T: Send + 'static> = TokioJoin<T>;
+    const PRIMS: &'static str = Tokio::PRIMS;
+    type Channel = TokioChannel;
+    type Unbounded = TokioUnbounded;
+    type Mutex<T: Send + 'static> = TokioMutex<T>;
+    type Semaphore = TokioSemaphore;
+    type Oneshot = TokioOneshot;
+    type Tcp = TokioTcp;
+
+    /// The current-thread runtime, whatever `workers` says: its one thread is the caller of
+    /// `block_on`.
+    fn build(_workers: usize) -> TokioCurrent {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("building the tokio current-thread runtime");
+        TokioCurrent(rt)
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn<F>(future: F) -> TokioJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Tokio::spawn(future)
+    }
+
+    fn spawn_detached<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Tokio::spawn_detached(future);
+    }
+
+    fn spawn_remote_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.0.spawn(future));
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        Tokio::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        Tokio::sleep(duration)
+    }
+
+    fn timeout<F>(duration: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        Tokio::timeout(duration, future)
+    }
+
+    fn join_all<T: Send + 'static>(
+        handles: Vec<TokioJoin<T>>,
+    ) -> impl Future<Output = Vec<T>> + Send {
+        Tokio::join_all(handles)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The workloads: each written once, generic over [`Rt`], and listed in
 //! [`all`] with what the report needs to show it.
 
+pub mod cpu;
 pub mod http;
 pub mod sched;
 pub mod sync;
@@ -8,7 +9,7 @@ pub mod tcp;
 pub mod time;
 
 use crate::prims::flume::{FlumeChannel, FlumeOneshot, FlumeUnbounded};
-use crate::rt::{Rt, Runtimes, Smol, Tokio, Weft, Which};
+use crate::rt::{Rt, Runtimes, Smol, Tokio, TokioCurrent, Weft, Which};
 use crate::sample::Sample;
 use crate::{floor, on_runtime};
 
@@ -61,6 +62,21 @@ pub struct Params {
     pub tcp_rounds: usize,
     /// tcp_echo: message size, bytes.
     pub tcp_msg: usize,
+    /// cpu_fan_out: tasks spawned.
+    pub cpu_tasks: usize,
+    /// cpu_fan_out: xorshift steps per task, in one go (about 1 ms).
+    pub cpu_steps: u64,
+    /// mixed: CPU-bound tasks, one per worker: the binary sets it to `--workers` (the
+    /// one-worker runtimes of the row run as many, so that they do the same work).
+    pub mixed_cpu_tasks: usize,
+    /// mixed: chunks per CPU-bound task, a yield after each.
+    pub mixed_chunks: u64,
+    /// mixed: xorshift steps per chunk.
+    pub mixed_chunk_steps: u64,
+    /// mixed: ping-pong pairs beside the CPU-bound tasks.
+    pub mixed_pairs: usize,
+    /// mixed: round trips per pair.
+    pub mixed_rounds: usize,
 }
 
 impl Params {
@@ -90,6 +106,13 @@ impl Params {
             tcp_conns: 64,
             tcp_rounds: 2_000,
             tcp_msg: 64,
+            cpu_tasks: 200,
+            cpu_steps: 500_000,
+            mixed_cpu_tasks: 2,
+            mixed_chunks: 500,
+            mixed_chunk_steps: 50_000,
+            mixed_pairs: 100,
+            mixed_rounds: 1_800,
         }
     }
 
@@ -99,6 +122,9 @@ impl Params {
             messages: 25_000,
             sync_rounds: 4_000,
             tcp_rounds: 300,
+            cpu_tasks: 64,
+            mixed_chunks: 200,
+            mixed_rounds: 700,
             ..Params::full()
         }
     }
@@ -139,20 +165,48 @@ pub struct Workload {
     pub own_prims: bool,
     /// A fourth pairing run beside the three runtimes and compared with weft, if any.
     pub extra: Option<Extra>,
+    /// Also time it on a one-worker runtime of each kind (built once for the workload, in
+    /// the same rotation) and report each runtime's speed-up over its own one-worker time,
+    /// t(1 worker) / t(N workers).
+    pub one_worker: bool,
 }
 
-/// A fourth contestant of a workload: weft's runtime with another library's primitives
-/// (flume's channels). It runs in the rotation with the three runtimes.
+/// A fourth contestant of a workload, compared with weft: weft's runtime with another
+/// library's primitives (flume's channels, [`FLUME`], in the `sync_*` channel rows), or
+/// tokio's current-thread runtime ([`TOKIO_CURRENT`], in `channel` and `ping_pong`). It
+/// runs in the rotation with the three runtimes.
 #[derive(Debug, Clone, Copy)]
 pub struct Extra {
     /// Its column in the report, e.g. `weft + flume`.
     pub name: &'static str,
+    /// What it is, for the report.
+    pub what: &'static str,
     /// One sample of it.
     pub run: fn(&Runtimes, &Params) -> Result<Sample, &'static str>,
 }
 
 /// The name of the flume pairing.
 pub const FLUME: &str = "weft + flume";
+
+/// What the flume pairing is.
+const FLUME_WHAT: &str = "weft's runtime with flume's channels";
+
+/// The name of the current-thread reference: [`TokioCurrent`].
+pub const TOKIO_CURRENT: &str = TokioCurrent::NAME;
+
+/// What the current-thread reference is.
+const TOKIO_CURRENT_WHAT: &str = "tokio's current-thread runtime \
+     (`Builder::new_current_thread().enable_all()`): every task runs on the block_on thread, \
+     so no wake-up crosses a thread; issue 13 asks weft's multi-thread runtime to come \
+     within 1.2x of it on channel and ping_pong (weft / it <= 1.20)";
+
+/// The note of `channel` and `ping_pong`: the scheduler row's, and the reference beside it.
+fn current_thread_row() -> String {
+    format!(
+        "{SCHEDULER_ROW}; also run on {TOKIO_CURRENT} as the reference on one thread (its own \
+         table below)"
+    )
+}
 
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -216,6 +270,7 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "spawn_many_remote",
@@ -233,6 +288,7 @@ pub fn all() -> Vec<Workload> {
             note: no_note,
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "yield_many",
@@ -251,6 +307,7 @@ pub fn all() -> Vec<Workload> {
             note: no_note,
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "ping_pong",
@@ -266,9 +323,14 @@ pub fn all() -> Vec<Workload> {
             cpu_row: false,
             run: |rts, w, p| on_runtime!(rts, w, sched::ping_pong(p)),
             floor: None,
-            note: || SCHEDULER_ROW.to_owned(),
+            note: current_thread_row,
             own_prims: false,
-            extra: None,
+            extra: Some(Extra {
+                name: TOKIO_CURRENT,
+                what: TOKIO_CURRENT_WHAT,
+                run: |rts, p| sched::ping_pong(&rts.tokio_current, p),
+            }),
+            one_worker: false,
         },
         Workload {
             name: "chained_spawn",
@@ -287,6 +349,7 @@ pub fn all() -> Vec<Workload> {
             note: no_note,
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "timers",
@@ -309,6 +372,7 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "timeout_ready",
@@ -327,6 +391,7 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "channel",
@@ -343,9 +408,14 @@ pub fn all() -> Vec<Workload> {
             cpu_row: false,
             run: |rts, w, p| on_runtime!(rts, w, sync::channel(p)),
             floor: None,
-            note: || SCHEDULER_ROW.to_owned(),
+            note: current_thread_row,
             own_prims: false,
-            extra: None,
+            extra: Some(Extra {
+                name: TOKIO_CURRENT,
+                what: TOKIO_CURRENT_WHAT,
+                run: |rts, p| sync::channel(&rts.tokio_current, p),
+            }),
+            one_worker: false,
         },
         Workload {
             name: "mutex",
@@ -364,6 +434,7 @@ pub fn all() -> Vec<Workload> {
             note: || SCHEDULER_ROW.to_owned(),
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "fan_out_fan_in",
@@ -383,6 +454,67 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: false,
             extra: None,
+            one_worker: false,
+        },
+        Workload {
+            name: "cpu_fan_out",
+            size: |p| {
+                format!(
+                    "join {} spawned tasks x {} xorshift steps, no yield",
+                    p.cpu_tasks,
+                    thousands(p.cpu_steps)
+                )
+            },
+            ops: |p| p.cpu_tasks as u64,
+            per: "task",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, cpu::cpu_fan_out(p)),
+            floor: None,
+            note: || {
+                "pure computation: each task is one poll of about 1 ms (xorshift64, no yield, \
+                 checked against a reference), so the time is how well the work is spread over \
+                 the workers; each runtime also runs it on a one-worker runtime of its own \
+                 kind, and the speed-up table gives t(1 worker) / t(N workers) (N at best; \
+                 issue 13 asks for at least 1.8 on 2 workers)"
+                    .to_owned()
+            },
+            own_prims: false,
+            extra: None,
+            one_worker: true,
+        },
+        Workload {
+            name: "mixed",
+            size: |p| {
+                format!(
+                    "{} CPU tasks x {} chunks of {} steps, yield between; beside {} \
+                     ping_pong pairs x {} round trips",
+                    p.mixed_cpu_tasks,
+                    p.mixed_chunks,
+                    thousands(p.mixed_chunk_steps),
+                    p.mixed_pairs,
+                    thousands(p.mixed_rounds as u64)
+                )
+            },
+            ops: |_| 1,
+            per: "run",
+            cpu_row: false,
+            run: |rts, w, p| on_runtime!(rts, w, cpu::mixed(p)),
+            floor: None,
+            note: || {
+                "message passing beside computation, the wall time until both are done: one \
+                 CPU-bound task per worker (xorshift64 in chunks of about 0.1 ms, yield_now \
+                 after each) and ping_pong's pairs on async-channel, all spawned by one task \
+                 (the CPU tasks first); sized so that the round trips alone, on one worker, \
+                 take about as long as one CPU task, W. On 2 workers the work spread well \
+                 takes about 1.5 W; a scheduler that piles both CPU tasks onto one worker, or \
+                 keeps the pairs on one worker and strands a CPU task behind them, takes \
+                 about 2 W. The speed-up table says the same against one worker (everything \
+                 one after the other, about 3 W): 2 at best, about 1.5 when work is stranded"
+                    .to_owned()
+            },
+            own_prims: false,
+            extra: None,
+            one_worker: true,
         },
         Workload {
             name: "tcp_echo",
@@ -410,6 +542,7 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: false,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "sync_mpsc_bounded",
@@ -430,8 +563,10 @@ pub fn all() -> Vec<Workload> {
             own_prims: true,
             extra: Some(Extra {
                 name: FLUME,
+                what: FLUME_WHAT,
                 run: |rts, p| sync::mpsc_bounded::<Weft, FlumeChannel>(&rts.weft, p),
             }),
+            one_worker: false,
         },
         Workload {
             name: "sync_mpsc_unbounded",
@@ -451,8 +586,10 @@ pub fn all() -> Vec<Workload> {
             own_prims: true,
             extra: Some(Extra {
                 name: FLUME,
+                what: FLUME_WHAT,
                 run: |rts, p| sync::mpsc_unbounded::<Weft, FlumeUnbounded>(&rts.weft, p),
             }),
+            one_worker: false,
         },
         Workload {
             name: "sync_oneshot_ping_pong",
@@ -477,8 +614,10 @@ pub fn all() -> Vec<Workload> {
             own_prims: true,
             extra: Some(Extra {
                 name: FLUME,
+                what: FLUME_WHAT,
                 run: |rts, p| sync::oneshot_ping_pong::<Weft, FlumeOneshot>(&rts.weft, p),
             }),
+            one_worker: false,
         },
         Workload {
             name: "sync_mpsc_ping_pong",
@@ -497,8 +636,10 @@ pub fn all() -> Vec<Workload> {
             own_prims: true,
             extra: Some(Extra {
                 name: FLUME,
+                what: FLUME_WHAT,
                 run: |rts, p| sync::mpsc_ping_pong::<Weft, FlumeChannel>(&rts.weft, p),
             }),
+            one_worker: false,
         },
         Workload {
             name: "sync_mutex",
@@ -517,6 +658,7 @@ pub fn all() -> Vec<Workload> {
             note: || own_row("flume has channels only"),
             own_prims: true,
             extra: None,
+            one_worker: false,
         },
         Workload {
             name: "sync_semaphore",
@@ -541,6 +683,7 @@ pub fn all() -> Vec<Workload> {
             },
             own_prims: true,
             extra: None,
+            one_worker: false,
         },
     ]
 }

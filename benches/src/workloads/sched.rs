@@ -5,6 +5,7 @@
 //! runtime ([`AgnosticChannel`]), so these rows compare the schedulers alone.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use super::Params;
 use crate::prims::{AgnosticChannel, ChanRx, ChanTx, Channel, Latch};
@@ -75,29 +76,35 @@ fn ping_pong_on<R: Rt, C: Channel>(rt: &R, p: &Params) -> Result<Sample, &'stati
         rt.block_on_task(async move {
             let (latch, done) = Latch::new(pairs);
             for _ in 0..pairs {
-                let (ping_tx, mut ping_rx) = C::bounded::<usize>(1);
-                let (pong_tx, mut pong_rx) = C::bounded::<usize>(1);
-                R::spawn_detached(async move {
-                    while let Some(v) = ping_rx.recv().await {
-                        if !pong_tx.send(v).await {
-                            break;
-                        }
-                    }
-                });
-                let latch = latch.clone();
-                R::spawn_detached(async move {
-                    for i in 0..rounds {
-                        assert!(ping_tx.send(i).await, "ping_pong: ponger gone");
-                        let back = pong_rx.recv().await;
-                        assert_eq!(back, Some(i), "ping_pong: wrong reply");
-                    }
-                    latch.count_down();
-                });
+                spawn_ping_pair::<R, C>(rounds, latch.clone());
             }
             done.await.expect("ping_pong: latch dropped");
         })
     });
     Ok(sample)
+}
+
+/// Spawns one pair of `ping_pong` (also run by `mixed`): a ponger that sends back what it
+/// receives, and a pinger that sends `0..rounds` over a bounded(1) channel, checks that each
+/// reply is what it sent, and counts `latch` down after the last.
+pub(super) fn spawn_ping_pair<R: Rt, C: Channel>(rounds: usize, latch: Arc<Latch>) {
+    let (ping_tx, mut ping_rx) = C::bounded::<usize>(1);
+    let (pong_tx, mut pong_rx) = C::bounded::<usize>(1);
+    R::spawn_detached(async move {
+        while let Some(v) = ping_rx.recv().await {
+            if !pong_tx.send(v).await {
+                break;
+            }
+        }
+    });
+    R::spawn_detached(async move {
+        for i in 0..rounds {
+            assert!(ping_tx.send(i).await, "ping_pong: ponger gone");
+            let back = pong_rx.recv().await;
+            assert_eq!(back, Some(i), "ping_pong: wrong reply");
+        }
+        latch.count_down();
+    });
 }
 
 /// `chained_spawn`: each task spawns the next, `chain_depth` deep; the sample runs
