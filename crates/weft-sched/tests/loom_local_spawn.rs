@@ -4,6 +4,11 @@
 //! task runs: when the spawner keeps its worker busy, a sleeping worker must be woken and
 //! steal it (a lost wake-up leaves every thread blocked, which loom reports as a deadlock).
 //!
+//! It also checks the thief's locality rule (`worker::keeps_up`: a short queue is left to a
+//! victim that is seen to get through it): a thief that declined to steal must still find
+//! the task later, or locality would strand work behind a busy worker. (A thief that never
+//! steals from a short queue fails this model at once.)
+//!
 //! ```text
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
 //!     cargo test --release -p weft-sched --test loom_local_spawn --target-dir target/loom

@@ -16,7 +16,16 @@
 //! first (fairness for remote work), otherwise its LIFO slot (at most `MAX_LIFO_POLLS` in
 //! a row, so two tasks pinging each other cannot starve the queue), its local queue, the
 //! injection queue (taking a small batch into its local queue), then it tries to steal (if
-//! fewer than half of the workers are already searching), and finally parks. Every
+//! fewer than half of the workers are already searching), and finally parks.
+//!
+//! Locality: a thief leaves a victim's short queue (at most `SHORT_QUEUE` tasks) alone if it
+//! sees the victim get through it within `KEEP_UP_WINDOW` (the queue goes empty): tasks that
+//! wake each other then stay on one worker and their messages in its cache, instead of every
+//! message crossing cores. A long queue, or one that stays non-empty for the whole window
+//! (CPU-bound work, a victim stuck in a long poll), is stolen from as before, so locality
+//! delays a steal by the window at most; the idle protocol is unchanged (`worker::keeps_up`;
+//! the loom model `tests/loom_local_spawn.rs` checks that a declined steal never strands a
+//! task). Every
 //! `event_interval` ticks it polls the driver without blocking, so busy workers still see
 //! I/O and timers.
 //!
@@ -57,6 +66,15 @@ use worker::Core;
 
 /// At most this many LIFO-slot polls in a row before the worker goes back to its queue.
 const MAX_LIFO_POLLS: u32 = 3;
+
+/// A thief waits up to this long for a victim with a short queue to get through it before
+/// stealing from it (see `worker::keeps_up`).
+#[cfg(not(weft_loom))]
+const KEEP_UP_WINDOW: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// A queue longer than this is stolen from at once.
+#[cfg(not(weft_loom))]
+const SHORT_QUEUE: usize = 8;
 
 /// The work-stealing multi-thread scheduler (weft's default).
 ///

@@ -4,14 +4,18 @@
 
 use std::cell::RefCell;
 use std::ptr;
+#[cfg(not(weft_loom))]
+use std::time::Instant;
 
 use weft_core::context::{self, WorkerTag};
 use weft_core::loom::sync::Arc;
 use weft_core::{CachePadded, FastRand};
-use weft_queue::{Local, Pushed, LOCAL_QUEUE_CAPACITY};
+use weft_queue::{Local, Pushed, Steal, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
 use super::{Shared, MAX_LIFO_POLLS};
+#[cfg(not(weft_loom))]
+use super::{KEEP_UP_WINDOW, SHORT_QUEUE};
 use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
@@ -139,7 +143,11 @@ impl Core {
             if victim == self.index {
                 continue;
             }
-            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut self.local) {
+            let remote = &shared.remotes[victim];
+            if remote.steal.is_empty() || keeps_up(&remote.steal) {
+                continue;
+            }
+            if let Some(task) = remote.steal.steal_into(&mut self.local) {
                 // The local queue was empty (nothing left to pop): the rest of the batch is
                 // what it holds now (less anything stolen from it meanwhile).
                 let stolen = 1 + self.local.len() as u64;
@@ -191,6 +199,41 @@ impl Core {
             }
         }
     }
+}
+
+/// Whether a victim with a short queue is keeping up with it: its queue is seen empty within
+/// [`KEEP_UP_WINDOW`] (it ran what it had; what is there now is new). Then the thief leaves
+/// its tasks alone: they are most likely tasks that wake each other (a channel's producers
+/// and consumer), which run fastest on one worker, their messages never leaving its cache;
+/// stolen, every message would cross cores. A queue that stays non-empty for the whole
+/// window (a victim stuck in a long poll, or with more work than it gets through) is
+/// stolen from, as is a long queue at once: locality never strands work for longer than the
+/// window. The idle protocol is unchanged: a thief that took nothing parks as before, and the
+/// last searcher to park still re-checks every queue.
+#[cfg(not(weft_loom))]
+fn keeps_up(victim: &Steal<Runnable>) -> bool {
+    if victim.len() > SHORT_QUEUE {
+        return false;
+    }
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if victim.is_empty() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= KEEP_UP_WINDOW {
+            return false;
+        }
+    }
+}
+
+/// Under loom, one look after a yield: either answer must be safe.
+#[cfg(weft_loom)]
+fn keeps_up(victim: &Steal<Runnable>) -> bool {
+    weft_core::loom::thread::yield_now();
+    victim.is_empty()
 }
 
 /// The body of worker thread `index`.
