@@ -119,6 +119,19 @@ fn progress(line: &str) {
     let _ = writeln!(err, "{line}");
 }
 
+/// One timed sample of runtime `i` of `rts` into its list, unless it could not run this.
+fn run_into(
+    w: &Workload,
+    rts: &Runtimes,
+    i: usize,
+    p: &Params,
+    lists: &mut [Result<Vec<Sample>, &'static str>; 3],
+) {
+    if let Ok(list) = &mut lists[i] {
+        list.push((w.run)(rts, Which::ALL[i], p).expect("a runtime stopped running"));
+    }
+}
+
 /// Runs one workload: warm-up, then `cfg.reps` rotated repetitions (of the three runtimes,
 /// of the workload's extra pairing as a fourth where it has one, and of the three one-worker
 /// runtimes where it asks for them).
@@ -128,24 +141,17 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
     let rts = Runtimes::build(cfg.workers);
     // Built once for the workload's samples, dropped with `rts` below; parked in between.
     let one_rts = w.one_worker.then(|| Runtimes::build(1));
-    let mut samples: [Result<Vec<Sample>, &'static str>; 3] =
-        std::array::from_fn(|_| Ok(Vec::with_capacity(cfg.reps)));
-    for (i, which) in Which::ALL.into_iter().enumerate() {
-        if let Err(why) = (w.run)(&rts, which, p) {
-            samples[i] = Err(why);
-        }
-    }
-    let mut extra = w.extra.map(|e| match (e.run)(&rts, p) {
-        Ok(_) => Ok(Vec::with_capacity(cfg.reps)),
-        Err(why) => Err(why),
-    });
-    let mut one_worker: Option<[Result<Vec<Sample>, &'static str>; 3]> =
-        one_rts.as_ref().map(|one| {
-            std::array::from_fn(|i| match (w.run)(one, Which::ALL[i], p) {
-                Ok(_) => Ok(Vec::with_capacity(cfg.reps)),
-                Err(why) => Err(why),
-            })
-        });
+    // The untimed run of each runtime: an empty list to fill, or why it cannot run this.
+    let warm_up = |rts: &Runtimes| -> [Result<Vec<Sample>, &'static str>; 3] {
+        std::array::from_fn(|i| {
+            (w.run)(rts, Which::ALL[i], p).map(|_| Vec::with_capacity(cfg.reps))
+        })
+    };
+    let mut samples = warm_up(&rts);
+    let mut extra = w
+        .extra
+        .map(|e| (e.run)(&rts, p).map(|_| Vec::with_capacity(cfg.reps)));
+    let mut one_worker = one_rts.as_ref().map(warm_up);
     let mut floor = w.floor.map(|f| {
         (f.run)(p);
         Vec::with_capacity(cfg.reps)
@@ -160,13 +166,7 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
     for rep in 0..cfg.reps {
         for k in 0..slots.len() {
             match slots[(rep + k) % slots.len()] {
-                Slot::Runtime(i) => {
-                    if let Ok(list) = &mut samples[i] {
-                        let sample =
-                            (w.run)(&rts, Which::ALL[i], p).expect("a runtime stopped running");
-                        list.push(sample);
-                    }
-                }
+                Slot::Runtime(i) => run_into(w, &rts, i, p, &mut samples),
                 Slot::Extra => {
                     if let (Some(e), Some(Ok(list))) = (w.extra, extra.as_mut()) {
                         list.push((e.run)(&rts, p).expect("the extra pairing stopped running"));
@@ -174,11 +174,7 @@ pub fn run_workload(w: &Workload, cfg: &Config) -> WorkloadResult {
                 }
                 Slot::OneWorker(i) => {
                     if let (Some(one), Some(lists)) = (&one_rts, one_worker.as_mut()) {
-                        if let Ok(list) = &mut lists[i] {
-                            let sample = (w.run)(one, Which::ALL[i], p)
-                                .expect("a one-worker runtime stopped running");
-                            list.push(sample);
-                        }
+                        run_into(w, one, i, p, lists);
                     }
                 }
             }

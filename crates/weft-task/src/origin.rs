@@ -12,7 +12,7 @@
 //!  pointer to Named (name, location, stamp)   | 0     boxed
 //! ```
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::time::Duration;
@@ -28,8 +28,8 @@ struct Named {
 /// See the module docs.
 pub(crate) struct Origin(NonNull<()>);
 
-// SAFETY: an `Origin` owns a `Box<Named>` (a `Box<str>`, a `&'static Location` and a stamp,
-// all `Send` and `Sync`) or holds plain bits; it hands out shared references only.
+// SAFETY: an `Origin` owns a `Box<Named>` (an optional `Box<str>`, a `&'static Location` and
+// a stamp, all `Send` and `Sync`) or holds plain bits; it hands out shared references only.
 unsafe impl Send for Origin {}
 // SAFETY: as above.
 unsafe impl Sync for Origin {}
@@ -69,12 +69,7 @@ impl Origin {
     pub(crate) fn location(&self) -> &'static Location<'static> {
         match self.named() {
             Some(named) => named.location,
-            None => {
-                let bits = NonZeroU32::new((self.0.addr().get() as u64 >> 32) as u32)
-                    .expect("a packed origin holds a location code");
-                // SAFETY: a packed word's high half is `to_bits` of a code made in `pack`.
-                unsafe { LocationCode::from_bits(bits) }.location()
-            }
+            None => unpack(self.0.addr()).0,
         }
     }
 
@@ -82,16 +77,25 @@ impl Origin {
     pub(crate) fn age(&self) -> Duration {
         match self.named() {
             Some(named) => named.stamp.age(),
-            None => SpawnStamp::from_bits((self.0.addr().get() >> 1) as u32).age(),
+            None => unpack(self.0.addr()).1.age(),
         }
     }
 }
 
 /// The packed word, where the location has a code and a word holds 64 bits.
-fn pack(location: &'static Location<'static>, stamp: SpawnStamp) -> Option<std::num::NonZeroUsize> {
+fn pack(location: &'static Location<'static>, stamp: SpawnStamp) -> Option<NonZeroUsize> {
     let code = LocationCode::of(location)?;
     let word = (u64::from(code.to_bits().get()) << 32) | (u64::from(stamp.to_bits()) << 1) | 1;
     usize::try_from(word).ok()?.try_into().ok()
+}
+
+/// The location and stamp of a word made by [`pack`].
+fn unpack(word: NonZeroUsize) -> (&'static Location<'static>, SpawnStamp) {
+    let word = word.get() as u64;
+    let bits = NonZeroU32::new((word >> 32) as u32).expect("a packed origin holds a location code");
+    // SAFETY: a packed word's high half is `to_bits` of a code made in `pack`.
+    let location = unsafe { LocationCode::from_bits(bits) }.location();
+    (location, SpawnStamp::from_bits((word >> 1) as u32))
 }
 
 impl Drop for Origin {

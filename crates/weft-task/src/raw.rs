@@ -403,9 +403,7 @@ where
     // The handle keeps its reference (for `id` and `is_finished`), and gives up the output
     // and the join-waker slot here, as if it were dropped; its `drop` only releases the
     // reference.
-    let (_, drop_waker) = cell.header.state.transition_to_join_handle_dropped();
-    // SAFETY: JOIN_WAKER is unset: the slot is ours.
-    let waker = drop_waker.then(|| cell.header.join_waker.with_mut(|w| unsafe { (*w).take() }));
+    let (_, waker) = release_join_interest(&cell.header);
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     // SAFETY: the handle passes a `Poll<Result<F::Output, JoinError>>` of this task's type.
     unsafe { *dst = Poll::Ready(output) };
@@ -465,6 +463,21 @@ fn set_join_waker(
     res
 }
 
+/// The `JoinHandle` gives up its interest, as it is dropped or as it reads the output:
+/// clears `JOIN_INTEREST` and, unless the task still reads the join-waker slot, takes the
+/// waker out of it. Returns whether the task is complete (its output is then the caller's
+/// to take) and the waker, for the caller to drop last.
+fn release_join_interest(header: &Header) -> (bool, Option<Waker>) {
+    let (complete, slot_is_ours) = header.state.transition_to_join_handle_dropped();
+    let waker = if slot_is_ours {
+        // SAFETY: JOIN_WAKER is unset: the slot is ours.
+        header.join_waker.with_mut(|w| unsafe { (*w).take() })
+    } else {
+        None
+    };
+    (complete, waker)
+}
+
 unsafe fn drop_join_handle_slow<F, S>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -475,10 +488,10 @@ where
     let cell = unsafe { cell::<F, S>(ptr) };
     // A handle that read the output gave up its interest then (`try_read_output`); only the
     // handle clears JOIN_INTEREST, so this load cannot race with that.
-    let (drop_output, drop_waker) = if cell.header.state.load().is_join_interested() {
-        cell.header.state.transition_to_join_handle_dropped()
+    let (drop_output, waker) = if cell.header.state.load().is_join_interested() {
+        release_join_interest(&cell.header)
     } else {
-        (false, false)
+        (false, None)
     };
     if drop_output {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -489,12 +502,7 @@ where
             drop(output);
         }));
     }
-    if drop_waker {
-        // SAFETY: JOIN_WAKER is unset: the slot is ours.
-        cell.header
-            .join_waker
-            .with_mut(|w| drop(unsafe { (*w).take() }));
-    }
+    drop(waker);
     if cell.header.state.ref_dec() {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F, S>(ptr) };

@@ -293,10 +293,21 @@ fn abort_during_poll() {
     });
 }
 
-/// (c) Thread B drops the `JoinHandle` while thread A completes the task: whichever side
-/// comes second drops the output, exactly once, and the allocation is freed. With
-/// `registered`, the handle had stored a join waker first, which the completion reads.
-fn join_handle_dropped_while_completing(registered: bool) {
+/// What thread B does with the `JoinHandle` in (c).
+#[derive(Clone, Copy)]
+enum HandleEnd {
+    /// Drops it; with `registered`, after storing a join waker, which the completion reads.
+    Drop { registered: bool },
+    /// Stores a join waker, then polls until the output shows (while thread A may still be
+    /// waking the waker and handing its slot back) and drops the handle: reading gives up
+    /// the handle's interest, so nothing may drop the output's bytes again.
+    ReadThenDrop,
+}
+
+/// (c) Thread B is done with the `JoinHandle` while thread A completes the task: the output
+/// is dropped exactly once (by whichever side comes second, or by the reader), the join
+/// waker, if one was stored, is released exactly once, and the allocation is freed.
+fn join_handle_done_while_completing(end: HandleEnd) {
     model(move || {
         let ex = Exec::new(false);
         let probe = Probe::default();
@@ -304,13 +315,24 @@ fn join_handle_dropped_while_completing(registered: bool) {
         let o = out.clone();
         let (mut handle, first) = ex.spawn(probe.future(move |_, _| Poll::Ready(o.token())));
         let woken = StdArc::new(WakeCount::default());
-        if registered {
-            let w = Waker::from(woken.clone());
+        let w = Waker::from(woken.clone());
+        if !matches!(end, HandleEnd::Drop { registered: false }) {
             assert!(poll_handle(&mut handle, &w).is_pending());
         }
 
         let a = thread::spawn(move || first.run());
-        let b = thread::spawn(move || drop(handle));
+        let b = thread::spawn(move || {
+            if let HandleEnd::ReadThenDrop = end {
+                loop {
+                    match poll_handle(&mut handle, &w) {
+                        Poll::Ready(r) => break drop(r.ok().expect("completed")),
+                        Poll::Pending => thread::yield_now(),
+                    }
+                }
+            }
+            drop(w);
+            drop(handle);
+        });
         a.join().unwrap();
         b.join().unwrap();
 
@@ -329,54 +351,17 @@ fn join_handle_dropped_while_completing(registered: bool) {
 
 #[test]
 fn join_handle_dropped_while_completing_no_waker() {
-    join_handle_dropped_while_completing(false);
+    join_handle_done_while_completing(HandleEnd::Drop { registered: false });
 }
 
 #[test]
 fn join_handle_dropped_while_completing_with_waker() {
-    join_handle_dropped_while_completing(true);
+    join_handle_done_while_completing(HandleEnd::Drop { registered: true });
 }
 
-/// (c2) Thread B reads the output the moment COMPLETE shows, while thread A may still be
-/// waking the join waker and handing its slot back, and then drops the handle. Reading gives
-/// up the handle's interest (the output's bytes are empty from then on, so nothing may drop
-/// them again): the output is dropped exactly once, by the reader; the registered join
-/// waker is released exactly once, by whichever side clears the slot last; the task is freed.
 #[test]
 fn join_handle_reads_the_output_while_completing_then_drops() {
-    model(|| {
-        let ex = Exec::new(false);
-        let probe = Probe::default();
-        let out = Drops::default();
-        let o = out.clone();
-        let (mut handle, first) = ex.spawn(probe.future(move |_, _| Poll::Ready(o.token())));
-        let woken = StdArc::new(WakeCount::default());
-        let w = Waker::from(woken.clone());
-        assert!(poll_handle(&mut handle, &w).is_pending());
-
-        let a = thread::spawn(move || first.run());
-        let b = thread::spawn(move || {
-            loop {
-                match poll_handle(&mut handle, &w) {
-                    Poll::Ready(r) => break drop(r.ok().expect("completed")),
-                    Poll::Pending => thread::yield_now(),
-                }
-            }
-            drop(handle);
-        });
-        a.join().unwrap();
-        b.join().unwrap();
-
-        assert_eq!(probe.polls(), 1);
-        assert_eq!(probe.drops.get(), 1);
-        assert_eq!(out.get(), 1, "the output was dropped exactly once");
-        assert_eq!(
-            StdArc::strong_count(&woken),
-            1,
-            "the join waker was released"
-        );
-        ex.assert_all_freed();
-    });
+    join_handle_done_while_completing(HandleEnd::ReadThenDrop);
 }
 
 /// Drives `f` to completion on the current loom thread, parking between polls. Unlike
