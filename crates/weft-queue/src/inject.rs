@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// The global FIFO run queue shared by all workers: tasks spawned from outside the runtime, and
-/// the batches a full local queue overflows into.
+/// the tasks pushed to a full local queue.
 ///
 /// `Send` and `Sync` for `T: Send`; unbounded; dropping it drops the items left in it.
 ///

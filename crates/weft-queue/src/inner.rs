@@ -7,7 +7,7 @@
 //!
 //! - `tail`: the next position the owner pushes to. Written only by the owner (`Release`).
 //! - `real` (low half of `head`): the first item still in the queue. Advanced by the owner's
-//!   `pop`, by `push_overflow` and by a thief that claims a batch.
+//!   `pop` and by a thief that claims a batch.
 //! - `steal` (high half of `head`): the first slot that may still be read. Equal to `real` except
 //!   while a thief copies the batch `[steal, real)` out; the thief then sets `steal = real`.
 //!
@@ -104,8 +104,7 @@ impl<T> Inner<T> {
     /// # Safety
     ///
     /// The slot must hold an initialised value (its position is in `[steal, tail)`), the caller
-    /// must have exclusive claim to that position (the owner after its `pop` CAS or
-    /// `push_overflow` CAS, or the thief inside its claimed `[steal, real)` batch), and the write
+    /// must have exclusive claim to that position (the owner after its `pop` CAS, or the thief inside its claimed `[steal, real)` batch), and the write
     /// that initialised it must happen-before this read. Afterwards the slot counts as empty: the
     /// value must not be read again.
     #[inline]

@@ -1,5 +1,5 @@
-//! The owner's half of a local queue: push to the back, pop from the front, overflow to the
-//! global queue.
+//! The owner's half of a local queue: push to the back (to the global queue when full), pop
+//! from the front.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -9,9 +9,6 @@ use weft_core::loom::sync::Arc;
 
 use crate::inner::{pack, unpack, Inner, CAPACITY};
 use crate::Inject;
-
-/// How many queued items an overflow moves out of a full ring (plus the pushed item).
-const OVERFLOW_BATCH: u32 = CAPACITY / 2;
 
 /// Where [`Local::push_back`] put the item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,11 +124,9 @@ impl<T> Local<T> {
 
     /// Pushes `task` to the back of the queue.
     ///
-    /// Never allocates while the ring has room. When it is full, the front half of the ring
-    /// (claimed in one compare-and-swap) followed by `task` goes to `overflow` in one
-    /// [`Inject::push_batch`], oldest first. If the ring is full only because a thief is still
-    /// copying a batch out of it, those slots are about to be free, so just `task` goes to
-    /// `overflow`.
+    /// Never allocates while the ring has room. When it is full (or full only because a thief
+    /// is still copying a batch out of it), `task` goes to `overflow` and the ring keeps what it
+    /// holds: the oldest queued tasks are never sent behind the global queue's backlog.
     ///
     /// ```
     /// use weft_queue::{local, Inject, Pushed, LOCAL_QUEUE_CAPACITY};
@@ -142,75 +137,31 @@ impl<T> Local<T> {
     ///     assert_eq!(queue.push_back(i, &inject), Pushed::Local { before: i });
     /// }
     /// assert_eq!(queue.push_back(LOCAL_QUEUE_CAPACITY, &inject), Pushed::Overflow);
-    /// // The last push found the ring full: half of it plus the new item moved out.
-    /// assert_eq!(inject.len(), LOCAL_QUEUE_CAPACITY / 2 + 1);
-    /// assert_eq!(queue.len(), LOCAL_QUEUE_CAPACITY / 2);
-    /// assert_eq!(inject.pop(), Some(0));
-    /// assert_eq!(queue.pop(), Some(LOCAL_QUEUE_CAPACITY / 2));
+    /// // The last push found the ring full: only the new item went to the global queue.
+    /// assert_eq!(inject.pop(), Some(LOCAL_QUEUE_CAPACITY));
+    /// assert!(inject.is_empty());
+    /// assert_eq!(queue.len(), LOCAL_QUEUE_CAPACITY);
+    /// assert_eq!(queue.pop(), Some(0));
     /// ```
-    pub fn push_back(&mut self, mut task: T, overflow: &Inject<T>) -> Pushed {
+    pub fn push_back(&mut self, task: T, overflow: &Inject<T>) -> Pushed {
         let tail = self.tail();
-        let before = loop {
-            // Acquire: a thief's reads of the slots it stole happen-before our reuse of them.
-            let (steal, real) = unpack(self.inner.head.load(Acquire));
-            let held = tail.wrapping_sub(steal);
-            if held < CAPACITY {
-                break held as usize;
-            }
-            if steal != real {
-                // A thief is copying out a batch; its slots free up as soon as it commits.
-                overflow.push(task);
-                return Pushed::Overflow;
-            }
-            match self.push_overflow(task, real, tail, overflow) {
-                Ok(()) => return Pushed::Overflow,
-                // A thief claimed a batch between our load and our CAS: there may be room now.
-                Err(back) => task = back,
-            }
-        };
+        // Acquire: a thief's reads of the slots it stole happen-before our reuse of them.
+        let (steal, _) = unpack(self.inner.head.load(Acquire));
+        let held = tail.wrapping_sub(steal);
+        if held >= CAPACITY {
+            // Full, or a thief is still copying a batch out (its slots free up when it
+            // commits): the new task waits in the global queue.
+            overflow.push(task);
+            return Pushed::Overflow;
+        }
         // SAFETY: we are the owner, and `tail - steal < CAPACITY` with `steal` loaded with Acquire
         // above (it only grows afterwards), so the slot for `tail` is free and no thief reads it.
         unsafe { self.inner.write(tail, task) };
         // Release: publishes the slot write to thieves that load `tail` with Acquire.
         self.inner.tail.store(tail.wrapping_add(1), Release);
-        Pushed::Local { before }
-    }
-
-    /// Moves the front half of a full ring plus `task` to `overflow`. Fails, handing `task`
-    /// back, if a thief moved `head` away from `(real, real)` first.
-    #[cold]
-    fn push_overflow(
-        &mut self,
-        task: T,
-        real: u32,
-        tail: u32,
-        overflow: &Inject<T>,
-    ) -> Result<(), T> {
-        debug_assert_eq!(
-            tail.wrapping_sub(real),
-            CAPACITY,
-            "overflow of a ring that is not full"
-        );
-        let end = real.wrapping_add(OVERFLOW_BATCH);
-        // Claim `[real, end)` in one step. Release: a thief that loads this `head` (Acquire)
-        // must also see every `tail` store before it, or it could pair the new `real` with an
-        // older, smaller `tail` and compute a huge length. (The slots themselves were written by
-        // this thread; a thief whose CAS loses to ours just reloads `head`.)
-        if self
-            .inner
-            .head
-            .compare_exchange(pack(real, real), pack(end, end), Release, Relaxed)
-            .is_err()
-        {
-            return Err(task);
+        Pushed::Local {
+            before: held as usize,
         }
-        let batch = Claimed {
-            inner: &self.inner,
-            next: real,
-            end,
-        };
-        overflow.push_batch(batch.chain(std::iter::once(task)));
-        Ok(())
     }
 
     /// Pops the item at the front (oldest first). Returns `None` when the queue is empty.
@@ -274,40 +225,5 @@ impl<T> fmt::Debug for Local<T> {
             .field("len", &self.len())
             .field("remaining_slots", &self.remaining_slots())
             .finish()
-    }
-}
-
-/// The positions `[next, end)` that `push_overflow` claimed, read out in order. Dropping it
-/// drops the items not yet read, so a panic inside the overflow queue leaks nothing.
-struct Claimed<'a, T> {
-    inner: &'a Inner<T>,
-    next: u32,
-    end: u32,
-}
-
-impl<T> Iterator for Claimed<'_, T> {
-    type Item = T;
-
-    fn next(&mut self) -> Option<T> {
-        if self.next == self.end {
-            return None;
-        }
-        let pos = self.next;
-        self.next = pos.wrapping_add(1);
-        // SAFETY: the owner's CAS moved both `steal` and `real` past `[next, end)`, so no thief
-        // touches those slots, they were initialised by this thread, and the owner cannot reuse
-        // them while it is busy in `push_back`; each position is read once as `next` advances.
-        Some(unsafe { self.inner.read(pos) })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.end.wrapping_sub(self.next) as usize;
-        (n, Some(n))
-    }
-}
-
-impl<T> Drop for Claimed<'_, T> {
-    fn drop(&mut self) {
-        self.for_each(drop);
     }
 }

@@ -140,7 +140,7 @@ impl<T> Steal<T> {
             }
             // Acquire: pairs with the owner's Release store, so the slots up to `tail` are
             // initialised and visible. Loaded after `head`, whose Acquire pairs with the owner's
-            // Release on `pop`/overflow, so this `tail` is never behind `real`.
+            // Release on `pop`, so this `tail` is never behind `real`.
             let tail = src.tail.load(Acquire);
             let len = tail.wrapping_sub(real);
             let n = len - len / 2;

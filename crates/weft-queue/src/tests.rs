@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::{local, local_starting_at, Inject, Local, Steal, LOCAL_QUEUE_CAPACITY as CAP};
+use crate::{local, local_starting_at, Inject, Local, Pushed, Steal, LOCAL_QUEUE_CAPACITY as CAP};
 
 /// Pops everything left in `q`, in order.
 fn drain<T>(q: &mut Local<T>) -> Vec<T> {
@@ -100,7 +100,7 @@ fn len_and_remaining_slots_track_pushes_and_pops() {
 }
 
 #[test]
-fn full_ring_overflows_half_plus_one_in_order() {
+fn full_ring_keeps_its_items_and_overflows_only_the_new_one() {
     let (mut q, _s) = local();
     let inject = Inject::new();
     for i in 0..CAP {
@@ -109,15 +109,20 @@ fn full_ring_overflows_half_plus_one_in_order() {
     assert!(inject.is_empty());
     assert_eq!(q.remaining_slots(), 0);
 
-    q.push_back(CAP, &inject);
-    // The oldest half, then the pushed item, in one batch and in order.
-    let expected: Vec<usize> = (0..CAP / 2).chain([CAP]).collect();
-    assert_eq!(inject.len(), CAP / 2 + 1);
-    assert_eq!(drain_inject(&inject), expected);
-    // The newer half stays, still in order, with room for half a ring again.
-    assert_eq!(q.len(), CAP / 2);
-    assert_eq!(q.remaining_slots(), CAP / 2);
-    assert_eq!(drain(&mut q), (CAP / 2..CAP).collect::<Vec<_>>());
+    assert_eq!(q.push_back(CAP, &inject), Pushed::Overflow);
+    assert_eq!(q.push_back(CAP + 1, &inject), Pushed::Overflow);
+    // Only the pushed items went out, in order; the ring kept every item it held.
+    assert_eq!(drain_inject(&inject), vec![CAP, CAP + 1]);
+    assert_eq!(q.len(), CAP);
+    // One pop makes room for exactly one more.
+    assert_eq!(q.pop(), Some(0));
+    assert_eq!(
+        q.push_back(CAP + 2, &inject),
+        Pushed::Local { before: CAP - 1 }
+    );
+    assert!(inject.is_empty());
+    let expected: Vec<usize> = (1..CAP).chain([CAP + 2]).collect();
+    assert_eq!(drain(&mut q), expected);
 }
 
 #[test]
@@ -239,7 +244,7 @@ fn dropping_inject_and_thief_queue_drops_everything_once() {
         q.push_back(counted(i, &drops), &inject);
     }
     let got = s.steal_into(&mut thief).unwrap();
-    assert_eq!(inject.len(), CAP / 2 + 1);
+    assert_eq!(inject.len(), 1);
     assert!(!thief.is_empty() && !q.is_empty());
     drop((got, thief, q, s, inject));
     assert_eq!(drops.load(Ordering::SeqCst), CAP + 1);
@@ -261,21 +266,17 @@ fn indices_wrap_around_u32_max() {
     q.push_back(CAP, &inject);
     assert_eq!(q.remaining_slots(), 0);
     q.push_back(CAP + 1, &inject);
-    let overflowed: Vec<usize> = (1..=CAP / 2).chain([CAP + 1]).collect();
-    assert_eq!(drain_inject(&inject), overflowed);
-    assert_eq!(q.len(), CAP / 2);
+    assert_eq!(drain_inject(&inject), vec![CAP + 1]);
+    assert_eq!(q.len(), CAP);
 
     // A steal across the wrap, into a thief whose own indices also wrap.
     thief.push_back(1000, &inject);
-    assert_eq!(s.steal_into(&mut thief), Some(CAP / 2 + CAP / 4));
-    assert_eq!(s.len(), CAP / 4);
+    assert_eq!(s.steal_into(&mut thief), Some(CAP / 2));
+    assert_eq!(s.len(), CAP / 2);
     let mut stolen = drain(&mut thief);
     assert_eq!(stolen.remove(0), 1000);
-    assert_eq!(stolen, (CAP / 2 + 1..CAP / 2 + CAP / 4).collect::<Vec<_>>());
-    assert_eq!(
-        drain(&mut q),
-        (CAP / 2 + CAP / 4 + 1..=CAP).collect::<Vec<_>>()
-    );
+    assert_eq!(stolen, (1..CAP / 2).collect::<Vec<_>>());
+    assert_eq!(drain(&mut q), (CAP / 2 + 1..=CAP).collect::<Vec<_>>());
     assert!(inject.is_empty() && s.is_empty() && q.remaining_slots() == CAP);
 }
 

@@ -86,8 +86,8 @@ fn push_pop_racing_steal() {
 }
 
 /// (b) The owner fills the ring and overflows while a thief steals from it: the push sees a
-/// full ring (half of it goes to the inject queue), a steal in flight (only the pushed item
-/// goes), or room the steal made.
+/// full ring or a steal in flight (the pushed item goes to the inject queue, the ring keeps
+/// the rest), or room the steal made.
 #[test]
 fn overflow_racing_steal() {
     model(|| {
@@ -103,7 +103,7 @@ fn overflow_racing_steal() {
         seen.extend(thief.join().unwrap());
         let overflowed = drain_inject(&inject);
         assert!(
-            [0, 1, LOCAL_QUEUE_CAPACITY / 2 + 1].contains(&overflowed.len()),
+            overflowed.is_empty() || overflowed == [LOCAL_QUEUE_CAPACITY],
             "overflow moved {overflowed:?}"
         );
         seen.extend(overflowed);

@@ -53,9 +53,8 @@ pub struct WorkerMetrics {
     pub unparks: u64,
     /// Tasks in the worker's local queue when the snapshot was taken.
     pub local_queue_depth: usize,
-    /// Overflow events: pushes that found the local ring full and so moved a batch (half the
-    /// ring plus the new task, or just the new task while a thief was copying out of the
-    /// ring) to the global queue. Counts events, not tasks.
+    /// Overflows: pushes that found the local ring full (or full only while a thief was
+    /// copying out of it) and so sent the new task to the global queue.
     pub overflows: u64,
     /// Budget-forced yields: polls on this worker in which a task's cooperative budget ran
     /// out and an operation returned `Pending` to make it yield (`weft_core::coop`).

@@ -67,8 +67,8 @@ impl Core {
         &self.metrics
     }
 
-    /// Pushes `task` to the back of the local queue (half of a full ring overflows to the
-    /// injection queue, which is counted). Returns how many tasks the ring held before,
+    /// Pushes `task` to the back of the local queue (to the injection queue if the ring is full,
+    /// which is counted). Returns how many tasks the ring held before,
     /// counting a batch a thief is still copying out (a full ring: its capacity).
     fn push_local(&mut self, shared: &Shared, task: Runnable) -> usize {
         match self.local.push_back(task, &shared.inject) {
