@@ -151,8 +151,7 @@ impl<T> Local<T> {
         if held >= CAPACITY {
             // Full, or a thief is still copying a batch out (its slots free up when it
             // commits): the new task waits in the global queue.
-            overflow.push(task);
-            return Pushed::Overflow;
+            return overflow_one(task, overflow);
         }
         // SAFETY: we are the owner, and `tail - steal < CAPACITY` with `steal` loaded with Acquire
         // above (it only grows afterwards), so the slot for `tail` is free and no thief reads it.
@@ -208,6 +207,14 @@ impl<T> Local<T> {
         // moved `real` past it, so no thief can claim it; we read it exactly once.
         Some(unsafe { self.inner.read(real) })
     }
+}
+
+/// The cold end of [`Local::push_back`], out of line so that the push it leaves stays small.
+#[cold]
+#[inline(never)]
+fn overflow_one<T>(task: T, overflow: &Inject<T>) -> Pushed {
+    overflow.push(task);
+    Pushed::Overflow
 }
 
 impl<T> Drop for Local<T> {
