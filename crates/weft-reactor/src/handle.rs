@@ -26,8 +26,9 @@ use crate::sys;
 
 const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
-/// Slot indices stop one short of the mask, so no token is ever `sys::WAKE_TOKEN`.
-const MAX_SLOTS: usize = INDEX_MASK;
+/// Slot indices stop two short of the mask, so no token is ever `sys::WAKE_TOKEN` or
+/// `sys::TIMER_TOKEN`.
+const MAX_SLOTS: usize = INDEX_MASK - 1;
 
 /// A handle to a [`Reactor`](crate::Reactor): registers I/O sources on it and unparks it.
 /// Cheap to clone (one `Arc`), `Send + Sync`.
@@ -382,15 +383,15 @@ mod tests {
     }
 
     #[test]
-    fn no_token_is_the_wake_token() {
+    fn no_token_is_a_reserved_token() {
         let mut slab = Slab::default();
         for _ in 0..1000 {
             let t = slab.insert(Arc::new(ScheduledIo::new())).unwrap();
-            assert_ne!(t, sys::WAKE_TOKEN);
+            assert!(t != sys::WAKE_TOKEN && t != sys::TIMER_TOKEN);
             slab.remove(t);
         }
         // The largest token possible: the last index with the last generation.
         let max = (MAX_SLOTS - 1) | ((usize::MAX >> INDEX_BITS) << INDEX_BITS);
-        assert_ne!(max, sys::WAKE_TOKEN);
+        assert!(max < sys::TIMER_TOKEN && sys::TIMER_TOKEN < sys::WAKE_TOKEN);
     }
 }

@@ -389,3 +389,47 @@ fn types_are_send_and_sync() {
     let (a, _b) = weft_reactor::net::UnixStream::pair().unwrap();
     send_future(a.readable());
 }
+
+/// A park's time-out is kept to the sub-millisecond (mio alone rounds it up to whole
+/// milliseconds, so a 1.5 ms wait would never return before 2 ms), and never cut short. The
+/// shortest of 20 waits is compared, so a slow spell of the machine cannot fail it.
+#[test]
+fn a_park_time_out_is_not_rounded_up_to_whole_milliseconds() {
+    let mut reactor = Reactor::new().unwrap();
+    let wait = Duration::from_micros(1_500);
+    let mut shortest = Duration::MAX;
+    for _ in 0..20 {
+        let start = Instant::now();
+        assert_eq!(reactor.park(Some(wait)), 0);
+        let took = start.elapsed();
+        assert!(took >= wait, "woke early: {took:?}");
+        shortest = shortest.min(took);
+    }
+    assert!(
+        shortest < Duration::from_micros(1_900),
+        "shortest wait {shortest:?}"
+    );
+}
+
+/// A wait that ended early, on an event, leaves no expiry behind to end a later wait early.
+#[test]
+fn an_armed_time_out_does_not_outlive_its_park() {
+    let mut reactor = Reactor::new().unwrap();
+    let handle = reactor.handle();
+    // Ends at once (the unpark), with the exact timer armed for 3.5 ms.
+    handle.unpark();
+    reactor.park(Some(Duration::from_micros(3_500)));
+    // A wait with no time-out must now last until it is unparked, well after 3.5 ms.
+    let unparker = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(20));
+        handle.unpark();
+    });
+    let start = Instant::now();
+    reactor.park(None);
+    assert!(
+        start.elapsed() >= Duration::from_millis(20),
+        "a stale time-out ended the wait after {:?}",
+        start.elapsed()
+    );
+    unparker.join().unwrap();
+}

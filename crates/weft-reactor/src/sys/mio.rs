@@ -1,4 +1,14 @@
 //! The mio backend (the default): epoll on Linux, kqueue on the BSDs and macOS.
+//!
+//! mio rounds a wait's time-out *up* to whole milliseconds (that is what `epoll_wait`
+//! takes), so a worker parked until a timer 2.3 ms away would wake at 3 ms. On Linux the
+//! selector also owns a `timerfd`, registered under [`TIMER_TOKEN`]: a wait whose time-out
+//! is not a whole number of milliseconds arms it (one `timerfd_settime`) and wakes when it
+//! expires, to the nanosecond. Setting it again resets its expiry count, so it is never
+//! read: the next wait re-arms it, or disarms it if it was left armed (a wait that ended
+//! early, on an event), and an expiry left from an earlier wait is then not reported (epoll
+//! re-checks readiness before it reports an edge). Where arming fails, the wait falls back
+//! to mio's rounding.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -7,18 +17,38 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::Token;
 
-use super::WAKE_TOKEN;
+use super::{TIMER_TOKEN, WAKE_TOKEN};
 use crate::interest::{Interest, Ready};
 
-/// Owns the `mio::Poll`.
+/// Owns the `mio::Poll` (and, on Linux, the timer that makes its time-outs exact).
 pub(crate) struct Selector {
     poll: mio::Poll,
+    #[cfg(target_os = "linux")]
+    timer: timerfd::TimerFd,
+    /// Whether `timer` may still be armed by an earlier wait.
+    #[cfg(target_os = "linux")]
+    armed: bool,
 }
 
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
+        let poll = mio::Poll::new()?;
+        #[cfg(target_os = "linux")]
+        let timer = {
+            let timer = timerfd::TimerFd::new()?;
+            poll.registry().register(
+                &mut SourceFd(&timer.as_raw_fd()),
+                Token(TIMER_TOKEN),
+                mio::Interest::READABLE,
+            )?;
+            timer
+        };
         Ok(Selector {
-            poll: mio::Poll::new()?,
+            poll,
+            #[cfg(target_os = "linux")]
+            timer,
+            #[cfg(target_os = "linux")]
+            armed: false,
         })
     }
 
@@ -33,6 +63,16 @@ impl Selector {
         events: &mut Events,
         timeout: Option<Duration>,
     ) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            let exact = timeout.filter(|t| t.subsec_nanos() % 1_000_000 != 0);
+            if exact.is_some() || self.armed {
+                // mio waits the time-out rounded up; the timer wakes it on time. If it cannot
+                // be set, the rounded wait is still a correct (later) wake-up.
+                let set = self.timer.set(exact.unwrap_or(Duration::ZERO));
+                self.armed = exact.is_some() || set.is_err();
+            }
+        }
         match self.poll.poll(&mut events.inner, timeout) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                 events.inner.clear();
@@ -67,7 +107,7 @@ impl Registry {
         token: usize,
         interest: Interest,
     ) -> io::Result<()> {
-        debug_assert_ne!(token, WAKE_TOKEN);
+        debug_assert!(token != WAKE_TOKEN && token != TIMER_TOKEN);
         self.inner.register(
             &mut SourceFd(&fd.as_raw_fd()),
             Token(token),
@@ -81,7 +121,7 @@ impl Registry {
         token: usize,
         interest: Interest,
     ) -> io::Result<()> {
-        debug_assert_ne!(token, WAKE_TOKEN);
+        debug_assert!(token != WAKE_TOKEN && token != TIMER_TOKEN);
         self.inner.reregister(
             &mut SourceFd(&fd.as_raw_fd()),
             Token(token),
@@ -126,7 +166,7 @@ impl Events {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, Ready)> + '_ {
         self.inner
             .iter()
-            .filter(|e| e.token() != Token(WAKE_TOKEN))
+            .filter(|e| e.token() != Token(WAKE_TOKEN) && e.token() != Token(TIMER_TOKEN))
             .map(|e| {
                 let ready = Ready::from_flags(
                     e.is_readable(),
@@ -137,5 +177,62 @@ impl Events {
                 );
                 (e.token().0, ready)
             })
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod timerfd {
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::ptr;
+    use std::time::Duration;
+
+    /// A one-shot `CLOCK_MONOTONIC` timerfd (the clock `std::time::Instant` reads).
+    pub(super) struct TimerFd(OwnedFd);
+
+    impl TimerFd {
+        pub(super) fn new() -> io::Result<TimerFd> {
+            // SAFETY: a plain system call with constant arguments.
+            let fd = unsafe {
+                libc::timerfd_create(
+                    libc::CLOCK_MONOTONIC,
+                    libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `fd` was just returned by `timerfd_create`, open, and owned by no one else.
+            Ok(TimerFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+        }
+
+        /// Expires once, `after` from now, or never for `Duration::ZERO`. Replaces any
+        /// earlier setting and its expiry count.
+        pub(super) fn set(&self, after: Duration) -> io::Result<()> {
+            let spec = libc::itimerspec {
+                it_interval: libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                },
+                it_value: libc::timespec {
+                    tv_sec: libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX),
+                    // Below 10^9: fits every `c_long`.
+                    tv_nsec: after.subsec_nanos() as libc::c_long,
+                },
+            };
+            // SAFETY: the descriptor is open (owned by `self`), `spec` is a valid
+            // `itimerspec` that outlives the call, and a null old-value pointer is allowed.
+            let r = unsafe { libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, ptr::null_mut()) };
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+    }
+
+    impl AsRawFd for TimerFd {
+        fn as_raw_fd(&self) -> RawFd {
+            self.0.as_raw_fd()
+        }
     }
 }

@@ -13,7 +13,10 @@
 //!   - `selector.select(&mut self, events: &mut Events, timeout: Option<Duration>)
 //!     -> io::Result<()>`: waits until at least one registered source is ready, the
 //!     [`Waker`] is woken, or `timeout` passes (`None`: no limit; zero: do not block).
-//!     `EINTR` is not an error: it returns `Ok` with whatever events it has.
+//!     `EINTR` is not an error: it returns `Ok` with whatever events it has. It wakes no
+//!     later than the time-out allows: not rounded up to whole milliseconds where the OS
+//!     can do better (the mio backend arms a timerfd on Linux, as polling does on
+//!     its own).
 //!     The events it leaves in `events` replace the previous ones.
 //! - `Registry`: `Send + Sync`, shared by every [`ReactorHandle`](crate::ReactorHandle).
 //!   - `register(&self, fd, token, interest)`, `reregister(&self, fd, token, interest)`,
@@ -50,6 +53,14 @@ pub(crate) use self::polling::{Events, Registry, Selector, Waker};
 
 /// The token of the reactor's own waker; never given to a registration.
 pub(crate) const WAKE_TOKEN: usize = usize::MAX;
+
+/// The token of the mio backend's timerfd (Linux), which makes a wait's time-out exact;
+/// never given to a registration.
+#[cfg_attr(
+    any(feature = "backend-polling", not(target_os = "linux")),
+    allow(dead_code)
+)]
+pub(crate) const TIMER_TOKEN: usize = usize::MAX - 1;
 
 /// Whether the backend reports a peer's shutdown of its write direction (`EPOLLRDHUP`) as
 /// read-closed. mio does; polling does not ask for it.
