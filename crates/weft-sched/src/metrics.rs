@@ -16,7 +16,10 @@
 //!
 //! [`Scheduler::metrics`]: crate::Scheduler::metrics
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::time::{Duration, Instant};
 
 use weft_core::CachePadded;
@@ -221,9 +224,12 @@ impl WorkerCounters {
     pub(crate) fn park(&self, epoch: Instant) {
         #[cfg(feature = "tracing")]
         tracing::trace!(target: "weft::sched", "park");
-        bump(&self.parks, 1);
         self.collect_forced_yields();
         self.asleep(epoch);
+        // Counted last, with Release: a snapshot that sees this park (Acquire) sees the
+        // awake period it ended already added to the busy time.
+        self.parks
+            .store(self.parks.load(Relaxed).wrapping_add(1), Release);
     }
 
     /// Wakes up from such a sleep.
@@ -236,6 +242,9 @@ impl WorkerCounters {
 
     /// A snapshot, with `local_queue_depth` as given.
     pub(crate) fn snapshot(&self, epoch: Instant, local_queue_depth: usize) -> WorkerMetrics {
+        // The park count first (see `park`): a parked worker's busy time is then final.
+        let parks = self.parks.load(Acquire);
+        let unparks = self.unparks.load(Relaxed);
         let mut busy_ns = self.busy_ns.load(Relaxed);
         let start = self.awake_since.load(Relaxed);
         if start != 0 {
@@ -245,8 +254,8 @@ impl WorkerCounters {
             polls: self.polls.load(Relaxed),
             steals: self.steals.load(Relaxed),
             stolen_tasks: self.stolen_tasks.load(Relaxed),
-            parks: self.parks.load(Relaxed),
-            unparks: self.unparks.load(Relaxed),
+            parks,
+            unparks,
             local_queue_depth,
             overflows: self.overflows.load(Relaxed),
             forced_yields: self.forced_yields.load(Relaxed),
