@@ -99,6 +99,11 @@ impl<T> Inner<T> {
         tail.wrapping_sub(real).min(CAPACITY)
     }
 
+    /// The position of the front of the queue (`real`), for progress checks only.
+    pub(crate) fn front(&self) -> u32 {
+        unpack(self.head.load(Ordering::Relaxed)).1
+    }
+
     /// Moves the value out of the slot for `pos`.
     ///
     /// # Safety

@@ -60,6 +60,25 @@ impl<T> Steal<T> {
         self.inner.len() == 0
     }
 
+    /// How many items have left the queue so far, popped by its owner or stolen (a wrapping
+    /// count, a snapshot): a thief that reads it twice can tell whether the owner is getting
+    /// through its queue.
+    ///
+    /// ```
+    /// use weft_queue::{local, Inject};
+    ///
+    /// let (mut queue, steal) = local();
+    /// let inject = Inject::new();
+    /// queue.push_back(1, &inject);
+    /// queue.push_back(2, &inject);
+    /// let before = steal.taken();
+    /// queue.pop();
+    /// assert_eq!(steal.taken().wrapping_sub(before), 1);
+    /// ```
+    pub fn taken(&self) -> u32 {
+        self.inner.front()
+    }
+
     /// How many items the queue holds (a snapshot: it may change at once).
     ///
     /// ```

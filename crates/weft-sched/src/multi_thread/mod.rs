@@ -18,14 +18,15 @@
 //! injection queue (taking a small batch into its local queue), then it tries to steal (if
 //! fewer than half of the workers are already searching), and finally parks.
 //!
-//! Locality: a thief leaves a victim's short queue (at most `SHORT_QUEUE` tasks) alone if it
-//! sees the victim get through it within `KEEP_UP_WINDOW` (the queue goes empty): tasks that
+//! Locality: a thief leaves a victim's short queue (at most `SHORT_QUEUE` tasks) alone while
+//! the victim gets through it: the queue goes empty, and until then the victim keeps taking
+//! tasks from it (at least one every `STALL_WINDOW`, for at most `KEEP_UP_LIMIT`). Tasks that
 //! wake each other then stay on one worker and their messages in its cache, instead of every
-//! message crossing cores. A long queue, or one that stays non-empty for the whole window
-//! (CPU-bound work, a victim stuck in a long poll), is stolen from as before, so locality
-//! delays a steal by the window at most; the idle protocol is unchanged (`worker::keeps_up`;
-//! the loom model `tests/loom_local_spawn.rs` checks that a declined steal never strands a
-//! task). Every
+//! message crossing cores. A long queue is stolen from at once, and a short one as soon as
+//! its worker stalls in a long poll (CPU-bound work), so locality delays the spreading of
+//! CPU-bound work by the stall window at most; the idle protocol is unchanged
+//! (`worker::keeps_up`; the loom model `tests/loom_local_spawn.rs` checks that a declined
+//! steal never strands a task). Every
 //! `event_interval` ticks it polls the driver without blocking, so busy workers still see
 //! I/O and timers.
 //!
@@ -67,10 +68,15 @@ use worker::Core;
 /// At most this many LIFO-slot polls in a row before the worker goes back to its queue.
 const MAX_LIFO_POLLS: u32 = 3;
 
-/// A thief waits up to this long for a victim with a short queue to get through it before
-/// stealing from it (see `worker::keeps_up`).
+/// A thief steals from a victim with a short queue once the victim has taken nothing from
+/// it for this long (see `worker::keeps_up`).
 #[cfg(not(weft_loom))]
-const KEEP_UP_WINDOW: std::time::Duration = std::time::Duration::from_micros(50);
+const STALL_WINDOW: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// ... or once the queue has not been empty for this long, although the victim keeps taking
+/// from it.
+#[cfg(not(weft_loom))]
+const KEEP_UP_LIMIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// A queue longer than this is stolen from at once.
 #[cfg(not(weft_loom))]

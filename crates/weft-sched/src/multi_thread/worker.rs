@@ -15,7 +15,7 @@ use weft_task::{Hint, Runnable};
 
 use super::{Shared, MAX_LIFO_POLLS};
 #[cfg(not(weft_loom))]
-use super::{KEEP_UP_WINDOW, SHORT_QUEUE};
+use super::{KEEP_UP_LIMIT, SHORT_QUEUE, STALL_WINDOW};
 use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
@@ -201,21 +201,23 @@ impl Core {
     }
 }
 
-/// Whether a victim with a short queue is keeping up with it: its queue is seen empty within
-/// [`KEEP_UP_WINDOW`] (it ran what it had; what is there now is new). Then the thief leaves
+/// Whether a victim with a short queue is keeping up with it. The thief watches the queue:
+/// seen empty, the victim ran what it had (what is there now is new), and the thief leaves
 /// its tasks alone: they are most likely tasks that wake each other (a channel's producers
 /// and consumer), which run fastest on one worker, their messages never leaving its cache;
-/// stolen, every message would cross cores. A queue that stays non-empty for the whole
-/// window (a victim stuck in a long poll, or with more work than it gets through) is
-/// stolen from, as is a long queue at once: locality never strands work for longer than the
-/// window. The idle protocol is unchanged: a thief that took nothing parks as before, and the
-/// last searcher to park still re-checks every queue.
+/// stolen, every message would cross cores. It steals instead once the victim takes nothing
+/// from its queue for [`STALL_WINDOW`] (stuck in a long poll: CPU-bound work, which should
+/// spread) or the queue has not once been empty for [`KEEP_UP_LIMIT`] (more work than the
+/// victim gets through), and at once from a long queue: locality delays a steal from a
+/// stuck worker by the stall window at most. The idle protocol is unchanged: a thief that
+/// took nothing parks as before, and the last searcher to park still re-checks every queue.
 #[cfg(not(weft_loom))]
 fn keeps_up(victim: &Steal<Runnable>) -> bool {
     if victim.len() > SHORT_QUEUE {
         return false;
     }
     let start = Instant::now();
+    let (mut taken, mut moved) = (victim.taken(), start);
     loop {
         for _ in 0..64 {
             if victim.is_empty() {
@@ -223,7 +225,12 @@ fn keeps_up(victim: &Steal<Runnable>) -> bool {
             }
             std::hint::spin_loop();
         }
-        if start.elapsed() >= KEEP_UP_WINDOW {
+        let now = Instant::now();
+        let seen = victim.taken();
+        if seen != taken {
+            (taken, moved) = (seen, now);
+        }
+        if now - moved >= STALL_WINDOW || now - start >= KEEP_UP_LIMIT {
             return false;
         }
     }
