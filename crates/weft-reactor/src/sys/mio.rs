@@ -24,31 +24,16 @@ use crate::interest::{Interest, Ready};
 pub(crate) struct Selector {
     poll: mio::Poll,
     #[cfg(target_os = "linux")]
-    timer: timerfd::TimerFd,
-    /// Whether `timer` may still be armed by an earlier wait.
-    #[cfg(target_os = "linux")]
-    armed: bool,
+    exact: timerfd::ExactTimeout,
 }
 
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
         let poll = mio::Poll::new()?;
-        #[cfg(target_os = "linux")]
-        let timer = {
-            let timer = timerfd::TimerFd::new()?;
-            poll.registry().register(
-                &mut SourceFd(&timer.as_raw_fd()),
-                Token(TIMER_TOKEN),
-                mio::Interest::READABLE,
-            )?;
-            timer
-        };
         Ok(Selector {
+            #[cfg(target_os = "linux")]
+            exact: timerfd::ExactTimeout::new(poll.registry())?,
             poll,
-            #[cfg(target_os = "linux")]
-            timer,
-            #[cfg(target_os = "linux")]
-            armed: false,
         })
     }
 
@@ -64,15 +49,7 @@ impl Selector {
         timeout: Option<Duration>,
     ) -> io::Result<()> {
         #[cfg(target_os = "linux")]
-        {
-            let exact = timeout.filter(|t| t.subsec_nanos() % 1_000_000 != 0);
-            if exact.is_some() || self.armed {
-                // mio waits the time-out rounded up; the timer wakes it on time. If it cannot
-                // be set, the rounded wait is still a correct (later) wake-up.
-                let set = self.timer.set(exact.unwrap_or(Duration::ZERO));
-                self.armed = exact.is_some() || set.is_err();
-            }
-        }
+        self.exact.before_wait(timeout);
         match self.poll.poll(&mut events.inner, timeout) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                 events.inner.clear();
@@ -183,15 +160,25 @@ impl Events {
 #[cfg(target_os = "linux")]
 mod timerfd {
     use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::ptr;
     use std::time::Duration;
 
-    /// A one-shot `CLOCK_MONOTONIC` timerfd (the clock `std::time::Instant` reads).
-    pub(super) struct TimerFd(OwnedFd);
+    use mio::unix::SourceFd;
+    use mio::Token;
 
-    impl TimerFd {
-        pub(super) fn new() -> io::Result<TimerFd> {
+    use super::TIMER_TOKEN;
+
+    /// A one-shot `CLOCK_MONOTONIC` timerfd (the clock `std::time::Instant` reads),
+    /// registered under [`TIMER_TOKEN`], that wakes a wait at its exact time-out.
+    pub(super) struct ExactTimeout {
+        fd: OwnedFd,
+        /// Whether the timer may still be armed by an earlier wait.
+        armed: bool,
+    }
+
+    impl ExactTimeout {
+        pub(super) fn new(registry: &mio::Registry) -> io::Result<ExactTimeout> {
             // SAFETY: a plain system call with constant arguments.
             let fd = unsafe {
                 libc::timerfd_create(
@@ -203,12 +190,29 @@ mod timerfd {
                 return Err(io::Error::last_os_error());
             }
             // SAFETY: `fd` was just returned by `timerfd_create`, open, and owned by no one else.
-            Ok(TimerFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            registry.register(
+                &mut SourceFd(&fd.as_raw_fd()),
+                Token(TIMER_TOKEN),
+                mio::Interest::READABLE,
+            )?;
+            Ok(ExactTimeout { fd, armed: false })
+        }
+
+        /// Arms the timer for a wait of `timeout` that mio would round up, or disarms it if an
+        /// earlier wait left it armed. If it cannot be set, the rounded wait is still a
+        /// correct (later) wake-up.
+        pub(super) fn before_wait(&mut self, timeout: Option<Duration>) {
+            let exact = timeout.filter(|t| t.subsec_nanos() % 1_000_000 != 0);
+            if exact.is_some() || self.armed {
+                let set = self.set(exact.unwrap_or(Duration::ZERO));
+                self.armed = exact.is_some() || set.is_err();
+            }
         }
 
         /// Expires once, `after` from now, or never for `Duration::ZERO`. Replaces any
         /// earlier setting and its expiry count.
-        pub(super) fn set(&self, after: Duration) -> io::Result<()> {
+        fn set(&self, after: Duration) -> io::Result<()> {
             let spec = libc::itimerspec {
                 it_interval: libc::timespec {
                     tv_sec: 0,
@@ -220,19 +224,14 @@ mod timerfd {
                     tv_nsec: after.subsec_nanos() as libc::c_long,
                 },
             };
-            // SAFETY: the descriptor is open (owned by `self`), `spec` is a valid
-            // `itimerspec` that outlives the call, and a null old-value pointer is allowed.
-            let r = unsafe { libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, ptr::null_mut()) };
+            let fd = self.fd.as_raw_fd();
+            // SAFETY: `fd` is open (owned by `self`), `spec` is a valid `itimerspec` that
+            // outlives the call, and a null old-value pointer is allowed.
+            let r = unsafe { libc::timerfd_settime(fd, 0, &spec, ptr::null_mut()) };
             if r < 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(())
-        }
-    }
-
-    impl AsRawFd for TimerFd {
-        fn as_raw_fd(&self) -> RawFd {
-            self.0.as_raw_fd()
         }
     }
 }
