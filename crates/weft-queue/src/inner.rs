@@ -109,9 +109,10 @@ impl<T> Inner<T> {
     /// # Safety
     ///
     /// The slot must hold an initialised value (its position is in `[steal, tail)`), the caller
-    /// must have exclusive claim to that position (the owner after its `pop` CAS, or the thief inside its claimed `[steal, real)` batch), and the write
-    /// that initialised it must happen-before this read. Afterwards the slot counts as empty: the
-    /// value must not be read again.
+    /// must have exclusive claim to that position (the owner after its `pop` CAS, or the thief
+    /// inside its claimed `[steal, real)` batch), and the write that initialised it must
+    /// happen-before this read. Afterwards the slot counts as empty: the value must not be
+    /// read again.
     #[inline]
     pub(crate) unsafe fn read(&self, pos: u32) -> T {
         self.buffer[(pos & MASK) as usize].with(|slot| {

@@ -67,9 +67,9 @@ impl Core {
         &self.metrics
     }
 
-    /// Pushes `task` to the back of the local queue (to the injection queue if the ring is full,
-    /// which is counted). Returns how many tasks the ring held before,
-    /// counting a batch a thief is still copying out (a full ring: its capacity).
+    /// Pushes `task` to the back of the local queue (to the injection queue if the ring is
+    /// full, which is counted). Returns how many tasks the ring held before, counting a batch
+    /// a thief is still copying out (a full ring: its capacity).
     fn push_local(&mut self, shared: &Shared, task: Runnable) -> usize {
         match self.local.push_back(task, &shared.inject) {
             Pushed::Local { before } => before,
@@ -212,10 +212,11 @@ impl Core {
 /// stuck worker by the stall window at most. The idle protocol is unchanged: a thief that
 /// took nothing parks as before, and the last searcher to park still re-checks every queue.
 ///
-/// What it may cost: a victim that gets through a steady stream of short tasks woken by I/O
-/// keeps them for up to the limit, where the thief would have shared them at once. The http
-/// row, run alone and alternated on the 2-core host, gave weft/tokio 0.87 to 0.99 with this
-/// rule against 0.93 and 1.04 without it, inside that host's noise. A thief that polled the
+/// What it costs: a victim that gets through a steady stream of short tasks woken by I/O
+/// keeps them for up to the limit, where the thief would have shared them at once. Run alone
+/// and alternated on the 2-core host, the http row gave weft/tokio requests/s 0.84 to 1.04
+/// (median 0.91, 7 runs) with this rule against 0.88 to 1.09 (median 0.98, 5 runs) without
+/// it, and tcp_echo 1.04 to 1.07 against 0.98 to 1.03: about 4-7% lost on I/O rows. A thief that polled the
 /// driver while it waited (so that readiness would land in the injection queue for it) cost
 /// the channel row what the rule gains (1.12 against 0.76 of tokio) and was not kept.
 #[cfg(not(weft_loom))]
