@@ -106,6 +106,27 @@ impl<T> Local<T> {
         self.len() == 0
     }
 
+    /// How many items have gone into the ring so far (a wrapping count; items sent to the
+    /// overflow queue are not counted). Beside [`Steal::taken`](crate::Steal::taken), it
+    /// tells whether every item queued up to some moment has left the queue since.
+    ///
+    /// ```
+    /// use weft_queue::{local, Inject};
+    ///
+    /// let (mut queue, steal) = local();
+    /// let inject = Inject::new();
+    /// queue.push_back(1, &inject);
+    /// queue.push_back(2, &inject);
+    /// let mark = queue.pushed();
+    /// queue.pop();
+    /// assert_ne!(steal.taken(), mark); // one of the two is still queued
+    /// queue.pop();
+    /// assert_eq!(steal.taken(), mark);
+    /// ```
+    pub fn pushed(&self) -> u32 {
+        self.tail()
+    }
+
     /// How many more items [`push_back`](Self::push_back) can take before it overflows. Slots a
     /// thief is still copying out of count as taken.
     ///

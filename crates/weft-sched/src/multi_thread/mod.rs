@@ -24,7 +24,9 @@
 //! wake each other then stay on one worker and their messages in its cache, instead of every
 //! message crossing cores. A long queue is stolen from at once, and a short one as soon as
 //! its worker stalls in a long poll (CPU-bound work), so locality delays the spreading of
-//! CPU-bound work by the stall window at most; the idle protocol is unchanged
+//! CPU-bound work by the stall window at most. Tasks the driver queued (woken by I/O or
+//! timers, marked in the victim's `Remote::driver_fed`) are stolen at once: they do not wake
+//! each other, and keeping them cost the I/O rows. The idle protocol is unchanged
 //! (`worker::keeps_up`; the loom model `tests/loom_local_spawn.rs` checks that a declined
 //! steal never strands a task). Every
 //! `event_interval` ticks it polls the driver without blocking, so busy workers still see
@@ -51,7 +53,7 @@ use std::fmt;
 use std::io;
 use std::time::Instant;
 
-use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use weft_core::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::loom::thread;
 use weft_core::CachePadded;
@@ -122,6 +124,10 @@ pub(crate) struct Shared {
 
 struct Remote {
     steal: Steal<Runnable>,
+    /// Where in the queue (a `Local::pushed` count) the tasks the driver queued last end:
+    /// until `steal.taken()` reaches it, the queue holds tasks woken by I/O or timers, which
+    /// thieves take at once (see `worker::keeps_up`). Written by this worker only.
+    driver_fed: AtomicU32,
     parker: Parker,
     /// Written by this worker only (through its `Core`'s clone); read by metrics snapshots.
     metrics: Arc<CachePadded<WorkerCounters>>,
@@ -154,6 +160,7 @@ impl MultiThread {
             let metrics = Arc::new(WorkerCounters::padded());
             remotes.push(Remote {
                 steal,
+                driver_fed: AtomicU32::new(0),
                 parker: Parker::new(driver.clone()),
                 metrics: metrics.clone(),
             });

@@ -8,12 +8,13 @@ use std::ptr;
 use std::time::Instant;
 
 use weft_core::context::{self, WorkerTag};
+use weft_core::loom::sync::atomic::Ordering::Relaxed;
 use weft_core::loom::sync::Arc;
 use weft_core::{CachePadded, FastRand};
-use weft_queue::{Local, Pushed, Steal, LOCAL_QUEUE_CAPACITY};
+use weft_queue::{Local, Pushed, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
-use super::{Shared, MAX_LIFO_POLLS};
+use super::{Remote, Shared, MAX_LIFO_POLLS};
 #[cfg(not(weft_loom))]
 use super::{KEEP_UP_LIMIT, SHORT_QUEUE, STALL_WINDOW};
 use crate::metrics::WorkerCounters;
@@ -144,7 +145,7 @@ impl Core {
                 continue;
             }
             let remote = &shared.remotes[victim];
-            if remote.steal.is_empty() || keeps_up(&remote.steal) {
+            if remote.steal.is_empty() || keeps_up(remote) {
                 continue;
             }
             if let Some(task) = remote.steal.steal_into(&mut self.local) {
@@ -212,29 +213,34 @@ impl Core {
 /// stuck worker by the stall window at most. The idle protocol is unchanged: a thief that
 /// took nothing parks as before, and the last searcher to park still re-checks every queue.
 ///
-/// What it costs: a victim that gets through a steady stream of short tasks woken by I/O
-/// keeps them for up to the limit, where the thief would have shared them at once. Run alone
-/// and alternated on the 2-core host, the http row gave weft/tokio requests/s 0.84 to 1.04
-/// (median 0.91, 7 runs) with this rule against 0.88 to 1.09 (median 0.98, 5 runs) without
-/// it, and tcp_echo 1.04 to 1.07 against 0.98 to 1.03: about 4-7% lost on I/O rows. A thief that polled the
-/// driver while it waited (so that readiness would land in the injection queue for it) cost
-/// the channel row what the rule gains (1.12 against 0.76 of tokio) and was not kept.
+/// Tasks the driver queued (woken by I/O readiness or timers, not by each other) gain
+/// nothing from staying: while the victim's queue still holds any, the thief steals at once
+/// ([`holds_driver_fed`]). Without that exception the rule cost the I/O rows about 4-7%
+/// (http weft/tokio requests/s median 0.91 against 0.98 without the rule, tcp_echo 1.04 to
+/// 1.07 against 0.98 to 1.03), as the thief waited up to the limit beside a victim working
+/// through a batch of readiness. A thief that polled the driver while it waited (so that
+/// readiness would land in the injection queue for it) cost the channel row what the rule
+/// gains (1.12 against 0.76 of tokio) and was not kept.
 #[cfg(not(weft_loom))]
-fn keeps_up(victim: &Steal<Runnable>) -> bool {
-    if victim.len() > SHORT_QUEUE {
+fn keeps_up(victim: &Remote) -> bool {
+    let queue = &victim.steal;
+    if queue.len() > SHORT_QUEUE || holds_driver_fed(victim) {
         return false;
     }
     let start = Instant::now();
-    let (mut taken, mut moved) = (victim.taken(), start);
+    let (mut taken, mut moved) = (queue.taken(), start);
     loop {
         for _ in 0..64 {
-            if victim.is_empty() {
+            if queue.is_empty() {
                 return true;
             }
             std::hint::spin_loop();
         }
+        if holds_driver_fed(victim) {
+            return false;
+        }
         let now = Instant::now();
-        let seen = victim.taken();
+        let seen = queue.taken();
         if seen != taken {
             (taken, moved) = (seen, now);
         }
@@ -246,9 +252,17 @@ fn keeps_up(victim: &Steal<Runnable>) -> bool {
 
 /// Under loom, one look after a yield: either answer must be safe.
 #[cfg(weft_loom)]
-fn keeps_up(victim: &Steal<Runnable>) -> bool {
+fn keeps_up(victim: &Remote) -> bool {
     weft_core::loom::thread::yield_now();
-    victim.is_empty()
+    victim.steal.is_empty()
+}
+
+/// Whether tasks the driver queued on `victim` have not all left its queue yet.
+#[cfg(not(weft_loom))]
+fn holds_driver_fed(victim: &Remote) -> bool {
+    let end = victim.driver_fed.load(Relaxed);
+    // Positions wrap; the mark is never more than a ring ahead of the front.
+    (end.wrapping_sub(victim.steal.taken()) as i32) > 0
 }
 
 /// The body of worker thread `index`.
@@ -283,7 +297,7 @@ impl Context {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % shared.config.event_interval == 0 {
                 core.metrics().collect_forced_yields();
-                core = self.with_core(core, || shared.driver.poll_ready());
+                core = self.drive(shared, core, || shared.driver.poll_ready());
             }
             if let Some(task) = core.next_task(shared) {
                 core = self.run_task(shared, core, task);
@@ -307,6 +321,24 @@ impl Context {
             .borrow_mut()
             .take()
             .expect("worker core went missing")
+    }
+
+    /// Runs the driver (`f`: a poll, or a park that may sleep in it) with the core installed
+    /// and marks the tasks it queued, woken by I/O or timers, as driver-fed in this worker's
+    /// `Remote` (see `keeps_up`).
+    fn drive(&self, shared: &Shared, core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
+        // Not under loom: `keeps_up` there ignores the mark, and its loads and store would
+        // multiply the interleavings of every scheduler model for nothing.
+        if cfg!(weft_loom) {
+            return self.with_core(core, f);
+        }
+        let before = core.local.pushed();
+        let core = self.with_core(core, f);
+        let after = core.local.pushed();
+        if after != before {
+            shared.remotes[core.index].driver_fed.store(after, Relaxed);
+        }
+        core
     }
 
     fn run_task(&self, shared: &Shared, mut core: Box<Core>, task: Runnable) -> Box<Core> {
@@ -337,7 +369,7 @@ impl Context {
         let metrics = &shared.remotes[index].metrics;
         metrics.park(shared.epoch);
         while !shared.is_shutdown() {
-            core = self.with_core(core, || shared.remotes[index].parker.park());
+            core = self.drive(shared, core, || shared.remotes[index].parker.park());
             if core.transition_from_parked(shared) {
                 break;
             }
