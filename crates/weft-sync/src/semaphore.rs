@@ -539,7 +539,8 @@ impl Semaphore {
             self.unqueue_with(n);
         }
         drop(q);
-        drop(wakes);
+        // By reference: `drop(wakes)` would move the whole list first.
+        wakes.wake_all();
     }
 
     /// Whether the waiter holding `ticket` has been granted its permits.

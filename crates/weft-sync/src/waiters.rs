@@ -28,6 +28,7 @@
 //!    swallows a wake-up.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::task::Waker;
 
 /// "No entry" in the index links.
@@ -296,7 +297,11 @@ impl<T> WaitList<T> {
 /// Wakers collected under a lock, woken after it is released. Holds up to 32; dropping it
 /// wakes whatever is still in it, so an early return cannot lose a wake-up.
 pub(crate) struct WakeList {
-    wakers: [Option<Waker>; WakeList::CAPACITY],
+    /// `ManuallyDrop`: the slots past `len` are always empty and `Drop` wakes (so empties)
+    /// the others, so the array's own drop glue (a check of every slot, on the hot path of
+    /// every release) would find nothing to do. (A waker that panics while woken leaks the
+    /// ones after it instead of dropping them: a leak, never a lost or double wake-up.)
+    wakers: ManuallyDrop<[Option<Waker>; WakeList::CAPACITY]>,
     len: usize,
 }
 
@@ -319,7 +324,7 @@ impl WakeList {
     /// An empty list.
     pub(crate) const fn new() -> WakeList {
         WakeList {
-            wakers: [const { None }; WakeList::CAPACITY],
+            wakers: ManuallyDrop::new([const { None }; WakeList::CAPACITY]),
             len: 0,
         }
     }
