@@ -20,7 +20,7 @@ where
 {
     // No task list: a blocking job cannot be cancelled once it runs, and the pool cancels the
     // queued ones itself at shutdown.
-    weft_task::spawn(BlockingTask(Some(f)), Pool(inner), None)
+    weft_task::spawn_blocking_job(BlockingTask(Some(f)), Pool(inner), None)
 }
 
 /// The future of a blocking job: runs the closure in its one and only poll.

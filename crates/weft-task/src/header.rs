@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
-use weft_core::introspect::{TaskRef, WaitRecord};
+use weft_core::introspect::{TaskRef, WaitKind, WaitRecord};
 
 use crate::origin::Origin;
 
@@ -76,6 +76,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     /// Cancels the task if idle; consumes the caller's reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// What a task awaiting this one's `JoinHandle` records as its wait (`Schedule::JOINED_AS`).
+    pub(crate) joined_as: WaitKind,
 }
 
 /// Wakes the task, consuming one reference.

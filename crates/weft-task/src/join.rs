@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use weft_core::coop;
-use weft_core::introspect::{self, WaitKind};
+use weft_core::introspect;
 
 use crate::header::{self, Header};
 use crate::{Id, JoinError};
@@ -196,7 +196,8 @@ impl<T> Future for JoinHandle<T> {
             // `poll` cannot be `#[track_caller]`: the awaited task is named by its id and its
             // spawn location.
             let header = self.header();
-            introspect::waiting_on(WaitKind::Join, header.location(), None, header.id.as_u64());
+            let kind = header.vtable.joined_as;
+            introspect::waiting_on(kind, header.location(), None, header.id.as_u64());
         }
         out
     }

@@ -90,7 +90,7 @@ pub use owner::{Owner, RootGuard};
 pub use runnable::Runnable;
 
 use header::Header;
-use weft_core::introspect::Monitor;
+use weft_core::introspect::{Monitor, WaitKind};
 
 /// Why a task is being handed to [`Dispatch::dispatch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,18 +183,26 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn monitor(&self) -> Option<&Monitor> {
         None
     }
+    /// What a task awaiting this task's `JoinHandle` records as its wait.
+    const JOINED_AS: WaitKind = WaitKind::Join;
 }
 
-/// A task with no owner list ([`spawn`]).
-pub(crate) struct Detached<D>(D);
+/// A task with no owner list ([`spawn`]; with `BLOCKING`, [`spawn_blocking_job`], whose
+/// awaiters record a `Blocking` wait).
+pub(crate) struct Detached<D, const BLOCKING: bool>(D);
 
-impl<D: Dispatch> Schedule for Detached<D> {
+impl<D: Dispatch, const BLOCKING: bool> Schedule for Detached<D, BLOCKING> {
     fn dispatch(&self, task: Runnable, hint: Hint) {
         self.0.dispatch(task, hint)
     }
     fn list(&self) -> Option<&TaskList> {
         None
     }
+    const JOINED_AS: WaitKind = if BLOCKING {
+        WaitKind::Blocking
+    } else {
+        WaitKind::Join
+    };
 }
 
 /// An owned reference to a task, as kept by an [`Owner`]'s list: it keeps the allocation
@@ -319,12 +327,63 @@ where
     F::Output: Send + 'static,
     D: Dispatch,
 {
-    let ptr = raw::allocate(
+    detached(
         future,
-        Detached(dispatch),
-        name.map(Box::from),
+        Detached::<D, false>(dispatch),
+        name,
         Location::caller(),
-    );
+    )
+}
+
+/// [`spawn`] for a blocking pool's job: the same detached task, except that a task awaiting
+/// its [`JoinHandle`] records a [`WaitKind::Blocking`] wait (not `Join`), so introspection
+/// tells a task waiting on a blocking job from one waiting on another task.
+///
+/// ```
+/// use weft_task::{Dispatch, Hint, Runnable};
+///
+/// struct RunAtOnce;
+/// impl Dispatch for RunAtOnce {
+///     fn dispatch(&self, task: Runnable, _hint: Hint) {
+///         task.run();
+///     }
+/// }
+///
+/// let (first, handle) = weft_task::spawn_blocking_job(async { 6 * 7 }, RunAtOnce, None);
+/// first.run();
+/// assert_eq!(weft::run(handle).unwrap(), 42);
+/// ```
+#[track_caller]
+pub fn spawn_blocking_job<F, D>(
+    future: F,
+    dispatch: D,
+    name: Option<&str>,
+) -> (Runnable, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    D: Dispatch,
+{
+    detached(
+        future,
+        Detached::<D, true>(dispatch),
+        name,
+        Location::caller(),
+    )
+}
+
+fn detached<F, S>(
+    future: F,
+    schedule: S,
+    name: Option<&str>,
+    location: &'static Location<'static>,
+) -> (Runnable, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let ptr = raw::allocate(future, schedule, name.map(Box::from), location);
     // SAFETY: a new task starts with three references (and NOTIFIED for the `Runnable`,
     // JOIN_INTEREST for the handle); the third is the owner's, which a detached task has
     // none of: it is dropped at once, leaving two.

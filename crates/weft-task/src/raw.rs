@@ -138,6 +138,7 @@ where
         try_read_output: try_read_output::<F, S>,
         drop_join_handle_slow: drop_join_handle_slow::<F, S>,
         shutdown: shutdown::<F, S>,
+        joined_as: S::JOINED_AS,
     }
 }
 

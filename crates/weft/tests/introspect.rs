@@ -125,6 +125,30 @@ fn a_task_waiting_on_its_child_shows_the_join_and_the_child_its_own_wait() {
 }
 
 #[test]
+fn a_task_waiting_on_spawn_blocking_shows_a_blocking_wait_at_the_call() {
+    let rt = Builder::new_current_thread().debug(false).build().unwrap();
+    let handle = rt.handle().clone();
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    rt.block_on(async move {
+        let line = line!() + 2;
+        let waiter = weft::task::Builder::new().name("waiter").spawn(async move {
+            let job = weft::spawn_blocking(move || gate.recv().unwrap());
+            job.await.unwrap()
+        });
+        weft::task::yield_now().await;
+        weft::task::yield_now().await;
+        let tasks = handle.tasks();
+        let w = find(&tasks, "waiter").waiting_on.expect("waiter waits");
+        assert_eq!(w.kind, WaitKind::Blocking, "recorded as {:?}", w.kind);
+        assert_eq!(w.location.expect("located").line(), line);
+        let dump = handle.dump().to_string();
+        assert!(dump.contains("waiting on spawn_blocking at "), "{dump}");
+        release.send(()).unwrap();
+        waiter.await.unwrap();
+    });
+}
+
+#[test]
 fn the_main_future_is_a_task_named_main_with_an_id() {
     for_each_builder(|builder, _| {
         let rt = builder.debug(false).build().unwrap();

@@ -150,14 +150,16 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let location = Location::caller();
-    context::with_current(|handle| match handle {
-        Some(handle) => handle.spawn_blocking(f),
-        None => panic!(
-            "weft::spawn_blocking called outside a weft runtime (at {location}): call it \
-             from inside the runtime, or use `Handle::spawn_blocking`"
-        ),
-    })
+    // The handle is cloned out of the closure: `#[track_caller]` does not reach through a
+    // closure, and the job's spawn location must be the caller's, not this line.
+    let Some(handle) = context::with_current(|handle| handle.cloned()) else {
+        panic!(
+            "weft::spawn_blocking called outside a weft runtime (at {}): call it from inside \
+             the runtime, or use `Handle::spawn_blocking`",
+            Location::caller()
+        )
+    };
+    handle.spawn_blocking(f)
 }
 
 /// Yields to the scheduler: the current task goes to the back of its worker's queue and
