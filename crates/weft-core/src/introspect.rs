@@ -100,11 +100,14 @@ pub enum WaitKind {
     QueueJoin,
     /// A set of futures or tasks (`JoinSet`, `join_all`, `as_completed`).
     Set,
+    /// A sender waiting for its channel's receivers to go (`closed()` of `mpsc::Sender`,
+    /// `mpsc::UnboundedSender`, `oneshot::Sender` and `watch::Sender`).
+    Closed,
     /// Anything else.
     Other,
 }
 
-const KINDS: [WaitKind; 28] = [
+const KINDS: [WaitKind; 29] = [
     WaitKind::Sleep,
     WaitKind::Timeout,
     WaitKind::Interval,
@@ -132,6 +135,7 @@ const KINDS: [WaitKind; 28] = [
     WaitKind::QueueGet,
     WaitKind::QueueJoin,
     WaitKind::Set,
+    WaitKind::Closed,
     WaitKind::Other,
 ];
 
@@ -170,6 +174,7 @@ impl WaitKind {
             WaitKind::QueueGet => "Queue::get",
             WaitKind::QueueJoin => "Queue::join",
             WaitKind::Set => "a set of tasks",
+            WaitKind::Closed => "Sender::closed",
             WaitKind::Other => "other",
         }
     }

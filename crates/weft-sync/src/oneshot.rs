@@ -231,8 +231,16 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// # });
     /// ```
-    pub async fn closed(&mut self) {
-        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+    #[track_caller]
+    pub fn closed(&mut self) -> impl Future<Output = ()> + '_ {
+        let location = Location::caller();
+        std::future::poll_fn(move |cx| {
+            let poll = self.poll_closed(cx);
+            if poll.is_pending() {
+                introspect::waiting_on(WaitKind::Closed, location, None, 0);
+            }
+            poll
+        })
     }
 
     /// Polls for the receiver being dropped or closed; stores `cx`'s waker when not yet.

@@ -366,10 +366,12 @@ impl<T> Sender<T> {
     ///     assert!(tx.is_closed());
     /// });
     /// ```
+    #[track_caller]
     pub fn closed(&self) -> Closed<'_, T> {
         Closed {
             sender: self,
             key: None,
+            location: Location::caller(),
         }
     }
 }
@@ -405,6 +407,8 @@ impl<T> fmt::Debug for Sender<T> {
 pub struct Closed<'a, T> {
     sender: &'a Sender<T>,
     key: Option<Key>,
+    /// The `closed()` call, for the task's wait record.
+    location: &'static Location<'static>,
 }
 
 impl<T> fmt::Debug for Closed<'_, T> {
@@ -437,6 +441,8 @@ impl<T> Future for Closed<'_, T> {
                 Ok(()) => waiters.closed.push_back(cx.waker(), ()),
             },
         });
+        drop(waiters);
+        introspect::waiting_on(WaitKind::Closed, this.location, None, 0);
         Poll::Pending
     }
 }

@@ -255,6 +255,32 @@ fn broadcast_and_watch_receivers() {
 }
 
 #[test]
+fn senders_waiting_for_the_receiver_to_close() {
+    let (tx, rx) = mpsc::channel::<u8>(1);
+    let line = line!() + 1;
+    let mut bounded = pin!(tx.closed());
+    assert_waits(bounded.as_mut(), WaitKind::Closed, 0, line);
+    let (utx, urx) = mpsc::unbounded_channel::<u8>();
+    let line = line!() + 1;
+    let mut unbounded = pin!(utx.closed());
+    assert_waits(unbounded.as_mut(), WaitKind::Closed, 0, line);
+    let (mut otx, orx) = oneshot::channel::<u8>();
+    let line = line!() + 1;
+    let mut one = Box::pin(otx.closed());
+    assert_waits(one.as_mut(), WaitKind::Closed, 0, line);
+    let (wtx, wrx) = watch::channel(0u8);
+    let line = line!() + 1;
+    let mut watched = pin!(wtx.closed());
+    assert_waits(watched.as_mut(), WaitKind::Closed, 0, line);
+    drop((rx, urx, orx, wrx));
+    assert_ready(bounded);
+    assert_ready(unbounded);
+    assert_ready(one.as_mut());
+    assert_ready(watched);
+    assert_eq!(WaitKind::Closed.name(), "Sender::closed");
+}
+
+#[test]
 fn queue_put_get_and_join() {
     let q = Queue::bounded(1);
     let line = line!() + 1;

@@ -214,8 +214,9 @@ impl<T> Sender<T> {
     /// tx.closed().await;
     /// # });
     /// ```
-    pub async fn closed(&self) {
-        super::unbounded::closed(&self.chan).await
+    #[track_caller]
+    pub fn closed(&self) -> impl Future<Output = ()> + '_ {
+        super::unbounded::closed(&self.chan, Location::caller())
     }
 
     /// Free slots now: [`max_capacity`](Self::max_capacity) minus messages buffered and

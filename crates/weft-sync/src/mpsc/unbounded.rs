@@ -6,6 +6,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::Arc;
 
 use super::chan::{Chan, Rx};
@@ -34,8 +35,9 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     )
 }
 
-/// Waits for the receiver of `chan` to be closed or dropped (cancel-safe).
-pub(super) async fn closed<T>(chan: &Chan<T>) {
+/// Waits for the receiver of `chan` to be closed or dropped (cancel-safe), recording a
+/// `Closed` wait at `location` (the `closed()` call) while it waits.
+pub(super) async fn closed<T>(chan: &Chan<T>, location: &'static Location<'static>) {
     struct Closed<'a, T> {
         chan: &'a Chan<T>,
         key: Option<Key>,
@@ -48,7 +50,14 @@ pub(super) async fn closed<T>(chan: &Chan<T>) {
         }
     }
     let mut fut = Closed { chan, key: None };
-    std::future::poll_fn(|cx| fut.chan.poll_closed(&mut fut.key, cx)).await
+    std::future::poll_fn(|cx| {
+        let poll = fut.chan.poll_closed(&mut fut.key, cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::Closed, location, None, 0);
+        }
+        poll
+    })
+    .await
 }
 
 /// Sends into an [`unbounded_channel`]; clone it for more producers.
@@ -112,8 +121,9 @@ impl<T> UnboundedSender<T> {
     /// tx.closed().await;
     /// # });
     /// ```
-    pub async fn closed(&self) {
-        closed(&self.chan).await
+    #[track_caller]
+    pub fn closed(&self) -> impl Future<Output = ()> + '_ {
+        closed(&self.chan, Location::caller())
     }
 
     /// Whether both senders feed the same channel.
