@@ -17,13 +17,14 @@ use std::time::{Duration, Instant};
 /// Serialises the `cargo build`s of examples run by tests on parallel threads.
 static BUILD: Mutex<()> = Mutex::new(());
 
-/// The example's binary, built first if it is not there yet.
+/// The example's binary, built (or brought up to date) first.
 fn example_binary(name: &str) -> PathBuf {
     example_binary_of("weft", name)
 }
 
-/// The binary of example `name` of workspace package `package`, built first if it is not
-/// there yet.
+/// The binary of example `name` of workspace package `package`, built first: always through
+/// cargo, which does nothing if it is up to date, so an edited example is never tested as
+/// its stale binary.
 fn example_binary_of(package: &str, name: &str) -> PathBuf {
     // The test binary is target/<profile>/deps/examples-<hash>; examples live in
     // target/<profile>/examples/.
@@ -31,24 +32,36 @@ fn example_binary_of(package: &str, name: &str) -> PathBuf {
     let profile_dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
     let path = profile_dir.join("examples").join(name);
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    if !path.exists() {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "-p",
-            package,
-            "--example",
-            name,
-        ]);
-        if profile_dir.file_name().is_some_and(|p| p == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build");
-        assert!(
-            status.success(),
-            "cargo build -p {package} --example {name} failed"
-        );
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "build",
+        "-q",
+        "-p",
+        package,
+        "--example",
+        name,
+    ]);
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        cmd.arg("--release");
     }
+    // weft's examples run on what this test was built with (the polling backend in the
+    // `test (polling, tracing)` step of `cargo xtask test`).
+    let features: Vec<&str> = [
+        (cfg!(feature = "backend-polling"), "backend-polling"),
+        (cfg!(feature = "tracing"), "tracing"),
+        (cfg!(feature = "hyper"), "hyper"),
+    ]
+    .into_iter()
+    .filter_map(|(on, feature)| on.then_some(feature))
+    .collect();
+    if package == "weft" && !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(
+        status.success(),
+        "cargo build -p {package} --example {name} failed"
+    );
     assert!(path.exists(), "no example binary at {}", path.display());
     path
 }
