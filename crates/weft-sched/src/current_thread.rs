@@ -19,7 +19,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc as StdArc, OnceLock};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::CachePadded;
 use weft_task::{Dispatch, Hint, Runnable};
 
-use crate::metrics::WorkerCounters;
+use crate::metrics::CoreCounters;
 use crate::park::{Park, ThreadPark};
 use crate::{Env, Scheduler, SchedulerMetrics};
 
@@ -59,16 +59,9 @@ struct Shared {
     global_queue_interval: u32,
     event_interval: u32,
     /// The worker's counters, written by the thread holding the core.
-    metrics: CachePadded<Counters>,
+    metrics: CachePadded<CoreCounters>,
     /// What busy-time stamps count from.
     epoch: Instant,
-}
-
-struct Counters {
-    worker: WorkerCounters,
-    /// The local queue's length, as of the last batch (a plain `std` atomic, like the
-    /// counters: statistics only).
-    local_len: AtomicUsize,
 }
 
 struct Core {
@@ -110,10 +103,7 @@ impl CurrentThread {
                 is_drained: AtomicBool::new(false),
                 global_queue_interval,
                 event_interval,
-                metrics: CachePadded::new(Counters {
-                    worker: WorkerCounters::default(),
-                    local_len: AtomicUsize::new(0),
-                }),
+                metrics: CachePadded::default(),
                 epoch: Instant::now(),
             }),
         }
@@ -224,12 +214,8 @@ impl Scheduler for CurrentThread {
 
     fn metrics(&self) -> SchedulerMetrics {
         let shared = &*self.shared;
-        let counters = &shared.metrics;
-        let worker = counters
-            .worker
-            .snapshot(shared.epoch, counters.local_len.load(Relaxed));
         let global = shared.inject.lock().len();
-        SchedulerMetrics::new(vec![worker], global)
+        shared.metrics.metrics(shared.epoch, global)
     }
 }
 

@@ -25,6 +25,11 @@
 //! When `block_on` unwinds (the future panicked, often by unwrapping a task's panic) or the
 //! scheduler is shut down during a panic, the seed is printed to stderr once, with the
 //! variable that replays it.
+//!
+//! Metrics: one worker, counted as `CurrentThread` counts it (`metrics::CoreCounters`,
+//! written by the thread holding the core): a task's poll before it runs, parks and busy
+//! time around the idle park, forced yields and the ready set's size at each driver poll,
+//! idle park and hand-over of the core.
 
 use std::cell::RefCell;
 use std::collections::hash_map::{DefaultHasher, RandomState};
@@ -38,16 +43,18 @@ use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc as StdArc, OnceLock};
 use std::task::{Context, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use weft_core::context::{self, WorkerTag};
 use weft_core::coop;
 use weft_core::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use weft_core::loom::sync::{Arc, Mutex};
+use weft_core::CachePadded;
 use weft_task::{Dispatch, Hint, Runnable};
 
+use crate::metrics::CoreCounters;
 use crate::park::{Park, ThreadPark};
-use crate::{Env, Scheduler};
+use crate::{Env, Scheduler, SchedulerMetrics};
 
 /// Steps between two non-blocking polls of the driver while tasks keep being ready (so a
 /// task spinning on `yield_now` until I/O arrives still lets it in).
@@ -119,6 +126,10 @@ struct Shared {
     /// The core's fingerprint and step count, as of the last time a thread let go of it.
     fingerprint: AtomicU64,
     steps: AtomicU64,
+    /// The one worker's counters, written by the thread holding the core.
+    metrics: CachePadded<CoreCounters>,
+    /// What busy-time stamps count from.
+    epoch: Instant,
 }
 
 struct Core {
@@ -186,6 +197,8 @@ impl Deterministic {
                 seed_printed: AtomicBool::new(false),
                 fingerprint: AtomicU64::new(0),
                 steps: AtomicU64::new(0),
+                metrics: CachePadded::default(),
+                epoch: Instant::now(),
             }),
         }
     }
@@ -377,6 +390,12 @@ impl Scheduler for Deterministic {
         }
     }
 
+    fn metrics(&self) -> SchedulerMetrics {
+        let shared = &*self.shared;
+        let global = shared.inject.lock().len();
+        shared.metrics.metrics(shared.epoch, global)
+    }
+
     fn wants_paused_clock(&self) -> bool {
         true
     }
@@ -432,10 +451,17 @@ struct ReleaseCore<'a> {
 
 impl Drop for ReleaseCore<'_> {
     fn drop(&mut self) {
+        let metrics = &self.shared.metrics.worker;
+        metrics.collect_forced_yields();
+        metrics.asleep(self.shared.epoch);
         let core = self.cx.core.borrow_mut().take();
         if let Some(core) = &core {
             self.shared.fingerprint.store(core.fingerprint, Relaxed);
             self.shared.steps.store(core.steps, Relaxed);
+            self.shared
+                .metrics
+                .local_len
+                .store(core.ready.len(), Relaxed);
         }
         if let Some(mut core) = core {
             if self.shared.is_shutdown.load(SeqCst) {
@@ -568,6 +594,8 @@ impl Shared {
         };
         // Dropped before `_release`, which needs the core out of the context.
         let _worker = context::set_worker(&TAG, (&core_cx as *const CoreContext).cast());
+        let metrics = &self.metrics;
+        metrics.worker.awake(self.epoch);
         loop {
             if self.check_shutdown(main, cx, future.as_mut()) {
                 return;
@@ -578,13 +606,23 @@ impl Shared {
                         return;
                     }
                 }
-                Step::Task(task) => task.run(),
+                Step::Task(task) => {
+                    // Counted before it runs, as the other schedulers do.
+                    metrics.worker.add_polls(1);
+                    task.run();
+                }
                 Step::Idle => {
                     // Every task is idle: the paused clock may jump to the next timer here.
+                    metrics.local_len.store(0, Relaxed);
+                    metrics.worker.park(self.epoch);
                     self.driver().park(None);
+                    metrics.worker.unpark(self.epoch);
                     self.take_remote(&core_cx);
                 }
                 Step::Poll => {
+                    let ready = core_cx.core.borrow().as_ref().map_or(0, |c| c.ready.len());
+                    metrics.local_len.store(ready, Relaxed);
+                    metrics.worker.collect_forced_yields();
                     self.driver().park(Some(Duration::ZERO));
                     self.take_remote(&core_cx);
                 }

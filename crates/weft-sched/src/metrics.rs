@@ -17,7 +17,7 @@
 //! [`Scheduler::metrics`]: crate::Scheduler::metrics
 
 use std::sync::atomic::{
-    AtomicU64,
+    AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::time::{Duration, Instant};
@@ -144,6 +144,25 @@ impl SchedulerMetrics {
     /// ```
     pub fn waiting_tasks(&self) -> usize {
         waiting_tasks(self.global_queue_depth, &self.workers)
+    }
+}
+
+/// The counters of a scheduler whose one worker is whichever thread holds its core
+/// (`CurrentThread`, `Deterministic`): the worker's counters, and its local queue's length
+/// as of the last batch (a snapshot cannot read the core while a thread runs it).
+#[derive(Default)]
+pub(crate) struct CoreCounters {
+    pub(crate) worker: WorkerCounters,
+    /// Statistics only, like the counters.
+    pub(crate) local_len: AtomicUsize,
+}
+
+impl CoreCounters {
+    /// A snapshot of the one worker, beside `global_queue_depth` tasks queued from other
+    /// threads.
+    pub(crate) fn metrics(&self, epoch: Instant, global_queue_depth: usize) -> SchedulerMetrics {
+        let worker = self.worker.snapshot(epoch, self.local_len.load(Relaxed));
+        SchedulerMetrics::new(vec![worker], global_queue_depth)
     }
 }
 

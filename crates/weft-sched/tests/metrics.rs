@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use weft_core::coop;
 use weft_queue::LOCAL_QUEUE_CAPACITY;
 use weft_sched::{
-    CurrentThread, Dispatch, Env, Hint, MultiThread, Scheduler, SchedulerMetrics, ThreadPark,
+    CurrentThread, Deterministic, Dispatch, Env, Hint, MultiThread, Scheduler, SchedulerMetrics,
+    ThreadPark,
 };
 use weft_task::{JoinHandle, Owner, Runnable};
 
@@ -253,8 +254,16 @@ fn forced_yields<S: Scheduler>(rt: Rt<S>) {
 
 #[test]
 fn current_thread_reports_one_worker() {
+    reports_one_worker(Rt::new(CurrentThread::new()).start());
+}
+
+#[test]
+fn deterministic_reports_one_worker() {
+    reports_one_worker(Rt::new(Deterministic::new(7)).start());
+}
+
+fn reports_one_worker<S: Scheduler>(rt: Rt<S>) {
     const TASKS: u64 = 10;
-    let rt = Rt::new(CurrentThread::new()).start();
     // Spawned from outside `block_on`: they wait in the shared queue.
     let handles: Vec<_> = (0..TASKS)
         .map(|_| rt.owner.spawn(async { yield_now().await }))
