@@ -11,6 +11,7 @@
 //! | current task (id, name, wait record) | `weft-task` | `Runnable::run`, task destructors, `block_on`'s root task |
 //! | current worker | the scheduler running tasks on this thread | [`set_worker`] |
 //! | in a runtime | the facade (`block_on` inside a runtime panics) | [`enter_runtime`] |
+//! | wakes deferred | `weft-task` reads it on each wake | [`defer_wakes`] (`weft-sync`'s semaphore) |
 //! | runtime, timer and reactor handles | the facade, `weft-timer`, `weft-reactor` | [`set`] |
 //!
 //! Handles are kept type-erased, one [`Slot`] each, so that this crate needs to know none of
@@ -74,6 +75,8 @@ pub(crate) struct Context {
     in_runtime: Cell<bool>,
     /// This runtime thread's debug-mode poll slot (`introspect`); null when debug mode is off.
     poll_slot: Cell<*const PollSlot>,
+    /// Set while [`defer_wakes`] runs its closure.
+    defer_wakes: Cell<bool>,
 }
 
 /// The handle slots, which own their values (and so need a destructor).
@@ -90,6 +93,7 @@ thread_local_const! {
         worker: Cell::new((ptr::null(), ptr::null())),
         in_runtime: Cell::new(false),
         poll_slot: Cell::new(ptr::null()),
+        defer_wakes: Cell::new(false),
     };
 }
 
@@ -428,6 +432,47 @@ pub fn in_runtime() -> bool {
 /// Restores the in-runtime mark saved by [`enter_runtime`].
 pub fn leave_runtime(was_inside: bool) {
     try_with(|cx| cx.in_runtime.set(was_inside));
+}
+
+/// Runs `f` with the wake-ups it makes on this thread **deferred**: a task woken inside it is
+/// queued behind the work already waiting (`weft_task::Hint::Deferred`), not run next (a
+/// plain wake from a worker goes to its LIFO slot and runs as soon as the current poll
+/// returns).
+///
+/// For a primitive that wakes a task to let it *compete*, not to hand it something: a
+/// barging semaphore wakes its first waiter when a permit comes back, but the task that
+/// released it may take it again at once. Run next, the woken task would always find the
+/// permit gone and queue again, a wasted poll per pass; queued behind the others, it comes
+/// back after the releasers have had their turns, and the releases meanwhile need no wake.
+///
+/// ```
+/// use weft_core::context;
+///
+/// assert!(!context::wakes_deferred());
+/// let inner = context::defer_wakes(|| context::wakes_deferred());
+/// assert!(inner);
+/// assert!(!context::wakes_deferred());
+/// ```
+pub fn defer_wakes<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the previous mark, also when `f` unwinds (a waker may panic).
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0;
+            try_with(|cx| cx.defer_wakes.set(prev));
+        }
+    }
+    let _restore = Restore(try_with(|cx| cx.defer_wakes.replace(true)).unwrap_or(false));
+    f()
+}
+
+/// Whether wake-ups made now are deferred (inside [`defer_wakes`]).
+///
+/// ```
+/// assert!(!weft_core::context::wakes_deferred());
+/// ```
+pub fn wakes_deferred() -> bool {
+    try_with(|cx| cx.defer_wakes.get()).unwrap_or(false)
 }
 
 /// This thread's debug-mode poll slot (null when debug mode is off).

@@ -7,8 +7,10 @@
 //! permit, a writer all of them. The semaphore's queue is FIFO and a request at its front
 //! collects released permits until it has all it asked for, so a waiting writer stops every
 //! reader that comes after it (no writer starvation), and readers queued behind a writer get
-//! in together once it leaves. Guards give their permits back when dropped; a lock future
-//! dropped mid-wait gives back whatever it had collected (the semaphore's cancellation rule).
+//! in together once it leaves. The semaphore's bounded barging applies: while the first
+//! waiter is woken and on its way, at most 16 newcomers may get in ahead of it. Guards give
+//! their permits back when dropped; a lock future dropped mid-wait gives back whatever it
+//! had collected (the semaphore's cancellation rule).
 
 use std::fmt;
 use std::future::Future;

@@ -1,47 +1,51 @@
 //! [`Semaphore`]: a count of permits with a FIFO of tasks waiting for them; also the core
 //! [`RwLock`](crate::RwLock) stands on.
 //!
+//! The policy (FIFO, with bounded barging, as [`Mutex`](crate::Mutex)'s) is written on
+//! [`Semaphore`]; this is how it is built.
+//!
 //! # Protocol
 //!
-//! One atomic word, `state`, holds the permits that nobody has been promised (shifted left by
-//! two) and two flags: `CLOSED`, and `QUEUED` ("the waiter list is not empty"). The waiter
-//! list (a [`WaitList`] of tickets with the permits still missing) and the ticket counter
-//! live in the semaphore's own lock; a second atomic, `granted_upto`, publishes which tickets
-//! have been served.
+//! One atomic word, `state`, holds the permits nobody holds (the **count**, shifted left by
+//! [`SHIFT`]), four flags and a barge counter; the waiter list (a [`WaitList`] of entries,
+//! each with the permits it wants and its [`Turn`]) lives in the semaphore's own lock.
 //!
-//! - **Invariant**: `QUEUED` is set exactly while the list is non-empty, and while it is set
-//!   the count is zero: every permit released while somebody waits goes to the waiters, in
-//!   order, under the lock. `QUEUED` is only set or cleared under the lock, and always by a
-//!   compare-and-swap that also moves the count, so a lock-free acquire or release either
-//!   lands before it (and the lock holder sees its effect) or sees the flag.
-//! - **Acquire** tries a CAS loop first (no lock): it succeeds only if `QUEUED` is clear and
-//!   enough permits are counted, so it never overtakes a waiter. Otherwise it locks, looks
-//!   again, takes whatever permits are counted (zeroing the count and setting `QUEUED` in one
-//!   CAS) and queues at the back for the rest, with the next **ticket** (a `u64` counter
-//!   under the lock: ticket order is queue order).
-//! - **Release** adds to the count with a CAS while `QUEUED` is clear (no lock). Otherwise it
-//!   locks and hands the permits to the waiters from the front: the first waiter takes what
-//!   it still misses; once it misses nothing it is granted: its entry is unlinked and freed
-//!   right there (by the releaser, not the waiter) and `granted_upto` is set to its ticket
-//!   plus one (Release, still under the lock); then the next one is served. Since only the
-//!   front is ever granted, the granted waiters are a prefix in ticket order of those not
-//!   cancelled: `granted_upto > ticket` means "granted", and `granted_upto` only grows. A
-//!   large request at the front thus soaks up permits as they come and blocks smaller later
-//!   requests: nobody starves. What is left when the list empties goes back to the count,
-//!   clearing `QUEUED` in the same CAS. Wakers are woken after the lock is released.
-//! - **A woken waiter** checks `granted_upto > ticket` (Acquire) without the lock: if so the
-//!   permits are its own and it forgets its key (the entry is gone; it never touches it
-//!   again). Otherwise it locks, checks again (exact now: `granted_upto` and `CLOSED` are
-//!   only written under the lock), then checks `CLOSED`, and otherwise refreshes its waker.
-//! - **Close** sets `CLOSED` and, in the same critical section, frees every waiting entry,
-//!   putting back into the count the permits each had been assigned so far (partial grants
-//!   of `acquire_many`), and clears `QUEUED`. A waiter that finds `CLOSED` and is not
-//!   granted gets an error (its entry is gone, its permits already given back); one granted
-//!   before the close still gets its permits.
-//! - **Drop mid-wait**: if granted (looked up as above, re-checked under the lock), the
-//!   future gives all its permits back (`hand_out`); if closed, nothing is owed; else it
-//!   cancels its entry under the lock and hands back every permit it had been assigned to
-//!   the next waiters: nothing is lost.
+//! - `QUEUED`: the list has waiting entries. Set or cleared only under the lock.
+//! - `WOKEN`: the first waiter was woken and has not come back yet (one at a time). While it
+//!   is on its way, newcomers may take counted permits ahead of the queue (**barge**), at
+//!   most [`BARGE_LIMIT`] times, counted in `BARGES`; releases just add to the count.
+//! - `HANDOFF`: a woken waiter came back to find the permits taken by bargers. It waits at
+//!   the front again, and nobody barges until it is served: the count collects for it.
+//! - `CLOSED`.
+//!
+//! The invariant that loses no wake-up, true whenever the lock is free: **`QUEUED` without
+//! `WOKEN` means the count is short of what the first waiter wants**. Every operation under
+//! the lock ends in `settle`, which restores it: if nobody is on its way and the count
+//! covers the first waiter, it sets `WOKEN` (clearing `BARGES`) and wakes it; then it
+//! *grants* the waiters after it whatever the rest of the count covers (takes their permits
+//! from the count and wakes them as owners), so that `add_permits(n)` serves many at once.
+//!
+//! - **Acquire** is one CAS without the lock when nobody waits, or as a barge while a waiter
+//!   is woken (not `HANDOFF`, fewer than `BARGE_LIMIT` barges). Otherwise it locks, looks
+//!   again, and queues at the back (`QUEUED`, in the same CAS that saw the count short).
+//! - **Release** adds to the count with a CAS, without the lock, while nobody waits or a
+//!   waiter is on its way (it will see the count when it comes back). Otherwise (`QUEUED`
+//!   without `WOKEN`) it locks, adds, and settles.
+//! - **A woken waiter** locks and reads its entry back: granted, the permits are its own;
+//!   woken, it takes what it wants from the count if it is there, clears `WOKEN`, `BARGES`
+//!   and `HANDOFF` and settles (passing the turn on: releases while it was on its way only
+//!   counted); if the count is short it goes back to the front as the `HANDOFF` waiter.
+//! - **Wake-ups** are made after the lock is released, inside `context::defer_wakes`, so
+//!   the scheduler queues the woken task behind the work already waiting: the releaser that
+//!   barges back gets its passes before the woken waiter looks, and the releases meanwhile
+//!   only count (`WOKEN`). A wake-up run next would find the permits gone every time.
+//! - **Close** sets `CLOSED`, clears the other flags and notifies every waiting entry in one
+//!   critical section. A waiter that finds `CLOSED` gets an error unless it was granted
+//!   before; its permits stay in the count.
+//! - **Drop mid-wait** (the future still holds its key) locks and cancels the entry: a
+//!   granted one gives its permits back, a woken one clears `WOKEN` (and `HANDOFF`), a
+//!   waiting `HANDOFF` waiter clears `HANDOFF`; then it settles, so a wake-up or a permit
+//!   the dropped future was owed goes to the next waiter.
 
 use std::fmt;
 use std::future::Future;
@@ -53,24 +57,48 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use weft_core::context;
 use weft_core::introspect::{self, WaitKind};
-use weft_core::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use weft_core::loom::sync::{Mutex, MutexGuard};
+use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
+use weft_core::loom::sync::Mutex;
 
 use crate::waiters::{Cancelled, Key, WaitList, WakeList};
 
 const CLOSED: usize = 1;
 const QUEUED: usize = 2;
-const FLAGS: usize = CLOSED | QUEUED;
-const SHIFT: u32 = 2;
+const WOKEN: usize = 4;
+const HANDOFF: usize = 8;
+const BARGE_ONE: usize = 16;
+/// The barge counter's bits (room for `BARGE_LIMIT`).
+const BARGES: usize = 0b1_1111 * BARGE_ONE;
+const FLAGS: usize = CLOSED | QUEUED | WOKEN | HANDOFF | BARGES;
+/// Where the count starts.
+const SHIFT: u32 = 9;
+
+/// How many acquires may take permits ahead of a woken waiter before it comes back.
+const BARGE_LIMIT: usize = crate::mutex::BARGE_LIMIT;
 
 /// A counting semaphore: asyncio's `Semaphore(n)`, with a fair (FIFO) queue.
 ///
 /// [`acquire`](Self::acquire) waits for a permit and returns a guard that gives it back when
 /// dropped. Waiters are served in arrival order; a waiter that asks for many permits at once
-/// ([`acquire_many`](Self::acquire_many)) keeps its place and collects permits as they are
-/// released, so later small requests cannot starve it. Acquiring and releasing take no lock
-/// while nobody waits.
+/// ([`acquire_many`](Self::acquire_many)) keeps its place and collects the permits released
+/// while it waits, so later small requests cannot starve it. Acquiring and releasing take no
+/// lock while nobody waits.
+///
+/// Bounded barging, as [`Mutex`](crate::Mutex)'s: a released permit wakes the first waiter
+/// without being handed to it, and while that waiter is on its way an acquire may take the
+/// permit first (the task that released it, looping back, keeps running instead of waiting
+/// behind the whole queue). At most 16 acquires barge ahead of one woken waiter; if it comes
+/// back to find the permits gone, it is first in line again and nobody barges until it is
+/// served. So every waiter is served, in order, and a semaphore under contention moves
+/// permits without a wake-up per permit.
+///
+/// Its wake-ups are *deferred* (`weft_core::context::defer_wakes`): on a weft runtime a
+/// woken waiter runs after the tasks already queued, not next. Run next, it would always
+/// find the permit taken back by the task that released it; behind the queue, it comes
+/// back after the releasers have had their turns (other executors queue every wake-up
+/// that way).
 ///
 /// ```
 /// use weft::sync::Semaphore;
@@ -94,22 +122,27 @@ const SHIFT: u32 = 2;
 /// ```
 pub struct Semaphore {
     state: AtomicUsize,
-    /// Every ticket below this has been granted; written only under the lock.
-    granted_upto: AtomicU64,
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<WaitList<Waiter>>,
 }
 
-/// What the semaphore's lock guards: the queue and the ticket counter.
-struct Waiters {
-    list: WaitList<Waiter>,
-    next_ticket: u64,
-}
-
-/// A queued acquire: its ticket, what it asked for and what it still misses.
+/// A queued acquire: the permits it wants and where it stands.
+#[derive(Debug, Clone, Copy)]
 struct Waiter {
-    ticket: u64,
     wanted: u32,
-    missing: u32,
+    turn: Turn,
+}
+
+/// Where a waiter stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// Queued, not woken yet.
+    Queued,
+    /// Woken once, found the permits taken: first in line, `HANDOFF` set for it.
+    Starving,
+    /// Woken (`WOKEN` set for it): the count covered it; take the permits if still there.
+    Woken,
+    /// Granted: its permits were taken from the count for it.
+    Granted,
 }
 
 /// The error of [`Semaphore::acquire`] and its relatives: the semaphore was closed.
@@ -153,6 +186,7 @@ impl fmt::Debug for Semaphore {
             .field("permits", &(s >> SHIFT))
             .field("closed", &(s & CLOSED != 0))
             .field("queued", &(s & QUEUED != 0))
+            .field("woken", &(s & WOKEN != 0))
             .finish()
     }
 }
@@ -165,8 +199,9 @@ impl Default for Semaphore {
 }
 
 impl Semaphore {
-    /// The most permits a semaphore can count: `usize::MAX >> 3`.
-    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+    /// The most permits a semaphore can count: `usize::MAX >> 9` (the low bits of its state
+    /// word hold flags and a barge counter).
+    pub const MAX_PERMITS: usize = usize::MAX >> SHIFT;
 
     /// A semaphore with `permits` free permits.
     ///
@@ -185,15 +220,13 @@ impl Semaphore {
         );
         Semaphore {
             state: AtomicUsize::new(permits << SHIFT),
-            granted_upto: AtomicU64::new(0),
-            waiters: Mutex::new(Waiters {
-                list: WaitList::new(),
-                next_ticket: 0,
-            }),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
-    /// Permits free right now (zero while tasks are queued: released permits go to them).
+    /// Permits nobody holds right now. While tasks are queued these are set aside for the
+    /// first of them, which collects them until it has what it asked for, so an acquire may
+    /// still have to wait.
     ///
     /// ```
     /// let sem = weft::sync::Semaphore::new(3);
@@ -264,26 +297,33 @@ impl Semaphore {
     /// });
     /// ```
     pub fn close(&self) {
-        let mut q = self.waiters.lock();
-        self.state.fetch_or(CLOSED, Ordering::Release);
-        // No task queues once CLOSED is set (the slow path checks it under this lock). Every
-        // waiter is dropped from the list in this one critical section, so a waiter that finds
-        // `CLOSED` under the lock without being granted knows its entry is gone.
-        let mut wakers = Vec::with_capacity(q.list.len());
-        let mut assigned = 0;
-        while let Some((waker, w)) = q.list.pop_front() {
-            assigned += (w.wanted - w.missing) as usize;
+        let mut list = self.waiters.lock();
+        // The waiter flags go with it: releases take no lock from now on, and no acquire
+        // queues (the slow path checks `CLOSED` under this lock). Every waiting entry is
+        // notified in this one critical section; its owner finds `CLOSED` when it reads it
+        // back, and gets the error unless it had been granted before.
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let new = (s & !(QUEUED | WOKEN | HANDOFF | BARGES)) | CLOSED;
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        let mut wakers = Vec::with_capacity(list.len());
+        while let Some(waker) = list.notify_front() {
             wakers.push(waker);
         }
-        // The partial grants go back to the count (the list is empty now).
-        self.unqueue_with(assigned);
-        drop(q);
+        drop(list);
         for waker in wakers {
             waker.wake();
         }
     }
 
-    /// Waits for one permit, in FIFO order.
+    /// Waits for one permit, in FIFO order (bounded barging: see [`Semaphore`]).
     ///
     /// Cancellation-safe: dropping the future gives back anything it had been granted.
     ///
@@ -327,7 +367,8 @@ impl Semaphore {
         }
     }
 
-    /// Takes one permit if one is free and nobody is queued.
+    /// Takes one permit if one is free and nobody is queued ahead (it may barge past a woken
+    /// waiter, as an acquire may: see [`Semaphore`]).
     ///
     /// ```
     /// use weft::sync::{Semaphore, TryAcquireError};
@@ -339,7 +380,8 @@ impl Semaphore {
         self.try_acquire_many(1)
     }
 
-    /// Takes `n` permits if they are free and nobody is queued.
+    /// Takes `n` permits if they are free and nobody is queued ahead (see
+    /// [`try_acquire`](Self::try_acquire)).
     ///
     /// ```
     /// let sem = weft::sync::Semaphore::new(4);
@@ -427,7 +469,8 @@ impl Semaphore {
         })
     }
 
-    /// The lock-free attempt: succeeds only if nobody is queued and `n` permits are counted.
+    /// The lock-free attempt: succeeds if `n` permits are counted and either nobody waits or
+    /// a woken waiter may still be barged past.
     pub(crate) fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
         let need = Self::need(n);
         let mut s = self.state.load(Ordering::Relaxed);
@@ -438,18 +481,31 @@ impl Semaphore {
             if need == 0 {
                 return Ok(());
             }
-            if s & QUEUED != 0 || s & !FLAGS < need {
+            let Some(new) = Self::take(s, need) else {
                 return Err(TryAcquireError::NoPermits);
-            }
-            match self.state.compare_exchange_weak(
-                s,
-                s - need,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            };
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => return Ok(()),
                 Err(actual) => s = actual,
             }
+        }
+    }
+
+    /// The state after a newcomer takes `need` (in units of `state`), if it may: the count
+    /// covers it and nobody waits, or it barges past a woken waiter.
+    #[inline]
+    fn take(s: usize, need: usize) -> Option<usize> {
+        if s & !FLAGS < need {
+            None
+        } else if s & (QUEUED | WOKEN | HANDOFF) == 0 {
+            Some(s - need)
+        } else if s & (WOKEN | HANDOFF) == WOKEN && (s & BARGES) / BARGE_ONE < BARGE_LIMIT {
+            Some(s - need + BARGE_ONE)
+        } else {
+            None
         }
     }
 
@@ -462,39 +518,47 @@ impl Semaphore {
         (n as usize) << SHIFT
     }
 
-    /// Gives `n` permits back: to the count while nobody waits, else to the waiters.
+    /// Gives `n` permits back: to the count, and if that leaves the first waiter with what
+    /// it wants and nobody else is on the way, it is woken.
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
         let mut s = self.state.load(Ordering::Relaxed);
-        while s & QUEUED == 0 {
-            let new = Self::add_count(s, n);
-            match self
-                .state
-                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
-            {
+        // Nobody waits, or a woken waiter will see the count when it comes back.
+        while s & QUEUED == 0 || s & WOKEN != 0 {
+            match self.state.compare_exchange_weak(
+                s,
+                Self::add_count(s, n),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return,
                 Err(actual) => s = actual,
             }
         }
-        self.hand_out(self.waiters.lock(), n);
+        let mut list = self.waiters.lock();
+        let mut wakes = WakeList::new();
+        self.release_locked(&mut list, n, &mut wakes);
+        drop(list);
+        context::defer_wakes(|| wakes.wake_all());
     }
 
-    /// Under the lock, once the list is empty: clears `QUEUED` and counts `n` free permits,
-    /// in one CAS.
-    fn unqueue_with(&self, n: usize) {
+    /// Under the lock: adds `n` to the count and settles.
+    fn release_locked(&self, list: &mut WaitList<Waiter>, n: usize, wakes: &mut WakeList) {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            let new = Self::add_count(s & !QUEUED, n);
-            match self
-                .state
-                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => return,
+            match self.state.compare_exchange_weak(
+                s,
+                Self::add_count(s, n),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
                 Err(actual) => s = actual,
             }
         }
+        self.settle(list, wakes);
     }
 
     fn add_count(s: usize, n: usize) -> usize {
@@ -504,49 +568,68 @@ impl Semaphore {
         }
     }
 
-    /// Under the lock: hands `n` permits to the waiters from the front, waking each one that
-    /// has all it asked for; whatever is left goes to the count, clearing `QUEUED` if the
-    /// list is empty (also when `n` is zero: a cancelled waiter may have emptied it).
-    fn hand_out<'a>(&'a self, mut q: MutexGuard<'a, Waiters>, mut n: usize) {
-        let mut wakes = WakeList::new();
-        loop {
-            while n > 0 && !wakes.is_full() {
-                let Some(front) = q.list.front_mut() else {
-                    break;
-                };
-                let give = (front.missing as usize).min(n);
-                // `give` <= `front.missing`, a u32.
-                front.missing -= give as u32;
-                n -= give;
-                if front.missing == 0 {
-                    // Granted: free the entry here and publish the ticket; the waiter reads
-                    // `granted_upto` and never touches its entry again.
-                    let (waker, w) = q.list.pop_front().expect("the front entry exists");
-                    debug_assert!(self.granted_upto.load(Ordering::Relaxed) <= w.ticket);
-                    self.granted_upto.store(w.ticket + 1, Ordering::Release);
-                    wakes.push(waker);
+    /// Under the lock, at the end of every operation that may have left the count covering
+    /// the first waiter with nobody on the way: wakes it (`WOKEN`), then grants the waiters
+    /// after it what the rest of the count covers (at most a [`WakeList`] of them: each
+    /// woken waiter settles again when it comes back). Keeps `QUEUED` true to the list.
+    fn settle(&self, list: &mut WaitList<Waiter>, wakes: &mut WakeList) {
+        let mut s = self.state.load(Ordering::Relaxed);
+        let reserved = loop {
+            if s & (CLOSED | WOKEN) != 0 {
+                return;
+            }
+            let Some(front) = list.front() else {
+                return;
+            };
+            let wanted = Self::need(front.wanted);
+            if s & !FLAGS < wanted {
+                return;
+            }
+            let mut new = (s & !BARGES) | WOKEN;
+            if list.len() == 1 {
+                new &= !QUEUED;
+            }
+            match self
+                .state
+                .compare_exchange(s, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => break wanted,
+                Err(actual) => s = actual,
+            }
+        };
+        Self::notify_front(list, Turn::Woken, wakes);
+        // Grants: the first waiter's permits stay counted (it takes them itself, or a
+        // barger does); the rest of the count goes to the waiters after it.
+        while !wakes.is_full() {
+            let Some(front) = list.front() else {
+                return;
+            };
+            let wanted = Self::need(front.wanted);
+            let mut s = self.state.load(Ordering::Relaxed);
+            loop {
+                if s & CLOSED != 0 || (s & !FLAGS).saturating_sub(reserved) < wanted {
+                    return;
+                }
+                let mut new = s - wanted;
+                if list.len() == 1 {
+                    new &= !QUEUED;
+                }
+                match self
+                    .state
+                    .compare_exchange(s, new, Ordering::Acquire, Ordering::Relaxed)
+                {
+                    Ok(_) => break,
+                    Err(actual) => s = actual,
                 }
             }
-            if n == 0 || q.list.is_empty() {
-                break;
-            }
-            // More waiters to serve than wakers fit: wake these outside the lock first.
-            drop(q);
-            wakes.wake_all();
-            q = self.waiters.lock();
+            Self::notify_front(list, Turn::Granted, wakes);
         }
-        if q.list.is_empty() {
-            self.unqueue_with(n);
-        }
-        drop(q);
-        // By reference: `drop(wakes)` would move the whole list first.
-        wakes.wake_all();
     }
 
-    /// Whether the waiter holding `ticket` has been granted its permits.
-    #[inline]
-    fn granted(&self, ticket: u64) -> bool {
-        self.granted_upto.load(Ordering::Acquire) > ticket
+    /// Under the lock: marks the first waiting entry with `turn` and notifies it.
+    fn notify_front(list: &mut WaitList<Waiter>, turn: Turn, wakes: &mut WakeList) {
+        list.front_mut().expect("checked by the caller").turn = turn;
+        wakes.push(list.notify_front().expect("checked by the caller"));
     }
 }
 
@@ -555,9 +638,8 @@ impl Semaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a Semaphore,
     n: u32,
-    /// While queued: the entry's key, valid only while `ticket` is not granted.
+    /// While queued: the entry's key.
     key: Option<Key>,
-    ticket: u64,
     /// What the task's wait record says while this waits (`Semaphore`, `RwLockRead` or
     /// `RwLockWrite`), and the call that made it.
     kind: WaitKind,
@@ -575,49 +657,86 @@ impl<'a> Acquire<'a> {
             sem,
             n,
             key: None,
-            ticket: 0,
             kind,
             location,
         }
     }
 
-    /// First poll, the fast path failed: under the lock, take what is counted and queue for
-    /// the rest.
+    /// First poll, the fast path failed: under the lock, take the permits if the state now
+    /// allows it, else queue at the back.
     fn queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let sem = self.sem;
         let need = Semaphore::need(self.n);
-        let mut q = sem.waiters.lock();
-        let mut s = sem.state.load(Ordering::Acquire);
+        let mut list = sem.waiters.lock();
+        let mut s = sem.state.load(Ordering::Relaxed);
         loop {
             if s & CLOSED != 0 {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            let counted = s & !FLAGS;
-            let (new, missing) = if s & QUEUED != 0 {
-                debug_assert_eq!(counted, 0, "permits counted while tasks are queued");
-                (s, self.n)
-            } else if counted >= need {
-                (s - need, 0)
-            } else {
-                // Take every counted permit and queue for the rest; `counted` < `need`, so
-                // the difference fits in the u32 we asked for.
-                ((s & FLAGS) | QUEUED, ((need - counted) >> SHIFT) as u32)
+            let (new, queue) = match Semaphore::take(s, need) {
+                Some(new) => (new, false),
+                None => (s | QUEUED, true),
             };
             match sem
                 .state
-                .compare_exchange(s, new, Ordering::Acquire, Ordering::Acquire)
+                .compare_exchange(s, new, Ordering::Acquire, Ordering::Relaxed)
             {
-                Ok(_) if missing == 0 => return Poll::Ready(Ok(())),
+                Ok(_) if !queue => return Poll::Ready(Ok(())),
                 Ok(_) => {
-                    let ticket = q.next_ticket;
-                    q.next_ticket += 1;
                     let waiter = Waiter {
-                        ticket,
                         wanted: self.n,
-                        missing,
+                        turn: Turn::Queued,
                     };
-                    self.key = Some(q.list.push_back(cx.waker(), waiter));
-                    self.ticket = ticket;
+                    self.key = Some(list.push_back(cx.waker(), waiter));
+                    return Poll::Pending;
+                }
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// A later poll, with its entry notified (`turn`), under the lock: the permits are its
+    /// own if granted; if woken, it takes them from the count, or goes back to the front as
+    /// the `HANDOFF` waiter if bargers took them.
+    fn come_back(
+        &mut self,
+        list: &mut WaitList<Waiter>,
+        turn: Turn,
+        cx: &mut Context<'_>,
+        wakes: &mut WakeList,
+    ) -> Poll<Result<(), AcquireError>> {
+        let sem = self.sem;
+        if turn == Turn::Granted {
+            return Poll::Ready(Ok(()));
+        }
+        let need = Semaphore::need(self.n);
+        let mut s = sem.state.load(Ordering::Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            debug_assert_eq!(turn, Turn::Woken, "only close notifies other turns");
+            let done = s & !FLAGS >= need;
+            let new = if done {
+                (s - need) & !(WOKEN | BARGES | HANDOFF)
+            } else {
+                (s & !(WOKEN | BARGES)) | HANDOFF | QUEUED
+            };
+            match sem
+                .state
+                .compare_exchange(s, new, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) if done => {
+                    // Releases while it was on its way only counted: pass the turn on.
+                    sem.settle(list, wakes);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(_) => {
+                    let waiter = Waiter {
+                        wanted: self.n,
+                        turn: Turn::Starving,
+                    };
+                    self.key = Some(list.push_front(cx.waker(), waiter));
                     return Poll::Pending;
                 }
                 Err(actual) => s = actual,
@@ -647,35 +766,26 @@ impl Future for Acquire<'_> {
 
 impl Acquire<'_> {
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
-        let this = self;
-        let Some(key) = this.key.take() else {
-            return match this.sem.try_take(this.n) {
+        let Some(key) = self.key.take() else {
+            return match self.sem.try_take(self.n) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),
-                Err(TryAcquireError::NoPermits) => this.queue(cx),
+                Err(TryAcquireError::NoPermits) => self.queue(cx),
             };
         };
-        let sem = this.sem;
-        // Granted: the entry was freed by the releaser; forget the key.
-        if sem.granted(this.ticket) {
-            return Poll::Ready(Ok(()));
-        }
-        let mut q = sem.waiters.lock();
-        // Exact under the lock: `granted_upto` and `CLOSED` are only written under it.
-        if sem.granted(this.ticket) {
-            return Poll::Ready(Ok(()));
-        }
-        if sem.state.load(Ordering::Acquire) & CLOSED != 0 {
-            // `close` freed the entry and gave back what had been assigned.
-            return Poll::Ready(Err(AcquireError(())));
-        }
-        match q.list.poll(key, cx.waker()) {
+        let mut list = self.sem.waiters.lock();
+        let turn = match list.poll(key, cx.waker()) {
+            Ok(w) => w.turn,
             Err(key) => {
-                this.key = Some(key);
-                Poll::Pending
+                self.key = Some(key);
+                return Poll::Pending;
             }
-            Ok(_) => unreachable!("semaphore entries are freed when granted, never left notified"),
-        }
+        };
+        let mut wakes = WakeList::new();
+        let poll = self.come_back(&mut list, turn, cx, &mut wakes);
+        drop(list);
+        context::defer_wakes(|| wakes.wake_all());
+        poll
     }
 }
 
@@ -685,30 +795,28 @@ impl Drop for Acquire<'_> {
             return;
         };
         let sem = self.sem;
-        if sem.granted(self.ticket) {
-            // The permits are ours: pass them on (the entry is already gone).
-            sem.release(self.n as usize);
-            return;
-        }
-        let q = sem.waiters.lock();
-        // Re-checked under the lock: a release may have granted us since.
-        if sem.granted(self.ticket) {
-            sem.hand_out(q, self.n as usize);
-            return;
-        }
-        if sem.state.load(Ordering::Acquire) & CLOSED != 0 {
-            // `close` freed the entry and gave back what had been assigned.
-            return;
-        }
-        let mut q = q;
-        let w = match q.list.cancel(key) {
-            Cancelled::Waiting(w) => w,
-            Cancelled::Notified(_) => {
-                unreachable!("semaphore entries are freed when granted, never left notified")
-            }
+        let mut list = sem.waiters.lock();
+        let mut wakes = WakeList::new();
+        let (was, notified) = match list.cancel(key) {
+            Cancelled::Waiting(w) => (w, false),
+            Cancelled::Notified(w) => (w, true),
         };
-        // Also called with nothing to give back: the list may have just emptied.
-        sem.hand_out(q, (w.wanted - w.missing) as usize);
+        if was.turn == Turn::Granted {
+            // The permits are ours: pass them on.
+            sem.release_locked(&mut list, self.n as usize, &mut wakes);
+        } else if sem.state.load(Ordering::Relaxed) & CLOSED == 0 {
+            let mut clear = if list.is_empty() { QUEUED } else { 0 };
+            if notified {
+                clear |= WOKEN | BARGES | HANDOFF;
+            } else if was.turn == Turn::Starving {
+                clear |= HANDOFF;
+            }
+            sem.state.fetch_and(!clear, Ordering::Relaxed);
+            // The first waiter may have changed, or the wake-up was ours: pass it on.
+            sem.settle(&mut list, &mut wakes);
+        }
+        drop(list);
+        context::defer_wakes(|| wakes.wake_all());
     }
 }
 

@@ -275,23 +275,6 @@ impl<T> WaitList<T> {
             State::Free { next_free },
         )
     }
-
-    /// Notifies the first waiting entry and frees it at once, returning its waker and data:
-    /// for a primitive whose waiters learn of their notification some other way (the
-    /// semaphore's tickets). The entry's owner must never hand its [`Key`] back (neither to
-    /// [`poll`](Self::poll) nor to [`cancel`](Self::cancel)): the entry may already serve
-    /// another waiter.
-    pub(crate) fn pop_front(&mut self) -> Option<(Waker, T)> {
-        let i = self.head;
-        if i == NIL {
-            return None;
-        }
-        self.unlink(i);
-        match self.free_entry(i) {
-            State::Waiting { waker, data } => Some((waker, data)),
-            _ => unreachable!("only waiting entries are linked"),
-        }
-    }
 }
 
 /// Wakers collected under a lock, woken after it is released. Holds up to 32; dropping it

@@ -1,32 +1,28 @@
 //! Loom models of the semaphore (`src/semaphore.rs`): two threads acquire and release while a
-//! third future is granted permits and dropped without being polled again; a queued future is
-//! dropped on another thread while a release grants it; a partly served waiter meets a close.
-//! Under every interleaving no permit is lost or made up (the count is back to where it
-//! started), and no wake-up is lost (a thread left parked for ever is a loom deadlock).
+//! third future is woken or granted and dropped without being polled again; a queued future
+//! is dropped on another thread while a release wakes it; a big request meets a close; two
+//! releases race a woken waiter's return; a woken waiter loses its permit to a barger. Under
+//! every interleaving no permit is lost or made up (the count is back to where it started),
+//! and no wake-up is lost (a thread left parked for ever is a loom deadlock).
 //!
 //! ```text
 //! RUSTFLAGS="--cfg weft_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=3 \
 //!     cargo test --release -p weft-sync --test loom_semaphore --target-dir target/loom
 //! ```
 //!
-//! Seeded bugs these models caught (each made a model fail, then was reverted):
-//! - `Acquire::drop` giving back nothing instead of the permits it had been granted: the
-//!   count came back short (`dropped_grant_is_passed_on`);
-//! - `Semaphore::release` adding to the count without looking at `QUEUED` (skipping the
-//!   hand-out to waiters): a queued thread was never woken
-//!   (`a_big_request_collects_permits_and_passes_them_on`, deadlock);
-//! - `Acquire::drop` not re-checking `granted_upto` under the lock (cancelling an entry a
-//!   release had just granted and freed): "a Key outlived its entry"
-//!   (`grant_racing_a_drop_neither_loses_nor_doubles_the_permit`, also
-//!   `dropped_grant_is_passed_on`);
-//! - `Acquire::drop` finding itself granted under the lock but giving nothing back: the
-//!   third thread was never woken (`grant_racing_a_drop_neither_loses_nor_doubles_the_permit`,
-//!   deadlock);
-//! - `Semaphore::close` dropping the permits assigned to a partly served waiter: the count
-//!   came back short (`close_gives_back_a_partial_grant`).
+//! Seeded bugs these models caught in the current protocol (each made a model fail, then was
+//! reverted; the earlier ticket protocol's list is in the history of this file):
+//! - a woken waiter that takes its permit without settling (passing the turn on): a release
+//!   that only counted while it was on its way stayed in the count, and the other waiter was
+//!   never woken (`releases_racing_a_woken_waiters_return_are_passed_on`, deadlock);
+//! - `release` adding to the count without the lock although waiters are queued and none is
+//!   woken: nobody was woken (`a_woken_waiter_that_loses_to_a_barger_is_served`, deadlock);
+//! - a woken future dropped without clearing `WOKEN`: later releases only counted, for a
+//!   waiter that would never come back (`dropped_grant_is_passed_on`, deadlock).
 //!
-//! At 3 preemptions the two first models explored 12,968 and 37,439 interleavings, 3.3 s in
-//! all (before the tickets); the four together now take about 6 s.
+//! A granted future dropped without giving its permits back is caught by the unit test
+//! `a_granted_waiter_dropped_unpolled_gives_its_permits_back` (grants need two waiters and
+//! two permits at once, more than these models spend their preemptions on).
 // loom-preemptions: 3
 #![cfg(weft_loom)]
 
@@ -90,8 +86,8 @@ fn grant_racing_a_drop_neither_loses_nor_doubles_the_permit() {
     model(|| {
         let sem = std::sync::Arc::new(Semaphore::new(1));
         let held = sem.clone().try_acquire_owned().unwrap();
-        // Queued behind `held`, then dropped on another thread while `held`'s release
-        // grants it (and frees its entry, which the third thread may then reuse).
+        // Queued behind `held`, then dropped on another thread while `held`'s release wakes
+        // it (the wake-up must pass on to the third thread if that one queued).
         let mut waiter = Box::pin(sem.clone().acquire_owned());
         let mut cx = Context::from_waker(Waker::noop());
         assert!(waiter.as_mut().poll(&mut cx).is_pending());
@@ -106,12 +102,12 @@ fn grant_racing_a_drop_neither_loses_nor_doubles_the_permit() {
 }
 
 #[test]
-fn close_gives_back_a_partial_grant() {
+fn close_leaves_the_count_whole() {
     model(|| {
         let sem = Arc::new(Semaphore::new(1));
         let held = sem.try_acquire().unwrap();
-        // Can never get both permits: it errs out, and the one it may have been handed by
-        // `held`'s release comes back with the close (or to the count, after it).
+        // Can never get both permits: it errs out, and the one `held` gives back stays
+        // counted, whether the close comes before or after the release.
         let s = sem.clone();
         let big = thread::spawn(move || assert!(block_on(s.acquire_many(2)).is_err()));
         let s = sem.clone();
@@ -119,6 +115,45 @@ fn close_gives_back_a_partial_grant() {
         drop(held);
         big.join().unwrap();
         closer.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+#[test]
+fn releases_racing_a_woken_waiters_return_are_passed_on() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let mut both = sem.try_acquire_many(2).unwrap();
+        let one = both.split(1).unwrap();
+        // Two waiters that keep what they get (no release of theirs can wake the other);
+        // the first release wakes one of them, the second may find it on its way and only
+        // count: the woken one must pass that permit on when it comes back.
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = sem.clone();
+                thread::spawn(move || block_on(sem.acquire()).unwrap().forget())
+            })
+            .collect();
+        drop(one);
+        drop(both);
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 0);
+    });
+}
+
+#[test]
+fn a_woken_waiter_that_loses_to_a_barger_is_served() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap();
+        let s = sem.clone();
+        let waiter = thread::spawn(move || drop(block_on(s.acquire()).unwrap()));
+        // Wakes the waiter if it queued; then this thread may take the permit back first.
+        drop(held);
+        drop(block_on(sem.acquire()).unwrap());
+        waiter.join().unwrap();
         assert_eq!(sem.available_permits(), 1);
     });
 }

@@ -1,6 +1,7 @@
-//! `Semaphore`: FIFO order, `acquire_many` keeping its place against later small requests,
-//! permits passed on by dropped futures (granted or partly served), close with waiters, and
-//! exact counts under a 4-worker runtime.
+//! `Semaphore`: FIFO order, bounded barging past a woken waiter, `acquire_many` keeping its
+//! place against later small requests, permits and wake-ups passed on by dropped futures
+//! (woken, granted or never served), close with waiters, and exact counts under a 4-worker
+//! runtime.
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -82,8 +83,8 @@ fn acquire_many_blocks_later_smaller_requests() {
     let mut big = pin!(sem.acquire_many(3));
     let mut small = pin!(sem.acquire());
     assert!(poll_noop(big.as_mut()).is_pending());
-    // The big request took the free permit and still misses two.
-    assert_eq!(sem.available_permits(), 0);
+    // The free permit stays counted, set aside for the big request, which misses two.
+    assert_eq!(sem.available_permits(), 1);
     assert!(poll_noop(small.as_mut()).is_pending());
     sem.add_permits(1);
     assert!(
@@ -117,6 +118,25 @@ fn granted_then_dropped_passes_permits_on() {
     assert_eq!(sem.available_permits(), 0);
     drop(permit);
     assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn a_granted_waiter_dropped_unpolled_gives_its_permits_back() {
+    let sem = Semaphore::new(0);
+    let mut woken = pin!(sem.acquire());
+    let mut granted = Box::pin(sem.acquire_many(2));
+    assert!(poll_noop(woken.as_mut()).is_pending());
+    assert!(poll_noop(granted.as_mut()).is_pending());
+    // One permit stays counted for `woken`; the two after it are taken for `granted`.
+    sem.add_permits(3);
+    assert_eq!(sem.available_permits(), 1);
+    drop(granted);
+    assert_eq!(sem.available_permits(), 3);
+    let Poll::Ready(Ok(permit)) = poll_noop(woken.as_mut()) else {
+        panic!("the woken waiter was not served")
+    };
+    drop(permit);
+    assert_eq!(sem.available_permits(), 3);
 }
 
 #[test]
@@ -178,42 +198,145 @@ fn close_returns_permits_assigned_to_a_partly_served_waiter() {
 #[test]
 fn granted_before_close_keeps_its_permits() {
     let sem = Semaphore::new(0);
+    let mut woken = pin!(sem.acquire());
     let mut granted = pin!(sem.acquire());
-    let mut partial = Box::pin(sem.acquire_many(2));
-    let mut waiting = pin!(sem.acquire());
+    let mut waiting = pin!(sem.acquire_many(2));
+    assert!(poll_noop(woken.as_mut()).is_pending());
     assert!(poll_noop(granted.as_mut()).is_pending());
-    assert!(poll_noop(partial.as_mut()).is_pending());
     assert!(poll_noop(waiting.as_mut()).is_pending());
-    sem.add_permits(2); // one to `granted`, one to `partial`, which still misses one
-    sem.close();
-    // `partial` is dropped without another poll: its permit came back with the close.
-    drop(partial);
+    // Wakes `woken` (its permit stays counted until it comes back) and grants `granted` the
+    // other one; `waiting` misses two.
+    sem.add_permits(2);
     assert_eq!(sem.available_permits(), 1);
+    sem.close();
+    assert!(
+        matches!(poll_noop(woken.as_mut()), Poll::Ready(Err(_))),
+        "a waiter that had not taken its permit before the close got one"
+    );
     let Poll::Ready(Ok(permit)) = poll_noop(granted.as_mut()) else {
         panic!("a waiter granted before the close lost its permit")
     };
     assert!(matches!(poll_noop(waiting.as_mut()), Poll::Ready(Err(_))));
+    // The woken waiter's permit is still counted; the granted one comes back on drop.
+    assert_eq!(sem.available_permits(), 1);
     drop(permit);
     assert_eq!(sem.available_permits(), 2);
 }
 
 #[test]
-fn a_granted_waiter_never_touches_its_recycled_entry() {
+fn a_newcomer_barges_past_a_woken_waiter_which_is_then_served_first() {
     let sem = Semaphore::new(0);
     let mut first = pin!(sem.acquire());
     assert!(poll_noop(first.as_mut()).is_pending());
-    // Grants `first` and frees its entry; a new waiter takes the freed entry, which `first`
-    // must then neither read nor cancel.
+    // Wakes `first`; before it comes back, a newcomer takes the permit.
     sem.add_permits(1);
-    let mut second = Box::pin(sem.acquire());
-    assert!(poll_noop(second.as_mut()).is_pending());
+    let barger = sem.try_acquire().expect("no barging past a woken waiter");
+    assert!(
+        poll_noop(first.as_mut()).is_pending(),
+        "served without a permit"
+    );
+    // `first` lost once: the next permit is its own, nobody barges now.
+    drop(barger);
+    assert_eq!(sem.try_acquire().err(), Some(TryAcquireError::NoPermits));
+    let mut later = pin!(sem.acquire());
+    assert!(poll_noop(later.as_mut()).is_pending());
     let Poll::Ready(Ok(permit)) = poll_noop(first.as_mut()) else {
-        panic!("the granted waiter was not ready")
+        panic!("the waiter that lost to a barger was not served next")
     };
-    assert!(poll_noop(second.as_mut()).is_pending());
-    drop(permit); // goes to `second`
-    drop(second); // granted, dropped unpolled: passes the permit on
+    assert!(poll_noop(later.as_mut()).is_pending());
+    drop(permit);
+    assert!(poll_noop(later.as_mut()).is_ready());
     assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn barging_past_one_woken_waiter_is_bounded() {
+    let sem = Semaphore::new(0);
+    let mut waiter = pin!(sem.acquire());
+    assert!(poll_noop(waiter.as_mut()).is_pending());
+    sem.add_permits(1);
+    // Each barge takes the permit and gives it back while the waiter is on its way.
+    let mut barges = 0;
+    while let Ok(permit) = sem.try_acquire() {
+        drop(permit);
+        barges += 1;
+        assert!(barges <= 16, "barging is not bounded");
+    }
+    assert_eq!(barges, 16);
+    let Poll::Ready(Ok(permit)) = poll_noop(waiter.as_mut()) else {
+        panic!("the woken waiter lost its permit after the barges stopped")
+    };
+    drop(permit);
+    // Nobody waits: acquires are free again.
+    assert!(sem.try_acquire().is_ok());
+}
+
+/// A waker that records, at each wake, whether the wake was deferred
+/// (`weft_core::context::defer_wakes`).
+struct DeferredProbe(StdMutex<Vec<bool>>);
+
+impl std::task::Wake for DeferredProbe {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let deferred = weft_core::context::wakes_deferred();
+        self.0.lock().unwrap().push(deferred);
+    }
+}
+
+#[test]
+fn the_woken_waiter_is_woken_deferred_so_it_runs_after_the_releasers() {
+    // A released permit wakes the first waiter to compete for it, and the releaser may take
+    // it back at once: run next, the waiter would find it gone every time.
+    let sem = Semaphore::new(1);
+    let probe = Arc::new(DeferredProbe(StdMutex::new(Vec::new())));
+    let waker = Waker::from(probe.clone());
+    let held = sem.try_acquire().unwrap();
+    let mut waiter = pin!(sem.acquire());
+    let mut cx = Context::from_waker(&waker);
+    assert!(waiter.as_mut().poll(&mut cx).is_pending());
+    drop(held);
+    assert_eq!(*probe.0.lock().unwrap(), [true], "woken once, deferred");
+    assert!(
+        !weft_core::context::wakes_deferred(),
+        "the mark was cleared"
+    );
+    // `add_permits(3)` with three waiters wakes the first and grants the two after it:
+    // the grants are woken deferred too.
+    probe.0.lock().unwrap().clear();
+    let sem = Semaphore::new(0);
+    let mut many: Vec<_> = (0..3).map(|_| Box::pin(sem.acquire())).collect();
+    for w in &mut many {
+        assert!(w.as_mut().poll(&mut cx).is_pending());
+    }
+    sem.add_permits(3);
+    assert_eq!(*probe.0.lock().unwrap(), [true, true, true]);
+    for w in &mut many {
+        assert!(w.as_mut().poll(&mut cx).is_ready());
+    }
+}
+
+#[test]
+fn releases_while_a_waiter_is_woken_are_passed_on_when_it_comes_back() {
+    let sem = Semaphore::new(0);
+    let mut a = pin!(sem.acquire());
+    let mut b = pin!(sem.acquire());
+    assert!(poll_noop(a.as_mut()).is_pending());
+    assert!(poll_noop(b.as_mut()).is_pending());
+    sem.add_permits(1); // wakes `a`
+    sem.add_permits(1); // only counted: `a` is on its way
+    assert!(poll_noop(b.as_mut()).is_pending());
+    let Poll::Ready(Ok(pa)) = poll_noop(a.as_mut()) else {
+        panic!("a not served")
+    };
+    // `a` came back with two permits counted: it took one and woke `b` for the other.
+    let Poll::Ready(Ok(pb)) = poll_noop(b.as_mut()) else {
+        panic!("the second permit was stranded in the count")
+    };
+    pa.forget();
+    pb.forget();
+    assert_eq!(sem.available_permits(), 0);
 }
 
 #[test]

@@ -100,6 +100,10 @@ pub enum Hint {
     Spawn,
     /// A task woken by another task, a timer, I/O or another thread.
     Wake,
+    /// A task woken inside `weft_core::context::defer_wakes`: woken to compete for something
+    /// the waker may take back first (a barging semaphore's first waiter), so run the work
+    /// already waiting first, as for [`Yield`](Hint::Yield).
+    Deferred,
     /// A task that was woken while it was being polled (it yielded, its budget ran out, or
     /// another thread woke it mid-poll), re-queued when that poll returned: run the work
     /// already waiting first.
@@ -109,7 +113,8 @@ pub enum Hint {
 /// Where a task goes when it is ready to run: the one thing a task needs from a scheduler.
 ///
 /// Called with a [`Runnable`] when the task is spawned ([`Hint::Spawn`]), woken by someone
-/// else ([`Hint::Wake`], from any thread; an abort of an idle task too) or woken during its
+/// else ([`Hint::Wake`], from any thread; an abort of an idle task too; [`Hint::Deferred`]
+/// when the waker asked for it to go behind the work already waiting) or woken during its
 /// own poll ([`Hint::Yield`]: queue it behind the work already waiting). Queue it and call
 /// [`Runnable::run`] later, on any thread; dropping it instead cancels the task. Must not
 /// block on a task. A panic here unwinds into whoever woke the task, except on the yield

@@ -347,7 +347,12 @@ where
 {
     // SAFETY: the caller holds a reference, which the new `Runnable` takes over.
     let (cell, task) = unsafe { (cell::<F, S>(ptr), Runnable::from_raw(ptr)) };
-    cell.scheduler.dispatch(task, Hint::Wake);
+    let hint = if weft_core::context::wakes_deferred() {
+        Hint::Deferred
+    } else {
+        Hint::Wake
+    };
+    cell.scheduler.dispatch(task, hint);
 }
 
 /// Reports a dispatcher that panicked while re-queueing a yielding task (the task was

@@ -28,6 +28,24 @@ fn wake_while_idle_schedules_exactly_once() {
 }
 
 #[test]
+fn a_wake_inside_defer_wakes_is_dispatched_as_deferred() {
+    let ex = Exec::new();
+    let gate = Gate::new();
+    let handle = ex.spawn(gate.wait());
+    ex.run_until_idle();
+
+    weft_core::context::defer_wakes(|| gate.wake());
+    assert_eq!((ex.deferreds(), ex.schedules()), (1, 0));
+    assert_eq!(ex.run_until_idle(), 1);
+    assert_eq!(gate.polls(), 2);
+    // Outside the closure, wakes are plain again.
+    gate.wake();
+    assert_eq!((ex.deferreds(), ex.schedules()), (1, 1));
+    drop((handle, gate));
+    ex.shutdown_and_assert_freed();
+}
+
+#[test]
 fn wakes_before_the_run_coalesce_into_one_runnable() {
     let ex = Exec::new();
     let gate = Gate::new();

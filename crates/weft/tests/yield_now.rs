@@ -1,8 +1,11 @@
-//! `weft::task::yield_now`: a yielding task goes behind the tasks already waiting.
+//! `weft::task::yield_now`: a yielding task goes behind the tasks already waiting; so does a
+//! task woken inside `weft_core::context::defer_wakes`, where a plain wake runs it next.
 
 mod common;
 
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
 /// Two tasks that each log and yield `ROUNDS` times, on a runtime with one worker.
 fn interleaving(name: &'static str) -> Vec<char> {
@@ -82,4 +85,70 @@ fn yield_now_completes_on_every_scheduler() {
             .unwrap()
         });
     });
+}
+
+/// On one worker: a task parks, then another task queues two loggers and wakes it (inside
+/// `defer_wakes` if `deferred`). Returns the order in which the three logged.
+fn wake_order(deferred: bool) -> String {
+    let log = Arc::new(Mutex::new(String::new()));
+    let l = log.clone();
+    common::for_runtimes(&["multi_thread(1)"], move |rt, _| {
+        let l = l.clone();
+        rt.block_on(async move {
+            weft::spawn(async move {
+                let parked: Arc<Mutex<Option<Waker>>> = Arc::default();
+                let (p, lw) = (parked.clone(), l.clone());
+                let woken = weft::spawn(async move {
+                    let mut polls = 0;
+                    poll_fn(|cx| {
+                        polls += 1;
+                        if polls == 1 {
+                            *p.lock().unwrap() = Some(cx.waker().clone());
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(())
+                    })
+                    .await;
+                    lw.lock().unwrap().push('w');
+                });
+                // The spawned task runs (and parks) before this one is polled again.
+                while parked.lock().unwrap().is_none() {
+                    weft::task::yield_now().await;
+                }
+                let mut loggers = Vec::new();
+                for who in ['a', 'b'] {
+                    let l = l.clone();
+                    loggers.push(weft::spawn(async move { l.lock().unwrap().push(who) }));
+                }
+                let waker = parked.lock().unwrap().take().unwrap();
+                if deferred {
+                    weft_core::context::defer_wakes(|| waker.wake());
+                } else {
+                    waker.wake();
+                }
+                woken.await.unwrap();
+                for h in loggers {
+                    h.await.unwrap();
+                }
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let log = log.lock().unwrap().clone();
+    log
+}
+
+#[test]
+fn a_deferred_wake_goes_behind_the_queued_tasks_where_a_plain_wake_runs_next() {
+    assert_eq!(
+        wake_order(false),
+        "wab",
+        "a plain wake runs the task next (LIFO slot)"
+    );
+    assert_eq!(
+        wake_order(true),
+        "abw",
+        "a deferred wake queues it behind a and b"
+    );
 }

@@ -9,7 +9,7 @@
 //! | from            | hint    | goes to                                                    |
 //! |-----------------|---------|------------------------------------------------------------|
 //! | a worker        | `Wake`  | the LIFO slot (its previous occupant to the local queue)  |
-//! | a worker        | `Spawn` / `Yield` | the back of the local queue (the injection queue when the local queue is full) |
+//! | a worker        | `Spawn` / `Yield` / `Deferred` | the back of the local queue (the injection queue when the local queue is full) |
 //! | anywhere else   | any     | the injection queue, and a sleeping worker is woken        |
 //!
 //! How a worker picks its next task: every `global_queue_interval` ticks the injection queue

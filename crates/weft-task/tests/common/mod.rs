@@ -21,6 +21,8 @@ pub(crate) struct Queue {
     pub(crate) schedules: AtomicUsize,
     /// Dispatches with `Hint::Yield` (the task woke itself during its own poll).
     pub(crate) yields: AtomicUsize,
+    /// Dispatches with `Hint::Deferred` (woken inside `context::defer_wakes`).
+    pub(crate) deferreds: AtomicUsize,
 }
 
 impl Dispatch for Queue {
@@ -29,6 +31,7 @@ impl Dispatch for Queue {
             Hint::Spawn => &self.spawns,
             Hint::Wake => &self.schedules,
             Hint::Yield => &self.yields,
+            Hint::Deferred => &self.deferreds,
             other => panic!("unknown hint {other:?}"),
         };
         counter.fetch_add(1, SeqCst);
@@ -140,6 +143,10 @@ impl Exec {
 
     pub(crate) fn yields(&self) -> usize {
         self.queue().yields.load(SeqCst)
+    }
+
+    pub(crate) fn deferreds(&self) -> usize {
+        self.queue().deferreds.load(SeqCst)
     }
 
     /// Closes the owner, cancels every task and drops every queued `Runnable` (outside the
