@@ -26,7 +26,9 @@
 //! its worker stalls in a long poll (CPU-bound work), so locality delays the spreading of
 //! CPU-bound work by the stall window at most. Tasks the driver queued (woken by I/O or
 //! timers, marked in the victim's `Remote::driver_fed`) are stolen at once: they do not wake
-//! each other, and keeping them cost the I/O rows. The idle protocol is unchanged
+//! each other, and keeping them cost the I/O rows. A thief that has waited `SPIN_ALONE`
+//! yields its CPU between looks, in case the victim waits for that CPU (more workers than
+//! CPUs). The idle protocol is unchanged
 //! (`worker::keeps_up`; the loom model `tests/loom_local_spawn.rs` checks that a declined
 //! steal never strands a task). Every
 //! `event_interval` ticks it polls the driver without blocking, so busy workers still see
@@ -79,6 +81,11 @@ const STALL_WINDOW: std::time::Duration = std::time::Duration::from_micros(200);
 /// from it.
 #[cfg(not(weft_loom))]
 const KEEP_UP_LIMIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// ... and after spinning this long it yields its CPU between looks (`thread::yield_now`):
+/// with more workers than CPUs the victim it waits for may be waiting for that CPU.
+#[cfg(not(weft_loom))]
+const SPIN_ALONE: std::time::Duration = std::time::Duration::from_micros(20);
 
 /// A queue longer than this is stolen from at once.
 #[cfg(not(weft_loom))]

@@ -16,7 +16,7 @@ use weft_task::{Hint, Runnable};
 
 use super::{Remote, Shared, MAX_LIFO_POLLS};
 #[cfg(not(weft_loom))]
-use super::{KEEP_UP_LIMIT, SHORT_QUEUE, STALL_WINDOW};
+use super::{KEEP_UP_LIMIT, SHORT_QUEUE, SPIN_ALONE, STALL_WINDOW};
 use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
@@ -221,6 +221,13 @@ impl Core {
 /// through a batch of readiness. A thief that polled the driver while it waited (so that
 /// readiness would land in the injection queue for it) cost the channel row what the rule
 /// gains (1.12 against 0.76 of tokio) and was not kept.
+///
+/// A thief still waiting after [`SPIN_ALONE`] yields its CPU between looks: with more
+/// workers than CPUs, the victim it waits on may be waiting for that very CPU. Measured at
+/// 4 workers on 2 cores (`weft-benches --workers 4 --filter ping_pong,tcp_echo`, weft/tokio,
+/// alternated runs), ping_pong went from 1.10 and 1.15 to 0.84 and 0.95, tcp_echo from 1.11
+/// and 1.13 to 0.97 and 1.02; at 2 workers the rows stayed within noise. Yielding from the
+/// first look cost tcp_echo at 2 workers (0.98 to 1.03), hence the threshold.
 #[cfg(not(weft_loom))]
 fn keeps_up(victim: &Remote) -> bool {
     let queue = &victim.steal;
@@ -246,6 +253,11 @@ fn keeps_up(victim: &Remote) -> bool {
         }
         if now - moved >= STALL_WINDOW || now - start >= KEEP_UP_LIMIT {
             return false;
+        }
+        if now - start >= SPIN_ALONE {
+            // Still waiting: the victim may be waiting for this very CPU (more workers
+            // than CPUs, or a busy machine). Let it have it.
+            std::thread::yield_now();
         }
     }
 }
