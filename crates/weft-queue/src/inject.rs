@@ -1,10 +1,41 @@
 //! The global injection queue: spawns from outside the runtime and local-queue overflow.
 //!
-//! Built normally it is `crossbeam_deque::Injector` (lock-free, unbounded). crossbeam is not
-//! instrumented for loom, so under `--cfg weft_loom` a `Mutex<VecDeque<T>>` from the loom shim
-//! stands in: same FIFO behaviour, and every access is visible to the model checker.
+//! A `VecDeque` behind a mutex, with its length mirrored in an atomic so that the common
+//! question, "is there anything?", takes no lock. Under loom the mutex is loom's and the
+//! length is read under it instead: the mirror's loads, one more branch point in every look a
+//! worker takes, made the scheduler models' state space explode (`loom_park` ran past eight
+//! minutes at 2 preemptions, against 18 s), and a locked read is what the models checked
+//! when this was a lock-free queue with a mutex stand-in.
+//!
+//! It was `crossbeam_deque::Injector` (lock-free, one ~1 KiB block per 63 items), and the
+//! lock-free queue cost more than it saved. Each block is a request in glibc's large-bin
+//! range, and such a request first consolidates every free fast-bin chunk (`malloc_consolidate`)
+//! under the arena lock, so the other worker's frees queued behind it: in the `timers` row
+//! (100,000 spawns from a task, all but 256 of them through this queue) `perf` found the
+//! block allocations at 6.6% of weft's samples, and 15,750 blocking waits on the arena lock
+//! in the task frees against smol's 7,600. The `VecDeque` keeps its buffer, so a busy runtime
+//! allocates nothing here after warm-up, and a refill takes its whole batch under one lock
+//! ([`Inject::pop_batch_into`]). Alternated runs (`weft-benches --filter
+//! timers,spawn,fan_out_fan_in`, weft/smol, three pairs) are in the commit that made it.
 
+use std::collections::VecDeque;
 use std::fmt;
+
+#[cfg(not(weft_loom))]
+use std::sync::atomic::{
+    AtomicUsize,
+    Ordering::{Acquire, Release},
+};
+
+use weft_core::loom::sync::Mutex;
+
+use crate::Local;
+
+/// The room an empty queue keeps, in items.
+const KEEP: usize = 1024;
+
+/// An empty queue with room for more than this many items shrinks to [`KEEP`].
+const SHRINK_ABOVE: usize = 16 * KEEP;
 
 /// The global FIFO run queue shared by all workers: tasks spawned from outside the runtime, and
 /// the tasks pushed to a full local queue.
@@ -24,7 +55,14 @@ use std::fmt;
 /// assert!(inject.is_empty());
 /// ```
 pub struct Inject<T> {
-    queue: imp::Queue<T>,
+    queue: Mutex<VecDeque<T>>,
+    /// `queue.len()`, stored under the lock after each change: read without it by
+    /// [`is_empty`](Self::is_empty), [`len`](Self::len) and the empty fast path of the pops.
+    /// A reader may see a push late, as if it had looked just before it; the idle protocol
+    /// orders a push before its notification (`weft-sched`'s `idle.rs`), as it did with the
+    /// lock-free queue. Not under loom (see the module docs).
+    #[cfg(not(weft_loom))]
+    len: AtomicUsize,
 }
 
 impl<T> Inject<T> {
@@ -36,7 +74,9 @@ impl<T> Inject<T> {
     /// ```
     pub fn new() -> Self {
         Inject {
-            queue: imp::Queue::new(),
+            queue: Mutex::new(VecDeque::new()),
+            #[cfg(not(weft_loom))]
+            len: AtomicUsize::new(0),
         }
     }
 
@@ -48,7 +88,9 @@ impl<T> Inject<T> {
     /// assert_eq!(inject.pop(), Some("task"));
     /// ```
     pub fn push(&self, task: T) {
-        self.queue.push(task);
+        let mut queue = self.queue.lock();
+        queue.push_back(task);
+        self.publish(&queue);
     }
 
     /// Pushes every item of `tasks` to the back, in order. Other pushers may interleave their
@@ -61,7 +103,9 @@ impl<T> Inject<T> {
     /// assert_eq!(inject.pop(), Some("b"));
     /// ```
     pub fn push_batch(&self, tasks: impl Iterator<Item = T>) {
-        self.queue.push_batch(tasks);
+        let mut queue = self.queue.lock();
+        queue.extend(tasks);
+        self.publish(&queue);
     }
 
     /// Pops the item at the front, or `None` when the queue is empty.
@@ -73,7 +117,70 @@ impl<T> Inject<T> {
     /// assert_eq!(inject.pop(), Some(1));
     /// ```
     pub fn pop(&self) -> Option<T> {
-        self.queue.pop()
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = self.queue.lock();
+        let task = queue.pop_front();
+        self.popped(&mut queue);
+        task
+    }
+
+    /// Pops the item at the front and moves up to `more` of the next ones to the back of
+    /// `dst`, all under one lock (as many as `dst` has room for): a worker's refill from the
+    /// global queue. `None` when the queue is empty.
+    ///
+    /// ```
+    /// use weft_queue::{local, Inject};
+    ///
+    /// let inject = Inject::new();
+    /// inject.push_batch(0..10);
+    /// let (mut mine, _steal) = local();
+    /// assert_eq!(inject.pop_batch_into(&mut mine, 3), Some(0));
+    /// assert_eq!(mine.len(), 3);
+    /// assert_eq!(mine.pop(), Some(1));
+    /// assert_eq!(inject.len(), 6);
+    /// ```
+    pub fn pop_batch_into(&self, dst: &mut Local<T>, more: usize) -> Option<T> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = self.queue.lock();
+        let first = queue.pop_front();
+        if first.is_some() {
+            for _ in 0..more {
+                let Some(task) = queue.pop_front() else { break };
+                if let Err(task) = dst.push_within(task) {
+                    queue.push_front(task);
+                    break;
+                }
+            }
+        }
+        self.popped(&mut queue);
+        first
+    }
+
+    /// After a pop, under the lock: publishes the length and, once a burst has drained,
+    /// gives back the room it grew beyond [`KEEP`] slots (so a burst of 100,000 spawns does
+    /// not hold its megabyte for the runtime's life; regrowing it is a handful of `realloc`s
+    /// per burst).
+    fn popped(&self, queue: &mut VecDeque<T>) {
+        self.publish(queue);
+        if queue.is_empty() && queue.capacity() > SHRINK_ABOVE {
+            queue.shrink_to(KEEP);
+        }
+    }
+
+    /// Mirrors the length, under the lock.
+    #[inline]
+    fn publish(&self, _queue: &VecDeque<T>) {
+        #[cfg(not(weft_loom))]
+        self.len.store(_queue.len(), Release);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.queue.lock().capacity()
     }
 
     /// Whether the queue is empty (a snapshot when other threads use it).
@@ -85,7 +192,7 @@ impl<T> Inject<T> {
     /// assert!(!inject.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.len() == 0
     }
 
     /// How many items the queue holds (a snapshot when other threads use it).
@@ -96,7 +203,10 @@ impl<T> Inject<T> {
     /// assert_eq!(inject.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        self.queue.len()
+        #[cfg(not(weft_loom))]
+        return self.len.load(Acquire);
+        #[cfg(weft_loom)]
+        return self.queue.lock().len();
     }
 }
 
@@ -109,82 +219,5 @@ impl<T> Default for Inject<T> {
 impl<T> fmt::Debug for Inject<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inject").field("len", &self.len()).finish()
-    }
-}
-
-#[cfg(not(weft_loom))]
-mod imp {
-    use crossbeam_deque::{Injector, Steal};
-    use weft_core::loom::hint::spin_loop;
-
-    pub(super) struct Queue<T>(Injector<T>);
-
-    impl<T> Queue<T> {
-        pub(super) fn new() -> Self {
-            Queue(Injector::new())
-        }
-
-        pub(super) fn push(&self, task: T) {
-            self.0.push(task);
-        }
-
-        pub(super) fn push_batch(&self, tasks: impl Iterator<Item = T>) {
-            // `Injector` has no batch push; each push is one lock-free append.
-            tasks.for_each(|task| self.0.push(task));
-        }
-
-        pub(super) fn pop(&self) -> Option<T> {
-            loop {
-                match self.0.steal() {
-                    Steal::Success(task) => return Some(task),
-                    Steal::Empty => return None,
-                    // Lost a race with another popper; the queue is not empty.
-                    Steal::Retry => spin_loop(),
-                }
-            }
-        }
-
-        pub(super) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
-
-        pub(super) fn len(&self) -> usize {
-            self.0.len()
-        }
-    }
-}
-
-#[cfg(weft_loom)]
-mod imp {
-    use std::collections::VecDeque;
-
-    use weft_core::loom::sync::Mutex;
-
-    pub(super) struct Queue<T>(Mutex<VecDeque<T>>);
-
-    impl<T> Queue<T> {
-        pub(super) fn new() -> Self {
-            Queue(Mutex::new(VecDeque::new()))
-        }
-
-        pub(super) fn push(&self, task: T) {
-            self.0.lock().push_back(task);
-        }
-
-        pub(super) fn push_batch(&self, tasks: impl Iterator<Item = T>) {
-            self.0.lock().extend(tasks);
-        }
-
-        pub(super) fn pop(&self) -> Option<T> {
-            self.0.lock().pop_front()
-        }
-
-        pub(super) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
-        }
-
-        pub(super) fn len(&self) -> usize {
-            self.0.lock().len()
-        }
     }
 }

@@ -60,7 +60,7 @@
 //!
 //! Every atomic, cell and `Arc` comes from `weft_core::loom`, so building with
 //! `RUSTFLAGS="--cfg weft_loom"` puts the whole queue under the loom model checker; the ring is
-//! then 4 slots, and [`Inject`] is a loom mutex around a `VecDeque`. The models are in
+//! then 4 slots, and [`Inject`]'s mutex and length are loom's. The models are in
 //! `tests/loom_queue.rs`:
 //!
 //! ```text

@@ -165,23 +165,33 @@ impl<T> Local<T> {
     /// assert_eq!(queue.pop(), Some(0));
     /// ```
     pub fn push_back(&mut self, task: T, overflow: &Inject<T>) -> Pushed {
+        match self.push_within(task) {
+            Ok(before) => Pushed::Local { before },
+            // The new task waits in the global queue.
+            Err(task) => overflow_one(task, overflow),
+        }
+    }
+
+    /// Pushes `task` to the back if the ring has room, returning how many items it held
+    /// before; gives `task` back if the ring is full (or full only because a thief is still
+    /// copying a batch out).
+    #[inline]
+    pub(crate) fn push_within(&mut self, task: T) -> Result<usize, T> {
         let tail = self.tail();
         // Acquire: a thief's reads of the slots it stole happen-before our reuse of them.
         let (steal, _) = unpack(self.inner.head.load(Acquire));
         let held = tail.wrapping_sub(steal);
         if held >= CAPACITY {
             // Full, or a thief is still copying a batch out (its slots free up when it
-            // commits): the new task waits in the global queue.
-            return overflow_one(task, overflow);
+            // commits).
+            return Err(task);
         }
         // SAFETY: we are the owner, and `tail - steal < CAPACITY` with `steal` loaded with Acquire
         // above (it only grows afterwards), so the slot for `tail` is free and no thief reads it.
         unsafe { self.inner.write(tail, task) };
         // Release: publishes the slot write to thieves that load `tail` with Acquire.
         self.inner.tail.store(tail.wrapping_add(1), Release);
-        Pushed::Local {
-            before: held as usize,
-        }
+        Ok(held as usize)
     }
 
     /// Pops the item at the front (oldest first). Returns `None` when the queue is empty.

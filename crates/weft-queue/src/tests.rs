@@ -338,6 +338,52 @@ fn inject_is_fifo_and_counts() {
 }
 
 #[test]
+fn a_batch_pop_stops_at_the_room_left_and_keeps_the_rest_in_order() {
+    let inject = Inject::new();
+    let (mut mine, _steal) = local();
+    for i in 0..CAP - 2 {
+        assert_eq!(
+            mine.push_back(1000 + i, &inject),
+            Pushed::Local { before: i }
+        );
+    }
+    assert!(inject.is_empty());
+    assert_eq!(inject.pop_batch_into(&mut mine, 9), None);
+    inject.push_batch(0..10);
+    // The first comes back; two more fit in the ring; the seven others stay, in order.
+    assert_eq!(inject.pop_batch_into(&mut mine, 9), Some(0));
+    assert_eq!(mine.len(), CAP);
+    assert_eq!(inject.len(), 7);
+    assert_eq!(drain(&mut mine)[CAP - 2..], [1, 2]);
+    assert_eq!(drain_inject(&inject), (3..10).collect::<Vec<_>>());
+    // `more` bounds the batch, and a short queue ends it early.
+    inject.push_batch(0..3);
+    assert_eq!(inject.pop_batch_into(&mut mine, 1), Some(0));
+    assert_eq!((mine.len(), inject.len()), (1, 1));
+    assert_eq!(inject.pop_batch_into(&mut mine, 8), Some(2));
+    assert_eq!(drain(&mut mine), [1]);
+    assert!(inject.is_empty());
+}
+
+#[test]
+fn a_drained_burst_gives_its_room_back() {
+    let inject = Inject::new();
+    inject.push_batch(0..100_000);
+    assert!(inject.capacity() >= 100_000);
+    let (mut mine, _steal) = local();
+    assert_eq!(inject.pop_batch_into(&mut mine, 64), Some(0));
+    // Not while items are left...
+    assert!(inject.capacity() >= 100_000);
+    assert_eq!(drain_inject(&inject).len(), 100_000 - 65);
+    // ...but once it has drained.
+    assert!(inject.capacity() <= 1024, "kept {}", inject.capacity());
+    // A small queue keeps what it grew.
+    inject.push_batch(0..3000);
+    assert_eq!(drain_inject(&inject).len(), 3000);
+    assert!(inject.capacity() >= 3000);
+}
+
+#[test]
 fn handles_are_send_and_sync_as_documented() {
     fn is_send<S: Send>() {}
     fn is_sync<S: Sync>() {}

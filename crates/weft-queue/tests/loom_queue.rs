@@ -111,6 +111,42 @@ fn overflow_racing_steal() {
     });
 }
 
+/// (b2) A worker refills its ring from the inject queue in one batch while another thread
+/// pushes to the inject queue and a thief steals from the ring: the batch stops where the ring
+/// is full (a steal in flight counts as full), the rest stays queued in order, and the
+/// lock-free length never lets a pop miss an item it must see.
+#[test]
+fn batch_refill_racing_push_and_steal() {
+    model(|| {
+        let (mut q, steal) = local();
+        let inject = Arc::new(Inject::new());
+        for i in 0..LOCAL_QUEUE_CAPACITY - 1 {
+            q.push_back(Box::new(i), &inject);
+        }
+        inject.push_batch((LOCAL_QUEUE_CAPACITY - 1..LOCAL_QUEUE_CAPACITY + 1).map(Box::new));
+        let pusher = {
+            let inject = inject.clone();
+            thread::spawn(move || inject.push(Box::new(LOCAL_QUEUE_CAPACITY + 1)))
+        };
+        let thief = steal_once(steal);
+
+        let mut seen: Vec<usize> = inject
+            .pop_batch_into(&mut q, 2)
+            .map(|b| *b)
+            .into_iter()
+            .collect();
+        seen.extend(drain(&mut q));
+        pusher.join().unwrap();
+        seen.extend(thief.join().unwrap());
+        let left = drain_inject(&inject);
+        let mut sorted = left.clone();
+        sorted.sort_unstable();
+        assert_eq!(left, sorted, "the inject queue lost its order: {left:?}");
+        seen.extend(left);
+        assert_exactly_once(seen, LOCAL_QUEUE_CAPACITY + 2);
+    });
+}
+
 /// (c) Two thieves steal from one queue while its owner pushes the last item and pops.
 #[test]
 fn two_thieves_and_popping_owner() {

@@ -49,7 +49,13 @@ fn every_item_is_seen_exactly_once() {
                         continue;
                     }
                     if tick % 7 == 0 {
-                        if let Some(item) = inject.pop() {
+                        // Every other look refills as a worker does: a batch into `mine`.
+                        let popped = if tick % 2 == 0 {
+                            inject.pop_batch_into(&mut mine, 5)
+                        } else {
+                            inject.pop()
+                        };
+                        if let Some(item) = popped {
                             see(&mut seen, &item);
                             continue;
                         }

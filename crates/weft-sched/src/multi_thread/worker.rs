@@ -118,16 +118,7 @@ impl Core {
         // only the local queue.
         let share = shared.inject.len() / shared.remotes.len();
         let batch = share.min(self.local.remaining_slots() / 2).min(64);
-        let first = shared.inject.pop()?;
-        for _ in 0..batch {
-            match shared.inject.pop() {
-                Some(task) => {
-                    self.local.push_back(task, &shared.inject);
-                }
-                None => break,
-            }
-        }
-        Some(first)
+        shared.inject.pop_batch_into(&mut self.local, batch)
     }
 
     fn steal_work(&mut self, shared: &Shared) -> Option<Runnable> {
