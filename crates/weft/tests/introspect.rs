@@ -296,7 +296,13 @@ fn debug_mode_reports_a_blocked_thread_while_it_is_still_blocked() {
         let workers = rt.handle().num_workers();
         rt.block_on(async {
             let seen_inside = seen.clone();
+            // The work below waits for the stuck task to start: run before it (a worker
+            // slow to take the stuck task, on a loaded machine), it could all be done by the
+            // time the watchdog looks, and a stuck thread is reported only while others wait.
+            let started = Arc::new(weft::sync::Event::new());
+            let started_inside = started.clone();
             let stuck = weft::task::Builder::new().name("stuck").spawn(async move {
+                started_inside.set();
                 // Blocking code: it stays in this poll until the watchdog has said so.
                 let deadline = Instant::now() + Duration::from_secs(20);
                 while !seen_inside.load(SeqCst) && Instant::now() < deadline {
@@ -307,7 +313,13 @@ fn debug_mode_reports_a_blocked_thread_while_it_is_still_blocked() {
             // Work that waits behind it: more than the other workers get through before
             // the threshold (each piece below the threshold itself).
             let waiting: Vec<_> = (0..workers * 8)
-                .map(|_| weft::spawn(async { std::thread::sleep(Duration::from_millis(20)) }))
+                .map(|_| {
+                    let started = started.clone();
+                    weft::spawn(async move {
+                        started.wait().await;
+                        std::thread::sleep(Duration::from_millis(20));
+                    })
+                })
                 .collect();
             assert!(
                 stuck.await.unwrap(),
