@@ -113,8 +113,8 @@ fn overflow_racing_steal() {
 
 /// (b2) A worker refills its ring from the inject queue in one batch while another thread
 /// pushes to the inject queue and a thief steals from the ring: the batch stops where the ring
-/// is full (a steal in flight counts as full), the rest stays queued in order, and the
-/// lock-free length never lets a pop miss an item it must see.
+/// is full (a steal in flight counts as full), and the rest stays queued in order. (Under
+/// loom the queue's length is read under its lock; the lock-free mirror is not modelled.)
 #[test]
 fn batch_refill_racing_push_and_steal() {
     model(|| {
