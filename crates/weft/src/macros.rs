@@ -9,10 +9,14 @@
 //! without one shadowing another.
 //!
 //! `select!` must give back the output of whichever branch won, with a different type per
-//! branch, from one `poll_fn`. Branch `k` returns `Right(Right(..k times..(Left(out))))`
-//! of nested [`Either`](crate::future::Either)s, typed
-//! `Option<Either<_, Either<_, .. Never>>>` (one level per branch, built by
-//! `__select_ty!`), so every type parameter is pinned down by the branch that fills it;
+//! branch, from one `poll_fn`. Branch `k` returns `Some(Out::Bk(out))` of the flat
+//! 64-variant enum `support::Out`, typed `Option<Out<_, .., _, (), ..>>`: one inferred
+//! parameter per branch, `()` for the variants no branch uses (`__select_ty!`), and
+//! `__select_variant!` turns a branch's position (`skip`: one token per branch before it)
+//! into its variant's name. The type is flat, not a chain of nested `Either`s, because
+//! rustc's type checking of a 64-deep `Either<_, Either<_, ..>>` took over a minute (and
+//! the bit numbers are `u32` literals, not bare ones: 64 untyped `0 + 1 + ..` shift
+//! amounts cost rustc another 7 s);
 //! `None` means every branch is disabled. The handlers run after the `poll_fn` completed and
 //! the futures were dropped, outside any closure, so they can use `.await`, `return`,
 //! `break`, `continue` and `?` of the enclosing code.
@@ -365,7 +369,7 @@ macro_rules! __select_impl {
             let mut __disabled: u64 = 0;
             $(
                 if !$pre {
-                    __disabled |= 1u64 << (0 $(+ $crate::__replace!($skip 1))*);
+                    __disabled |= 1u64 << (0u32 $(+ $crate::__replace!($skip 1u32))*);
                 }
             )*
             $(
@@ -382,7 +386,7 @@ macro_rules! __select_impl {
                         if __skip == 0 {
                             if __to_run > 0 {
                                 __to_run -= 1;
-                                let __bit = 1u64 << (0 $(+ $crate::__replace!($skip 1))*);
+                                let __bit = 1u64 << (0u32 $(+ $crate::__replace!($skip 1u32))*);
                                 if __disabled & __bit == 0 {
                                     if let $crate::__private::Poll::Ready(__out) =
                                         $crate::__private::Future::poll($name.as_mut(), __cx)
@@ -392,7 +396,7 @@ macro_rules! __select_impl {
                                         if __matches {
                                             return $crate::__private::Poll::Ready(
                                                 ::core::option::Option::Some(
-                                                    $crate::__select_wrap!(($($skip)*) __out),
+                                                    $crate::__select_variant!(($($skip)*) __out),
                                                 ),
                                             );
                                         }
@@ -420,7 +424,7 @@ macro_rules! __select_impl {
         // an unreachable pattern when every branch pattern is irrefutable.
         if ::core::option::Option::is_none(&__output) $else
         $(
-            else if let ::core::option::Option::Some($crate::__select_wrap!(($($skip)*) $p)) = __output $h
+            else if let ::core::option::Option::Some($crate::__select_variant!(($($skip)*) $p)) = __output $h
         )*
         else {
             ::core::unreachable!("weft::select!: the output matched its pattern when polled")
@@ -428,41 +432,45 @@ macro_rules! __select_impl {
     }};
 }
 
-/// `Either<_, Either<_, ... Never>>`, one level per token (eight per step, to stay far
-/// from the recursion limit with 64 branches).
+/// `Out<_, .., _, (), .., ()>`: `_` for each token (branch), `()` for the rest of the 64
+/// parameters. Eight branches per step, to stay far from the recursion limit.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_ty {
-    () => { $crate::__private::Never };
-    ($_1:tt $_2:tt $_3:tt $_4:tt $_5:tt $_6:tt $_7:tt $_8:tt $($rest:tt)*) => {
-        $crate::__private::Either<_, $crate::__private::Either<_, $crate::__private::Either<_,
-        $crate::__private::Either<_, $crate::__private::Either<_, $crate::__private::Either<_,
-        $crate::__private::Either<_, $crate::__private::Either<_,
-            $crate::__select_ty!($($rest)*)
-        >>>>>>>>
+    (@ ($_1:tt $_2:tt $_3:tt $_4:tt $_5:tt $_6:tt $_7:tt $_8:tt $($branch:tt)*)
+        ($u1:tt $u2:tt $u3:tt $u4:tt $u5:tt $u6:tt $u7:tt $u8:tt $($unit:tt)*) ($($ty:tt)*)) => {
+        $crate::__select_ty!(@ ($($branch)*) ($($unit)*) ($($ty)* _, _, _, _, _, _, _, _,))
     };
-    ($_t:tt $($rest:tt)*) => {
-        $crate::__private::Either<_, $crate::__select_ty!($($rest)*)>
+    (@ ($_t:tt $($branch:tt)*) ($_u:tt $($unit:tt)*) ($($ty:tt)*)) => {
+        $crate::__select_ty!(@ ($($branch)*) ($($unit)*) ($($ty)* _,))
+    };
+    (@ () ($($unit:tt)*) ($($ty:tt)*)) => {
+        $crate::__private::Out<$($ty)* $($unit),*>
+    };
+    // The entry point, last: it would match the `@` steps too.
+    ($($branch:tt)*) => {
+        $crate::__select_ty!(@ ($($branch)*) (() () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () () ()) ())
     };
 }
 
-/// `Right(Right(..(Left(x))))` with one `Right` per token; an expression or a pattern
-/// (`x` is one token tree: an identifier or a forwarded `pat` fragment). Eight levels per
-/// step, like `__select_ty!`.
+/// `Out::Bk(x)` where `k` is the number of tokens in the first group (the branches before
+/// this one); an expression or a pattern (`x` is one token tree: an identifier or a
+/// forwarded `pat` fragment). Eight names dropped per step, like `__select_ty!`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __select_wrap {
-    (() $x:tt) => { $crate::__private::Either::Left($x) };
-    (($_1:tt $_2:tt $_3:tt $_4:tt $_5:tt $_6:tt $_7:tt $_8:tt $($rest:tt)*) $x:tt) => {
-        $crate::__private::Either::Right($crate::__private::Either::Right(
-        $crate::__private::Either::Right($crate::__private::Either::Right(
-        $crate::__private::Either::Right($crate::__private::Either::Right(
-        $crate::__private::Either::Right($crate::__private::Either::Right(
-            $crate::__select_wrap!(($($rest)*) $x)
-        ))))))))
+macro_rules! __select_variant {
+    (($($skip:tt)*) $x:tt) => {
+        $crate::__select_variant!(@ ($($skip)*) (B0 B1 B2 B3 B4 B5 B6 B7 B8 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B30 B31 B32 B33 B34 B35 B36 B37 B38 B39 B40 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B51 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63) $x)
     };
-    (($_t:tt $($rest:tt)*) $x:tt) => {
-        $crate::__private::Either::Right($crate::__select_wrap!(($($rest)*) $x))
+    (@ ($_1:tt $_2:tt $_3:tt $_4:tt $_5:tt $_6:tt $_7:tt $_8:tt $($skip:tt)*)
+        ($n1:tt $n2:tt $n3:tt $n4:tt $n5:tt $n6:tt $n7:tt $n8:tt $($name:tt)*) $x:tt) => {
+        $crate::__select_variant!(@ ($($skip)*) ($($name)*) $x)
+    };
+    (@ ($_t:tt $($skip:tt)*) ($_n:tt $($name:tt)*) $x:tt) => {
+        $crate::__select_variant!(@ ($($skip)*) ($($name)*) $x)
+    };
+    (@ () ($variant:ident $($name:tt)*) $x:tt) => {
+        $crate::__private::Out::$variant($x)
     };
 }
 
@@ -484,13 +492,35 @@ pub(crate) mod support {
     pub use core::pin::pin;
     pub use std::future::{poll_fn, Future, IntoFuture};
     pub use std::task::Poll;
-    pub use weft_future::{Either, MaybeDone};
+    pub use weft_future::MaybeDone;
 
     use weft_core::FastRand;
 
-    /// The innermost type of `select!`'s nested `Either`: no value.
+    /// The output of `select!`: variant `Bk` holds the output of branch `k`. Flat, so that
+    /// type checking a `select!` stays linear in its branches; the parameters of variants
+    /// no branch uses are `()`. The variants need no docs of their own: `Bk` is branch `k`.
+    #[allow(missing_docs)]
     #[derive(Debug)]
-    pub enum Never {}
+    #[rustfmt::skip]
+    pub enum Out<
+        T0, T1, T2, T3, T4, T5, T6, T7,
+        T8, T9, T10, T11, T12, T13, T14, T15,
+        T16, T17, T18, T19, T20, T21, T22, T23,
+        T24, T25, T26, T27, T28, T29, T30, T31,
+        T32, T33, T34, T35, T36, T37, T38, T39,
+        T40, T41, T42, T43, T44, T45, T46, T47,
+        T48, T49, T50, T51, T52, T53, T54, T55,
+        T56, T57, T58, T59, T60, T61, T62, T63,
+    > {
+        B0(T0), B1(T1), B2(T2), B3(T3), B4(T4), B5(T5), B6(T6), B7(T7),
+        B8(T8), B9(T9), B10(T10), B11(T11), B12(T12), B13(T13), B14(T14), B15(T15),
+        B16(T16), B17(T17), B18(T18), B19(T19), B20(T20), B21(T21), B22(T22), B23(T23),
+        B24(T24), B25(T25), B26(T26), B27(T27), B28(T28), B29(T29), B30(T30), B31(T31),
+        B32(T32), B33(T33), B34(T34), B35(T35), B36(T36), B37(T37), B38(T38), B39(T39),
+        B40(T40), B41(T41), B42(T42), B43(T43), B44(T44), B45(T45), B46(T46), B47(T47),
+        B48(T48), B49(T49), B50(T50), B51(T51), B52(T52), B53(T53), B54(T54), B55(T55),
+        B56(T56), B57(T57), B58(T58), B59(T59), B60(T60), B61(T61), B62(T62), B63(T63),
+    }
 
     /// The output of a completed `MaybeDone`.
     #[track_caller]
