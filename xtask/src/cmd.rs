@@ -5,7 +5,10 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// Errors are messages for a human; xtask never recovers from one.
@@ -72,6 +75,24 @@ impl Cmd {
             .status()
             .map_err(|e| self.spawn_error(&e))?;
         self.check(status)
+    }
+
+    /// Runs the command in `dir` with stderr inherited, returning its stdout; an error
+    /// unless it exits 0.
+    pub(crate) fn run_stdout(&self, dir: &Path) -> Result<String> {
+        let output = self
+            .command(dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| self.spawn_error(&e))?;
+        self.check(output.status)?;
+        String::from_utf8(output.stdout).map_err(|e| format!("`{self}` wrote non-UTF-8: {e}"))
+    }
+
+    /// Runs the command in `dir` with stdout and stderr captured, for callers that
+    /// print them later (commands running side by side).
+    fn output(&self, dir: &Path) -> Result<Output> {
+        self.command(dir).output().map_err(|e| self.spawn_error(&e))
     }
 
     /// Runs the command in `dir`, copying its stderr through to ours as it
@@ -209,6 +230,67 @@ impl Steps {
     /// The common step: run one command, fail if it fails.
     pub(crate) fn run(&mut self, name: &str, cmd: &Cmd) -> Result {
         self.step(name, |root| cmd.run(root).map(|()| Done::Ran))
+    }
+
+    /// Runs `jobs` (step name, command, directory) `width` at a time, each a step of its
+    /// own. A job's output is printed when it ends, in one piece. After the first failure
+    /// no new job starts; the ones running finish, then every failure is reported.
+    pub(crate) fn run_parallel(
+        &mut self,
+        jobs: Vec<(String, Cmd, PathBuf)>,
+        width: usize,
+    ) -> Result {
+        let queue = Mutex::new(jobs.into_iter());
+        let failed = AtomicBool::new(false);
+        let mut failures = Vec::new();
+        thread::scope(|scope| {
+            let (done_tx, done_rx) = mpsc::channel();
+            for _ in 0..width.max(1) {
+                let done_tx = done_tx.clone();
+                let (queue, failed) = (&queue, &failed);
+                scope.spawn(move || {
+                    while !failed.load(Ordering::Relaxed) {
+                        let next = queue.lock().map(|mut jobs| jobs.next());
+                        let Ok(Some((name, cmd, dir))) = next else {
+                            break;
+                        };
+                        let start = Instant::now();
+                        let output = cmd.output(&dir);
+                        let error = match &output {
+                            Ok(out) => cmd.check(out.status).err(),
+                            Err(e) => Some(e.clone()),
+                        };
+                        if error.is_some() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        // The receiver lives until every sender is gone.
+                        let _ = done_tx.send((name, cmd, start.elapsed(), output.ok(), error));
+                    }
+                });
+            }
+            drop(done_tx);
+            for (name, cmd, took, output, error) in done_rx {
+                let verdict = if error.is_none() { "ok" } else { "FAILED" };
+                eprintln!("---- {name}: {verdict} in {} (`{cmd}`)", fmt_duration(took));
+                if let Some(out) = output {
+                    let _ = io::stdout().write_all(&out.stdout);
+                    let _ = io::stderr().write_all(&out.stderr);
+                }
+                self.log.push(Step {
+                    name: name.clone(),
+                    took,
+                    outcome: error.is_none().then_some(Done::Ran),
+                });
+                if let Some(e) = error {
+                    failures.push(format!("{name}: {e}"));
+                }
+            }
+        });
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
+        }
     }
 
     pub(crate) fn has_steps(&self) -> bool {

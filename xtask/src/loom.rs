@@ -4,7 +4,9 @@
 //! `#![cfg(weft_loom)]` so that plain `cargo test` compiles them to nothing.
 //! They run in release (loom explores many interleavings) with debug
 //! assertions back on, in their own target dir so switching cfg does not
-//! throw away the normal build.
+//! throw away the normal build. One `cargo build` compiles every library and
+//! every model file; then the model executables run side by side, one per CPU,
+//! each timed as its own step.
 //!
 //! Each file runs at `LOOM_MAX_PREEMPTIONS=2` unless its header (the lines
 //! up to `#![cfg(weft_loom)]`) has a `// loom-preemptions: N` line: models
@@ -29,7 +31,11 @@ const PREEMPTIONS_MARKER: &str = "// loom-preemptions:";
 #[derive(Debug)]
 struct Model {
     package: String,
+    /// The package's directory, where the model runs (as under `cargo test`).
+    dir: PathBuf,
     name: String,
+    /// The target's source file, to find its executable in cargo's output.
+    source: PathBuf,
     /// From the file's `// loom-preemptions: N` line, if it has one.
     preemptions: Option<u32>,
 }
@@ -51,9 +57,10 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
     // each test crate anyway): 19 s -> 5 s to rebuild one model file.
     const NO_LTO: (&str, &str) = ("CARGO_PROFILE_RELEASE_LTO", "false");
 
-    // First: does every library still compile with loom switched in?
-    // xtask is not a library and ignores the cfg: skip building it again.
-    let build = Cmd::cargo()
+    // One build: every library and binary (do they still compile with loom switched in?)
+    // and every model, so cargo compiles the model files side by side. Its JSON names
+    // each model's executable. xtask is not a library and ignores the cfg: skip it.
+    let mut build = Cmd::cargo()
         .env("RUSTFLAGS", &rustflags)
         .env(NO_LTO.0, NO_LTO.1)
         .args([
@@ -64,9 +71,19 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
             "--exclude",
             "weft-benches",
             "--release",
+            "--lib",
+            "--bins",
+            "--message-format=json-render-diagnostics",
         ])
         .args(["--target-dir", TARGET_DIR]);
-    steps.run("loom build", &build)?;
+    for model in &models {
+        build = build.args(["--test", &model.name]);
+    }
+    let mut artifacts = String::new();
+    steps.step("loom build", |root| {
+        artifacts = build.run_stdout(root)?;
+        Ok(Done::Ran)
+    })?;
 
     if models.is_empty() {
         return steps.step("loom models", |_| {
@@ -74,34 +91,66 @@ pub(crate) fn run(steps: &mut Steps, filter: Option<&str>) -> Result {
             Ok(Done::Skipped)
         });
     }
-    // One test target at a time, so the summary times each model file.
+    // The model files run side by side, one per CPU (loom is single-threaded; a file's
+    // tests share the CPUs through the test harness as usual). Each is a step of its own,
+    // so the summary times each model file.
+    let mut jobs = Vec::new();
     for model in &models {
         let preemptions = forced
             .clone()
             .unwrap_or_else(|| model.preemptions.unwrap_or(DEFAULT_PREEMPTIONS).to_string());
-        let mut cmd = Cmd::cargo()
-            .env("RUSTFLAGS", &rustflags)
-            .env(NO_LTO.0, NO_LTO.1)
-            .env("LOOM_MAX_PREEMPTIONS", &preemptions)
-            .args([
-                "test",
-                "-p",
-                &model.package,
-                "--release",
-                "--test",
-                &model.name,
-            ])
-            .args(["--target-dir", TARGET_DIR]);
+        let executable = executable(&artifacts, &model.source)?;
+        let mut cmd = Cmd::new(&executable).env("LOOM_MAX_PREEMPTIONS", &preemptions);
         if let Some(filter) = filter {
-            cmd = cmd.args(["--", filter]);
+            cmd = cmd.arg(filter);
         }
         let step = format!(
             "{}/{} (preemptions {preemptions})",
             model.package, model.name
         );
-        steps.run(&step, &cmd)?;
+        jobs.push((step, cmd, model.dir.clone()));
     }
-    Ok(())
+    let width = std::thread::available_parallelism().map_or(1, usize::from);
+    steps.run_parallel(jobs, width)
+}
+
+/// The executable cargo built for the test target whose source is `source`, from the
+/// `compiler-artifact` lines of `cargo build --message-format=json`.
+fn executable(artifacts: &str, source: &Path) -> Result<String> {
+    let wanted = fs::canonicalize(source).unwrap_or_else(|_| source.to_owned());
+    for line in artifacts.lines() {
+        if !line.contains(r#""reason":"compiler-artifact""#) {
+            continue;
+        }
+        let (Some(src), Some(exe)) = (json_str(line, "src_path"), json_str(line, "executable"))
+        else {
+            continue;
+        };
+        let built = fs::canonicalize(&src).unwrap_or_else(|_| PathBuf::from(&src));
+        if built == wanted {
+            return Ok(exe);
+        }
+    }
+    Err(format!(
+        "cargo built no executable for {}",
+        source.display()
+    ))
+}
+
+/// The string value of the first `"key":"..."` in one line of cargo's JSON (enough for
+/// paths: only `\\` and `\"` are unescaped).
+fn json_str(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut value = String::new();
+    let mut chars = line[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// Every `crates/*/tests/loom_*.rs` (or `tests/loom_*/main.rs`), in path order.
@@ -125,7 +174,9 @@ fn models(root: &Path) -> Result<Vec<Model>> {
                 preemptions_marker(&text).map_err(|e| format!("{}: {e}", source.display()))?;
             models.push(Model {
                 package: package.name.clone(),
+                dir: package.dir.clone(),
                 name,
+                source,
                 preemptions,
             });
         }
@@ -170,7 +221,23 @@ fn loom_target(path: &Path) -> Option<(String, PathBuf)> {
 
 #[cfg(test)]
 mod tests {
-    use super::preemptions_marker;
+    use super::{json_str, preemptions_marker};
+
+    #[test]
+    fn reads_string_fields_of_cargo_json() {
+        let line = r#"{"reason":"compiler-artifact","target":{"name":"loom_x","src_path":"/w/a \"q\"\\b.rs"},"executable":"/w/target/loom_x-1"}"#;
+        assert_eq!(
+            json_str(line, "src_path").as_deref(),
+            Some(r#"/w/a "q"\b.rs"#)
+        );
+        assert_eq!(
+            json_str(line, "executable").as_deref(),
+            Some("/w/target/loom_x-1")
+        );
+        let lib = r#"{"reason":"compiler-artifact","executable":null}"#;
+        assert_eq!(json_str(lib, "executable"), None);
+        assert_eq!(json_str(r#"{"executable":"/cut"#, "executable"), None);
+    }
 
     #[test]
     fn the_marker_is_read_from_the_header_only() {

@@ -28,8 +28,10 @@ commands:
   loom [FILTER]  RUSTFLAGS='--cfg weft_loom -C debug-assertions' CARGO_PROFILE_RELEASE_LTO=false
                  LOOM_MAX_PREEMPTIONS=<the file's `// loom-preemptions: N` line, else 2> (unless set)
                    cargo build --workspace --exclude xtask --exclude weft-benches --release --target-dir target/loom
-                   then, for each crates/<crate>/tests/loom_<name>.rs:
-                   cargo test -p <crate> --release --test loom_<name> --target-dir target/loom [-- FILTER]
+                     --lib --bins --test loom_<name>..   (every crates/<crate>/tests/loom_<name>.rs)
+                   then each model's executable, one per CPU at a time, in its crate's directory:
+                   target/loom/release/deps/loom_<name>-<hash> [FILTER]
+                   (one by hand: cargo test -p <crate> --release --test loom_<name> --target-dir target/loom)
                  (other LOOM_* variables, e.g. LOOM_MAX_BRANCHES, pass through from the environment)
   lint           cargo fmt --all -- --check
                  cargo clippy --workspace --all-targets -- -D warnings   (incl. the MSRV check)
