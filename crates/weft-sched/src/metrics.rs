@@ -216,12 +216,14 @@ impl WorkerCounters {
         bump(&self.overflows, 1);
     }
 
-    /// Adds the forced yields counted on this thread since the last call.
-    pub(crate) fn collect_forced_yields(&self) {
+    /// Adds the forced yields counted on this thread since the last call; `true` if there
+    /// were any.
+    pub(crate) fn collect_forced_yields(&self) -> bool {
         let n = weft_core::coop::take_forced_yields();
         if n > 0 {
             bump(&self.forced_yields, n);
         }
+        n > 0
     }
 
     /// The worker starts (or resumes) an awake period.

@@ -241,6 +241,103 @@ fn an_idle_worker_steals_from_a_busy_one() {
     }
 }
 
+fn total_steals(m: &RuntimeMetrics) -> u64 {
+    m.workers.iter().map(|w| w.steals).sum()
+}
+
+/// Locality: four producers and a consumer on one worker wake each other through a bounded
+/// channel and the worker keeps up with them, so the idle worker leaves them together (it
+/// would steal only if the busy one stalled in a long poll, which the OS can cause by
+/// descheduling it: hence "three rounds in a row, some time", not "every round"). Until the
+/// idle worker stopped stealing from a queue that kept up for a millisecond, it split them
+/// about once a millisecond: one round of a few milliseconds in thousands went without a
+/// steal, never three in a row.
+#[test]
+fn tasks_that_wake_each_other_and_keep_up_are_not_split() {
+    const PRODUCERS: u32 = 4;
+    const MESSAGES: u32 = 20_000;
+    let rt = multi_thread(2);
+    let h = rt.handle();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut rounds, mut clean_in_a_row) = (0, 0);
+    loop {
+        let before = total_steals(&h.metrics());
+        let received = rt.block_on(async {
+            // Spawned from a worker, so that every task starts on that worker's queue.
+            weft::spawn(async {
+                let (tx, mut rx) = weft::sync::mpsc::channel::<u32>(64);
+                for _ in 0..PRODUCERS {
+                    let tx = tx.clone();
+                    weft::spawn(async move {
+                        for i in 0..MESSAGES {
+                            tx.send(i).await.unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                let mut received = 0;
+                while rx.recv().await.is_some() {
+                    received += 1;
+                }
+                received
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(received, PRODUCERS * MESSAGES);
+        rounds += 1;
+        let m = h.metrics();
+        if total_steals(&m) == before {
+            clean_in_a_row += 1;
+            if clean_in_a_row == 3 {
+                return;
+            }
+        } else {
+            clean_in_a_row = 0;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{rounds} rounds, never three in a row without splitting the tasks: {m:#?}"
+        );
+    }
+}
+
+/// ... while tasks that yield of their own accord (CPU-bound work taking turns) spread to
+/// the idle worker, although their worker keeps taking them from its queue.
+#[test]
+fn tasks_that_yield_spread_to_an_idle_worker() {
+    let rt = multi_thread(2);
+    let h = rt.handle();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let before = total_steals(&h.metrics());
+        rt.block_on(async {
+            weft::spawn(async {
+                let tasks: Vec<_> = (0..2)
+                    .map(|_| {
+                        weft::spawn(async {
+                            for _ in 0..100 {
+                                spin_for(Duration::from_micros(20));
+                                weft::task::yield_now().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            })
+            .await
+            .unwrap();
+        });
+        let m = h.metrics();
+        if total_steals(&m) > before {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no steal observed: {m:#?}");
+    }
+}
+
 #[test]
 fn a_full_local_queue_overflows_to_the_global_queue() {
     // One worker: nobody steals, so its local ring (256 tasks) fills up.

@@ -19,14 +19,16 @@
 //! fewer than half of the workers are already searching), and finally parks.
 //!
 //! Locality: a thief leaves a victim's short queue (at most `SHORT_QUEUE` tasks) alone while
-//! the victim gets through it: the queue goes empty, and until then the victim keeps taking
-//! tasks from it (at least one every `STALL_WINDOW`, for at most `KEEP_UP_LIMIT`). Tasks that
-//! wake each other then stay on one worker and their messages in its cache, instead of every
-//! message crossing cores. A long queue is stolen from at once, and a short one as soon as
-//! its worker stalls in a long poll (CPU-bound work), so locality delays the spreading of
-//! CPU-bound work by the stall window at most. Tasks the driver queued (woken by I/O or
-//! timers, marked in the victim's `Remote::driver_fed`) are stolen at once: they do not wake
-//! each other, and keeping them cost the I/O rows. A thief that has waited `SPIN_ALONE`
+//! the victim gets through it: the queue goes empty, or the victim keeps taking tasks from
+//! it (at least one every `STALL_WINDOW`); after watching for `KEEP_UP_LIMIT` the thief
+//! moves on and leaves the queue to its worker. Tasks that wake each other then stay on one
+//! worker and their messages in its cache, instead of every message crossing cores. A long
+//! queue is stolen from at once, and a short one as soon as its worker stalls in a long poll
+//! (CPU-bound work), so locality delays the spreading of CPU-bound work by the stall window
+//! at most. Tasks that do not wake each other are stolen at once: those the driver queued
+//! (woken by I/O or timers, marked in the victim's `Remote::driver_fed`; keeping them cost
+//! the I/O rows) and those that yielded of their own accord (`Hint::Yield` without a spent
+//! budget: CPU-bound work taking turns, marked in `Remote::yield_fed`). A thief that has waited `SPIN_ALONE`
 //! yields its CPU between looks, in case the victim waits for that CPU (more workers than
 //! CPUs). The idle protocol is unchanged
 //! (`worker::keeps_up`; the loom model `tests/loom_local_spawn.rs` checks that a declined
@@ -77,8 +79,9 @@ const MAX_LIFO_POLLS: u32 = 3;
 #[cfg(not(weft_loom))]
 const STALL_WINDOW: std::time::Duration = std::time::Duration::from_micros(200);
 
-/// ... or once the queue has not been empty for this long, although the victim keeps taking
-/// from it.
+/// A thief that has watched a victim keep up for this long stops watching and leaves that
+/// queue alone (it parks or looks elsewhere), instead of watching the victim's cache lines
+/// indefinitely.
 #[cfg(not(weft_loom))]
 const KEEP_UP_LIMIT: std::time::Duration = std::time::Duration::from_millis(1);
 
@@ -135,6 +138,10 @@ struct Remote {
     /// until `steal.taken()` reaches it, the queue holds tasks woken by I/O or timers, which
     /// thieves take at once (see `worker::keeps_up`). Written by this worker only.
     driver_fed: AtomicU32,
+    /// The same for the tasks that yielded of their own accord (`Hint::Yield` from a poll
+    /// whose budget was not spent: CPU-bound work taking turns, which should spread):
+    /// thieves take them at once too. Written by this worker only.
+    yield_fed: AtomicU32,
     parker: Parker,
     /// Written by this worker only (through its `Core`'s clone); read by metrics snapshots.
     metrics: Arc<CachePadded<WorkerCounters>>,
@@ -168,6 +175,7 @@ impl MultiThread {
             remotes.push(Remote {
                 steal,
                 driver_fed: AtomicU32::new(0),
+                yield_fed: AtomicU32::new(0),
                 parker: Parker::new(driver.clone()),
                 metrics: metrics.clone(),
             });
