@@ -4,6 +4,7 @@
 //! worker's next maintenance point) are polled until observed, under a generous deadline,
 //! never asserted after a fixed sleep.
 
+use std::future::Future;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -210,19 +211,23 @@ fn an_always_ready_channel_forces_yields() {
     }
 }
 
-#[test]
-fn an_idle_worker_steals_from_a_busy_one() {
-    let rt = multi_thread(2);
-    let h = rt.handle();
-    let deadline = Instant::now() + Duration::from_secs(60);
+fn total_steals(m: &RuntimeMetrics) -> u64 {
+    m.workers.iter().map(|w| w.steals).sum()
+}
+
+/// Spawns `n` tasks made by `task` from one task (so that they all start on its worker's
+/// queue) and waits for them, once per round, until some worker steals during a round: the
+/// OS decides when the idle worker runs. Panics after `limit`; returns the metrics then.
+fn until_a_steal<F>(rt: &Runtime, limit: Duration, n: usize, task: fn() -> F) -> RuntimeMetrics
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let deadline = Instant::now() + limit;
     loop {
-        // One task fills its worker's queue with slow tasks; the other worker is woken and
-        // steals half the queue. Repeated until seen: the OS decides when it runs.
-        rt.block_on(async {
-            weft::spawn(async {
-                let tasks: Vec<_> = (0..64)
-                    .map(|_| weft::spawn(async { spin_for(Duration::from_micros(200)) }))
-                    .collect();
+        let before = total_steals(&rt.handle().metrics());
+        rt.block_on(async move {
+            weft::spawn(async move {
+                let tasks: Vec<_> = (0..n).map(|_| weft::spawn(task())).collect();
                 for t in tasks {
                     t.await.unwrap();
                 }
@@ -230,19 +235,27 @@ fn an_idle_worker_steals_from_a_busy_one() {
             .await
             .unwrap();
         });
-        let m = h.metrics();
-        let steals: u64 = m.workers.iter().map(|w| w.steals).sum();
-        if steals > 0 {
-            let stolen: u64 = m.workers.iter().map(|w| w.stolen_tasks).sum();
-            assert!(stolen >= steals, "a steal takes at least one task: {m:#?}");
-            return;
+        let m = rt.handle().metrics();
+        if total_steals(&m) > before {
+            return m;
         }
         assert!(Instant::now() < deadline, "no steal observed: {m:#?}");
     }
 }
 
-fn total_steals(m: &RuntimeMetrics) -> u64 {
-    m.workers.iter().map(|w| w.steals).sum()
+#[test]
+fn an_idle_worker_steals_from_a_busy_one() {
+    let rt = multi_thread(2);
+    // One task fills its worker's queue with slow tasks; the other worker is woken and
+    // steals half the queue.
+    let m = until_a_steal(&rt, Duration::from_secs(60), 64, || async {
+        spin_for(Duration::from_micros(200))
+    });
+    let stolen: u64 = m.workers.iter().map(|w| w.stolen_tasks).sum();
+    assert!(
+        stolen >= total_steals(&m),
+        "a steal takes at least one task: {m:#?}"
+    );
 }
 
 /// Locality: four producers and a consumer on one worker wake each other through a bounded
@@ -307,35 +320,12 @@ fn tasks_that_wake_each_other_and_keep_up_are_not_split() {
 #[test]
 fn tasks_that_yield_spread_to_an_idle_worker() {
     let rt = multi_thread(2);
-    let h = rt.handle();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let before = total_steals(&h.metrics());
-        rt.block_on(async {
-            weft::spawn(async {
-                let tasks: Vec<_> = (0..2)
-                    .map(|_| {
-                        weft::spawn(async {
-                            for _ in 0..100 {
-                                spin_for(Duration::from_micros(20));
-                                weft::task::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for t in tasks {
-                    t.await.unwrap();
-                }
-            })
-            .await
-            .unwrap();
-        });
-        let m = h.metrics();
-        if total_steals(&m) > before {
-            return;
+    until_a_steal(&rt, Duration::from_secs(30), 2, || async {
+        for _ in 0..100 {
+            spin_for(Duration::from_micros(20));
+            weft::task::yield_now().await;
         }
-        assert!(Instant::now() < deadline, "no steal observed: {m:#?}");
-    }
+    });
 }
 
 #[test]

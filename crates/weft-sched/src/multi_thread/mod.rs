@@ -28,9 +28,9 @@
 //! at most. Tasks that do not wake each other are stolen at once: those the driver queued
 //! (woken by I/O or timers, marked in the victim's `Remote::driver_fed`; keeping them cost
 //! the I/O rows) and those that yielded of their own accord (`Hint::Yield` without a spent
-//! budget: CPU-bound work taking turns, marked in `Remote::yield_fed`). A thief that has waited `SPIN_ALONE`
-//! yields its CPU between looks, in case the victim waits for that CPU (more workers than
-//! CPUs). The idle protocol is unchanged
+//! budget: CPU-bound work taking turns, marked in `Remote::yield_fed`). A thief that has
+//! waited `SPIN_ALONE` yields its CPU between looks, in case the victim waits for that CPU
+//! (more workers than CPUs). The idle protocol is unchanged
 //! (`worker::keeps_up`; the loom model `tests/loom_local_spawn.rs` checks that a declined
 //! steal never strands a task). Every
 //! `event_interval` ticks it polls the driver without blocking, so busy workers still see

@@ -223,11 +223,10 @@ impl Core {
 /// Tasks that do not wake each other gain nothing from staying: while the victim's queue
 /// still holds any the driver queued (woken by I/O readiness or timers) or any that yielded
 /// of their own accord (CPU-bound work taking turns; not a spent budget, see `schedule`),
-/// the thief steals at once ([`holds_spreading`]). Without the
-/// driver exception the rule cost the I/O rows about 4-7%
-/// (http weft/tokio requests/s median 0.91 against 0.98 without the rule, tcp_echo 1.04 to
-/// 1.07 against 0.98 to 1.03), as the thief waited up to the limit beside a victim working
-/// through a batch of readiness. A thief that polled the driver while it waited (so that
+/// the thief steals at once ([`holds_spreading`]). Without the driver exception the rule
+/// cost the I/O rows about 4-7% (http weft/tokio requests/s median 0.91 against 0.98
+/// without the rule, tcp_echo 1.04 to 1.07 against 0.98 to 1.03), as the thief waited up to
+/// the limit beside a victim working through a batch of readiness. A thief that polled the driver while it waited (so that
 /// readiness would land in the injection queue for it) cost the channel row what the rule
 /// gains (1.12 against 0.76 of tokio) and was not kept.
 ///
@@ -236,7 +235,7 @@ impl Core {
 /// (10-20 steals a round), and each split cost what locality gains (weft alone, 4 x 100,000
 /// messages on 2 workers: 55 ns a message against 34-40 ns with every task on one worker).
 /// The tasks a victim should give up at the limit were the ones that yield, now stolen at
-/// once; the rest stay (with 55 ns a message, it was 34-40 ns once they stayed).
+/// once; the rest stay.
 ///
 /// A thief still waiting after [`SPIN_ALONE`] yields its CPU between looks: with more
 /// workers than CPUs, the victim it waits on may be waiting for that very CPU. Measured at
