@@ -267,37 +267,13 @@ fn an_idle_worker_steals_from_a_busy_one() {
 /// about one round in thousands went without a steal, never two in a row.
 #[test]
 fn tasks_that_wake_each_other_and_keep_up_are_not_split() {
-    const PRODUCERS: u32 = 4;
-    const MESSAGES: u32 = 10_000;
     let rt = multi_thread(2);
     let h = rt.handle();
     let deadline = Instant::now() + Duration::from_secs(60);
     let (mut rounds, mut clean_in_a_row) = (0, 0);
     loop {
         let before = total_steals(&h.metrics());
-        let received = rt.block_on(async {
-            // Spawned from a worker, so that every task starts on that worker's queue.
-            weft::spawn(async {
-                let (tx, mut rx) = weft::sync::mpsc::channel::<u32>(64);
-                for _ in 0..PRODUCERS {
-                    let tx = tx.clone();
-                    weft::spawn(async move {
-                        for i in 0..MESSAGES {
-                            tx.send(i).await.unwrap();
-                        }
-                    });
-                }
-                drop(tx);
-                let mut received = 0;
-                while rx.recv().await.is_some() {
-                    received += 1;
-                }
-                received
-            })
-            .await
-            .unwrap()
-        });
-        assert_eq!(received, PRODUCERS * MESSAGES);
+        channel_round(&rt, 10_000, 64);
         rounds += 1;
         let m = h.metrics();
         if total_steals(&m) == before {
@@ -311,6 +287,111 @@ fn tasks_that_wake_each_other_and_keep_up_are_not_split() {
         assert!(
             Instant::now() < deadline,
             "{rounds} rounds, never two in a row without splitting the tasks: {m:#?}"
+        );
+    }
+}
+
+/// Four producers and a consumer, spawned from a worker so that every task starts on that
+/// worker's queue, pass `4 x messages` through a bounded(64) channel.
+fn channel_round(rt: &Runtime, messages: u32, cap: usize) {
+    rt.block_on(async move { weft::spawn(channel_messages(messages, cap)).await.unwrap() });
+}
+
+/// [`channel_round`]'s tasks, spawned from the current task: returns once every message
+/// arrived.
+async fn channel_messages(messages: u32, cap: usize) {
+    const PRODUCERS: u32 = 4;
+    let (tx, mut rx) = weft::sync::mpsc::channel::<u32>(cap);
+    for _ in 0..PRODUCERS {
+        let tx = tx.clone();
+        weft::spawn(async move {
+            for i in 0..messages {
+                tx.send(i).await.unwrap();
+            }
+        });
+    }
+    drop(tx);
+    let mut received = 0;
+    while rx.recv().await.is_some() {
+        received += 1;
+    }
+    assert_eq!(received, PRODUCERS * messages);
+}
+
+fn total_unparks(m: &RuntimeMetrics) -> u64 {
+    m.workers.iter().map(|w| w.unparks).sum()
+}
+
+/// ... and their worker does not wake the idle one for every batch of messages: having
+/// seen it keep up, the idle worker looks again on its own every so often (twice a
+/// millisecond at most) instead. Until it did, nearly every batch (a consumer's budget of
+/// 128 messages) woke it, each time an `eventfd` write on the busy worker: in a debug build
+/// here, 740-770 wake-ups for 781 batches in 45-75 ms, against 85-100 now. Passes on the
+/// first round without a steal that wakes workers less than once every four batches, or
+/// three times a millisecond (a slow machine, where the watch's own looks dominate),
+/// within 60 s.
+#[test]
+fn tasks_that_keep_up_do_not_wake_the_idle_worker_per_batch() {
+    let rt = multi_thread(2);
+    let h = rt.handle();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut rounds = Vec::new();
+    loop {
+        let before = h.metrics();
+        let start = Instant::now();
+        channel_round(&rt, 25_000, 1024);
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let m = h.metrics();
+        let unparks = total_unparks(&m) - total_unparks(&before);
+        let batches = total_forced_yields(&m) - total_forced_yields(&before);
+        if total_steals(&m) == total_steals(&before) {
+            let bound = (batches as f64 / 4.0).max(3.0 * ms);
+            if unparks as f64 <= bound {
+                return;
+            }
+            rounds.push((unparks, batches, ms));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "every round without a steal woke workers too often \
+             (wake-ups, batches, ms): {rounds:?}; last {m:#?}"
+        );
+    }
+}
+
+fn total_forced_yields(m: &RuntimeMetrics) -> u64 {
+    m.workers.iter().map(|w| w.forced_yields).sum()
+}
+
+/// The idle worker still rescues a task its worker woke (and so did not wake it for) just
+/// before stalling in a long poll: it looks again on its own, sees the stall and steals
+/// the task.
+#[test]
+fn a_task_woken_before_its_worker_stalls_is_stolen() {
+    let rt = multi_thread(2);
+    for _ in 0..2 {
+        let waited = rt.block_on(async {
+            weft::spawn(async {
+                let (a_tx, a_rx) = weft::sync::oneshot::channel::<Instant>();
+                let (b_tx, b_rx) = weft::sync::oneshot::channel::<()>();
+                let a = weft::spawn(async move { a_rx.await.unwrap().elapsed() });
+                let b = weft::spawn(async move { b_rx.await.unwrap() });
+                // Messages first, so that the idle worker has seen this one keep up and
+                // watches it; then two wakes: the first takes the LIFO slot (never stolen),
+                // the second moves it to the queue; then a poll that computes for 1 s.
+                channel_messages(5_000, 64).await;
+                a_tx.send(Instant::now()).unwrap();
+                b_tx.send(()).unwrap();
+                spin_for(Duration::from_secs(1));
+                b.await.unwrap();
+                a.await.unwrap()
+            })
+            .await
+            .unwrap()
+        });
+        assert!(
+            waited < Duration::from_millis(500),
+            "a woken task waited {waited:?} behind its worker's long poll"
         );
     }
 }

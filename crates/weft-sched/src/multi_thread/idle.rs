@@ -6,7 +6,9 @@
 //! 1. A producer first makes its task visible (a local push or an inject push), then calls
 //!    [`Idle::worker_to_notify`], which wakes a sleeper only if no worker is searching and
 //!    some worker is asleep. Both sides use `SeqCst` on `state`, so either the producer sees
-//!    the sleeper, or the sleeper's final check sees the task.
+//!    the sleeper, or the sleeper's final check sees the task. (One exception, outside
+//!    loom: a task a worker's own task woke into its short queue while another worker
+//!    watches it with a timed park; see "Watching" in `mod.rs`.)
 //! 2. While at least one worker is searching, producers wake nobody: the searchers will find
 //!    the task. The last searcher to stop searching therefore either found work (and wakes
 //!    one more worker to keep the search going: `transition_worker_from_searching`), or

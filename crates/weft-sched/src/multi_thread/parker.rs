@@ -100,7 +100,8 @@ impl Parker {
         }
     }
 
-    pub(crate) fn park(&self) {
+    /// Sleeps until `unpark`, or until `timeout` passes (`None`: no limit).
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
@@ -109,12 +110,12 @@ impl Parker {
             return;
         }
         match self.driver.try_lock() {
-            Some(guard) => self.park_driver(&guard),
-            None => self.park_condvar(),
+            Some(guard) => self.park_driver(&guard, timeout),
+            None => self.park_condvar(timeout),
         }
     }
 
-    fn park_condvar(&self) {
+    fn park_condvar(&self, timeout: Option<Duration>) {
         let mut m = self.mutex.lock();
         match self
             .state
@@ -127,20 +128,26 @@ impl Parker {
             }
             Err(actual) => panic!("inconsistent park state: {actual}"),
         }
-        loop {
-            m = self.condvar.wait(m);
-            if self
-                .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-                .is_ok()
-            {
-                return;
+        let Some(timeout) = timeout else {
+            loop {
+                m = self.condvar.wait(m);
+                if self
+                    .state
+                    .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                    .is_ok()
+                {
+                    return;
+                }
+                // Spurious wake-up: sleep again.
             }
-            // Spurious wake-up: sleep again.
-        }
+        };
+        // One wait: woken, timed out or spurious, the caller looks for work either way.
+        // Under the lock an `unpark` cannot be between its swap and its notify.
+        drop(self.condvar.wait_timeout(m, timeout).0);
+        self.state.swap(EMPTY, SeqCst);
     }
 
-    fn park_driver(&self, guard: &DriverGuard<'_>) {
+    fn park_driver(&self, guard: &DriverGuard<'_>, timeout: Option<Duration>) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
@@ -152,9 +159,9 @@ impl Parker {
             }
             Err(actual) => panic!("inconsistent park state: {actual}"),
         }
-        guard.0.park().park(None);
-        // Woken by our `unpark` (NOTIFIED), or early by the driver itself (I/O, a timer, or a
-        // token meant for a previous holder): either way, back to the scheduler to look.
+        guard.0.park().park(timeout);
+        // Woken by our `unpark` (NOTIFIED), timed out, or early by the driver itself (I/O, a
+        // timer, or a token meant for a previous holder): either way, back to the scheduler to look.
         self.state.swap(EMPTY, SeqCst);
     }
 

@@ -4,19 +4,20 @@
 
 use std::cell::RefCell;
 use std::ptr;
+use std::time::Duration;
 #[cfg(not(weft_loom))]
 use std::time::Instant;
 
 use weft_core::context::{self, WorkerTag};
-use weft_core::loom::sync::atomic::Ordering::Relaxed;
+use weft_core::loom::sync::atomic::Ordering::{Relaxed, SeqCst};
 use weft_core::loom::sync::Arc;
 use weft_core::{CachePadded, FastRand};
 use weft_queue::{Local, Pushed, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
-use super::{Remote, Shared, MAX_LIFO_POLLS};
+use super::{Remote, Shared, MAX_LIFO_POLLS, SHORT_QUEUE, WATCH_PERIOD};
 #[cfg(not(weft_loom))]
-use super::{KEEP_UP_LIMIT, SHORT_QUEUE, SPIN_ALONE, STALL_WINDOW};
+use super::{KEEP_UP_LIMIT, SPIN_ALONE, STALL_WINDOW};
 use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
@@ -28,6 +29,11 @@ pub(crate) struct Core {
     lifo: Option<Runnable>,
     tick: u32,
     is_searching: bool,
+    /// The last search left a victim's short queue alone because the victim kept up with
+    /// it: park with a timeout ([`WATCH_PERIOD`]) and look again, in case it stalls.
+    watch: bool,
+    /// The driver runs with this core installed: what it wakes must spread (see `drive`).
+    driving: bool,
     rand: FastRand,
     /// This worker's counters (also in its `Remote`, for snapshots): one load away, no
     /// index into the remotes per poll.
@@ -56,6 +62,8 @@ impl Core {
             lifo: None,
             tick: 0,
             is_searching: false,
+            watch: false,
+            driving: false,
             rand: FastRand::new(0x5EED_u64.wrapping_mul(index as u64 + 1)),
         }
     }
@@ -82,6 +90,12 @@ impl Core {
     }
 
     pub(super) fn schedule(&mut self, shared: &Shared, task: Runnable, hint: Hint) {
+        // Woken by a task on this worker (not by the driver; a spent budget counts, see
+        // below): left to a watching thief's next look while the queue is short.
+        let mut colocated = match hint {
+            Hint::Wake | Hint::Deferred => !self.driving,
+            _ => false,
+        };
         let queued = match hint {
             Hint::Wake => self
                 .lifo
@@ -95,6 +109,7 @@ impl Core {
                 // channel's producers), which locality keeps together. Not under loom,
                 // like the driver's mark (see `drive`).
                 let forced = self.metrics().collect_forced_yields();
+                colocated = forced;
                 if !forced && !cfg!(weft_loom) {
                     shared.remotes[self.index]
                         .yield_fed
@@ -105,10 +120,13 @@ impl Core {
             _ => Some(self.push_local(shared, task)),
         };
         // Wake a sleeper only if there is more here than this worker will get to next (the
-        // queue held something before this push, or the LIFO slot is taken), and nobody is
-        // already searching.
+        // queue held something before this push, or the LIFO slot is taken), nobody is
+        // already searching, and no watcher will look soon anyway (`Shared::is_watched`).
         if let Some(queued) = queued {
-            if !self.is_searching && queued + usize::from(self.lifo.is_some()) > 0 {
+            if !self.is_searching
+                && queued + usize::from(self.lifo.is_some()) > 0
+                && !(colocated && queued < SHORT_QUEUE && shared.is_watched())
+            {
                 shared.notify_parked();
             }
         }
@@ -145,13 +163,19 @@ impl Core {
         }
         let n = shared.remotes.len();
         let start = self.rand.below(n as u32) as usize;
+        self.watch = false;
         for i in 0..n {
             let victim = (start + i) % n;
             if victim == self.index {
                 continue;
             }
             let remote = &shared.remotes[victim];
-            if remote.steal.is_empty() || keeps_up(remote) {
+            if remote.steal.is_empty() {
+                continue;
+            }
+            if keeps_up(remote) {
+                // Not under loom: there the victim's notifications are never skipped.
+                self.watch = !cfg!(weft_loom);
                 continue;
             }
             if let Some(task) = remote.steal.steal_into(&mut self.local) {
@@ -175,17 +199,19 @@ impl Core {
             .transition_worker_to_parked(self.index, self.is_searching);
         self.is_searching = false;
         if is_last_searcher {
-            shared.notify_if_work_pending();
+            shared.notify_if_work_pending(self.watch);
         }
         true
     }
 
-    /// Returns `true` if the worker should wake up (it was notified, or the driver gave it
-    /// tasks while it was parked); `false` on a spurious wake-up.
+    /// Returns `true` if the worker should wake up (it was notified, the driver gave it
+    /// tasks while it was parked, or it watches and its timeout passed); `false` on a
+    /// spurious wake-up.
     fn transition_from_parked(&mut self, shared: &Shared) -> bool {
-        if self.has_tasks() {
-            // Woken with work of its own (the driver fired wakers on this thread). If the
-            // idle protocol had already picked it, it was counted as searching.
+        if self.has_tasks() || self.watch {
+            // Woken with work of its own (the driver fired wakers on this thread), or a
+            // watcher, which looks again whenever it wakes. If the idle protocol had already
+            // picked it, it was counted as searching.
             self.is_searching = !shared.idle.unpark_worker_by_id(self.index);
             return true;
         }
@@ -358,14 +384,16 @@ impl Context {
     /// Runs the driver (`f`: a poll, or a park that may sleep in it) with the core installed
     /// and marks the tasks it queued, woken by I/O or timers, as driver-fed in this worker's
     /// `Remote` (see `keeps_up`).
-    fn drive(&self, shared: &Shared, core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
+    fn drive(&self, shared: &Shared, mut core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
         // Not under loom: `keeps_up` there ignores the mark, and its loads and store would
         // multiply the interleavings of every scheduler model for nothing.
         if cfg!(weft_loom) {
             return self.with_core(core, f);
         }
         let before = core.local.pushed();
-        let core = self.with_core(core, f);
+        core.driving = true;
+        let mut core = self.with_core(core, f);
+        core.driving = false;
         let after = core.local.pushed();
         if after != before {
             shared.remotes[core.index].driver_fed.store(after, Relaxed);
@@ -393,7 +421,26 @@ impl Context {
         core
     }
 
-    fn park(&self, shared: &Shared, mut core: Box<Core>) -> Box<Core> {
+    fn park(&self, shared: &Shared, core: Box<Core>) -> Box<Core> {
+        if !core.watch {
+            return self.sleep(shared, core, None);
+        }
+        // Counted from before it stops searching until after it wakes, so that no task
+        // pushed in between wakes it early (see `Shared::is_watched`), and it looks at every
+        // queue after counting itself out.
+        shared.watchers.fetch_add(1, SeqCst);
+        let core = self.sleep(shared, core, Some(WATCH_PERIOD));
+        shared.watchers.fetch_sub(1, SeqCst);
+        if core.has_tasks() {
+            // Woken with work of its own (from the driver), it may not look again for a
+            // while: a short queue its victim kept up with goes to another worker's eyes.
+            shared.notify_if_work_pending(false);
+        }
+        core
+    }
+
+    /// Parks until there is work or (`timeout`) the watch period has passed.
+    fn sleep(&self, shared: &Shared, mut core: Box<Core>, timeout: Option<Duration>) -> Box<Core> {
         if !core.transition_to_parked(shared) {
             return core;
         }
@@ -401,7 +448,7 @@ impl Context {
         let metrics = &shared.remotes[index].metrics;
         metrics.park(shared.epoch);
         while !shared.is_shutdown() {
-            core = self.drive(shared, core, || shared.remotes[index].parker.park());
+            core = self.drive(shared, core, || shared.remotes[index].parker.park(timeout));
             if core.transition_from_parked(shared) {
                 break;
             }
