@@ -19,7 +19,9 @@
 //! - The waker of the parent is taken by the push that finds the stack empty. The owner
 //!   registers its waker *before* it empties the stack, so a push after that finds the
 //!   stack empty and sees (takes and wakes) that waker: no wake-up is lost. A poll that
-//!   ends `Pending` has either emptied the stack after registering, or woken itself.
+//!   ends `Pending` has either emptied the stack after registering, or woken itself. That
+//!   wake is deferred (`weft_core::context::defer_wakes`): the parent goes behind the
+//!   work already queued, and collects what finished meanwhile in one poll.
 //! - Entries live as long as the `ReadySet` (they are never removed, only reused), which
 //!   is what keeps every node reachable from the stack alive while the owner walks it. A
 //!   waker that outlives its `ReadySet` keeps its own entry (and the shared stack) alive and
@@ -142,7 +144,12 @@ unsafe fn wake_entry(entry: *const Entry) {
     if head.is_null() {
         let waker = shared.parent.lock().take();
         if let Some(waker) = waker {
-            waker.wake();
+            // Deferred: on a weft worker the parent is queued behind the work already
+            // waiting instead of running next. Woken to collect, not handed anything
+            // urgent, it then finds the children that finished meanwhile in one poll;
+            // run next, it would poll once per child (`join_all` of 100,000 tasks on one
+            // worker: a parent poll after every child).
+            weft_core::context::defer_wakes(|| waker.wake());
         }
     }
 }
