@@ -422,7 +422,8 @@ impl Context {
     }
 
     fn park(&self, shared: &Shared, core: Box<Core>) -> Box<Core> {
-        if !core.watch {
+        // With tasks of its own it does not sleep at all (`transition_to_parked`).
+        if !core.watch || core.has_tasks() {
             return self.sleep(shared, core, None);
         }
         // Counted from before it stops searching until after it wakes, so that no task
