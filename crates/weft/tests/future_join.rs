@@ -18,6 +18,23 @@ fn block_on<F: Future>(f: F) -> F::Output {
     Builder::new_current_thread().build().unwrap().block_on(f)
 }
 
+/// A current-thread runtime (`None`), or a multi-thread one with that many workers.
+fn runtime(workers: Option<usize>) -> weft::Runtime {
+    match workers {
+        Some(n) => Builder::new_multi_thread().worker_threads(n).build(),
+        None => Builder::new_current_thread().build(),
+    }
+    .unwrap()
+}
+
+/// Whether every output is `Ok` and equal to its index.
+fn in_order<E>(outputs: Vec<Result<usize, E>>) -> bool {
+    outputs
+        .into_iter()
+        .enumerate()
+        .all(|(i, o)| o.is_ok_and(|o| o == i))
+}
+
 /// Runs `f` as a spawned task (so it has a cooperative budget) on a current-thread runtime.
 fn run_task<F>(f: F) -> F::Output
 where
@@ -107,14 +124,9 @@ fn join_all_of_100_000_polls_each_child_a_constant_number_of_times() {
 
 #[test]
 fn join_all_of_join_handles_polls_each_handle_a_few_times() {
-    for multi_thread in [false, true] {
+    for workers in [None, Some(4)] {
         let n = 20_000;
-        let rt = if multi_thread {
-            Builder::new_multi_thread().worker_threads(4).build()
-        } else {
-            Builder::new_current_thread().build()
-        }
-        .unwrap();
+        let rt = runtime(workers);
         let polls = Arc::new(AtomicUsize::new(0));
         let polls2 = polls.clone();
         let outputs = rt
@@ -125,10 +137,7 @@ fn join_all_of_join_handles_polls_each_handle_a_few_times() {
                 join_all(handles).await
             }))
             .unwrap();
-        assert!(outputs
-            .into_iter()
-            .enumerate()
-            .all(|(i, o)| o.unwrap() == i));
+        assert!(in_order(outputs));
         let polls = polls.load(Ordering::Relaxed);
         assert!(polls < 3 * n, "{polls} polls of {n} handles");
     }
@@ -140,14 +149,9 @@ fn join_all_of_join_handles_polls_each_handle_a_few_times() {
 /// worker.
 #[test]
 fn join_all_of_join_handles_is_not_polled_once_per_child() {
-    for multi_thread in [false, true] {
+    for workers in [None, Some(1)] {
         let n = 10_000;
-        let rt = if multi_thread {
-            Builder::new_multi_thread().worker_threads(1).build()
-        } else {
-            Builder::new_current_thread().build()
-        }
-        .unwrap();
+        let rt = runtime(workers);
         let polls = Arc::new(AtomicUsize::new(0));
         let polls2 = polls.clone();
         let outputs = rt
@@ -156,14 +160,11 @@ fn join_all_of_join_handles_is_not_polled_once_per_child() {
                 count_polls(&polls2, join_all(handles)).await
             }))
             .unwrap();
-        assert!(outputs
-            .into_iter()
-            .enumerate()
-            .all(|(i, o)| o.unwrap() == i));
+        assert!(in_order(outputs));
         let polls = polls.load(Ordering::Relaxed);
         assert!(
             polls < n / 10,
-            "join_all polled {polls} times for {n} children (multi-thread: {multi_thread})"
+            "join_all polled {polls} times for {n} children (workers: {workers:?})"
         );
     }
 }

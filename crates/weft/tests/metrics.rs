@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use weft::runtime::{Builder, Handle, RuntimeMetrics};
+use weft::runtime::{Builder, Handle, RuntimeMetrics, WorkerMetrics};
 use weft::Runtime;
 
 fn multi_thread(workers: usize) -> Runtime {
@@ -202,7 +202,7 @@ fn an_always_ready_channel_forces_yields() {
         });
         // Each worker collects its thread's count when it parks or every few dozen tasks.
         let m = wait_for(rt.handle(), "forced yields", |m| {
-            m.workers.iter().map(|w| w.forced_yields).sum::<u64>() >= 30
+            total(m, |w| w.forced_yields) >= 30
         });
         assert!(
             m.total_polls() >= 30,
@@ -211,8 +211,13 @@ fn an_always_ready_channel_forces_yields() {
     }
 }
 
+/// One counter summed over every worker.
+fn total(m: &RuntimeMetrics, counter: fn(&WorkerMetrics) -> u64) -> u64 {
+    m.workers.iter().map(counter).sum()
+}
+
 fn total_steals(m: &RuntimeMetrics) -> u64 {
-    m.workers.iter().map(|w| w.steals).sum()
+    total(m, |w| w.steals)
 }
 
 /// Spawns `n` tasks made by `task` from one task (so that they all start on its worker's
@@ -251,7 +256,7 @@ fn an_idle_worker_steals_from_a_busy_one() {
     let m = until_a_steal(&rt, Duration::from_secs(60), 64, || async {
         spin_for(Duration::from_micros(200))
     });
-    let stolen: u64 = m.workers.iter().map(|w| w.stolen_tasks).sum();
+    let stolen = total(&m, |w| w.stolen_tasks);
     assert!(
         stolen >= total_steals(&m),
         "a steal takes at least one task: {m:#?}"
@@ -292,7 +297,7 @@ fn tasks_that_wake_each_other_and_keep_up_are_not_split() {
 }
 
 /// Four producers and a consumer, spawned from a worker so that every task starts on that
-/// worker's queue, pass `4 x messages` through a bounded(64) channel.
+/// worker's queue, pass `4 x messages` through a bounded(`cap`) channel.
 fn channel_round(rt: &Runtime, messages: u32, cap: usize) {
     rt.block_on(async move { weft::spawn(channel_messages(messages, cap)).await.unwrap() });
 }
@@ -318,10 +323,6 @@ async fn channel_messages(messages: u32, cap: usize) {
     assert_eq!(received, PRODUCERS * messages);
 }
 
-fn total_unparks(m: &RuntimeMetrics) -> u64 {
-    m.workers.iter().map(|w| w.unparks).sum()
-}
-
 /// ... and their worker does not wake the idle one for every batch of messages: having
 /// seen it keep up, the idle worker looks again on its own every so often (twice a
 /// millisecond at most) instead. Until it did, nearly every batch (a consumer's budget of
@@ -342,8 +343,8 @@ fn tasks_that_keep_up_do_not_wake_the_idle_worker_per_batch() {
         channel_round(&rt, 25_000, 1024);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let m = h.metrics();
-        let unparks = total_unparks(&m) - total_unparks(&before);
-        let batches = total_forced_yields(&m) - total_forced_yields(&before);
+        let unparks = total(&m, |w| w.unparks) - total(&before, |w| w.unparks);
+        let batches = total(&m, |w| w.forced_yields) - total(&before, |w| w.forced_yields);
         if total_steals(&m) == total_steals(&before) {
             let bound = (batches as f64 / 4.0).max(3.0 * ms);
             if unparks as f64 <= bound {
@@ -357,10 +358,6 @@ fn tasks_that_keep_up_do_not_wake_the_idle_worker_per_batch() {
              (wake-ups, batches, ms): {rounds:?}; last {m:#?}"
         );
     }
-}
-
-fn total_forced_yields(m: &RuntimeMetrics) -> u64 {
-    m.workers.iter().map(|w| w.forced_yields).sum()
 }
 
 /// The idle worker still rescues a task its worker woke (and so did not wake it for) just

@@ -43,9 +43,8 @@
 //! protocol, and the skip's one ordering (the push, then a read-modify-write of the watcher
 //! count; a watcher counts itself out with one before it looks) is the one `idle.rs` uses.
 //!
-//! Every
-//! `event_interval` ticks it polls the driver without blocking, so busy workers still see
-//! I/O and timers.
+//! Every `event_interval` ticks a worker polls the driver without blocking, so busy workers
+//! still see I/O and timers.
 //!
 //! Parking: see `idle.rs` for the protocol that loses no wake-up. A parked worker sleeps
 //! in the runtime's driver if no other worker is in it, else on its own condition variable;
@@ -342,11 +341,11 @@ impl Shared {
     /// (`watching`) looks again within [`WATCH_PERIOD`] anyway, so it leaves short queues to
     /// that look: waking now would only find their workers keeping up with them again.
     fn notify_if_work_pending(&self, watching: bool) {
-        let pending = |r: &Remote| {
+        let has_work = |r: &Remote| {
             let len = r.steal.len();
             len > SHORT_QUEUE || (len > 0 && !watching)
         };
-        let pending = self.remotes.iter().any(pending) || !self.inject.is_empty();
+        let pending = self.remotes.iter().any(has_work) || !self.inject.is_empty();
         if pending {
             self.notify_parked();
         }

@@ -161,7 +161,8 @@ impl Parker {
         }
         guard.0.park().park(timeout);
         // Woken by our `unpark` (NOTIFIED), timed out, or early by the driver itself (I/O, a
-        // timer, or a token meant for a previous holder): either way, back to the scheduler to look.
+        // timer, or a token meant for a previous holder): either way, back to the scheduler
+        // to look.
         self.state.swap(EMPTY, SeqCst);
     }
 

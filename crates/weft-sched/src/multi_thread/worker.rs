@@ -252,9 +252,9 @@ impl Core {
 /// the thief steals at once ([`holds_spreading`]). Without the driver exception the rule
 /// cost the I/O rows about 4-7% (http weft/tokio requests/s median 0.91 against 0.98
 /// without the rule, tcp_echo 1.04 to 1.07 against 0.98 to 1.03), as the thief waited up to
-/// the limit beside a victim working through a batch of readiness. A thief that polled the driver while it waited (so that
-/// readiness would land in the injection queue for it) cost the channel row what the rule
-/// gains (1.12 against 0.76 of tokio) and was not kept.
+/// the limit beside a victim working through a batch of readiness. A thief that polled the
+/// driver while it waited (so that readiness would land in the injection queue for it) cost
+/// the channel row what the rule gains (1.12 against 0.76 of tokio) and was not kept.
 ///
 /// Until the yield exception, a victim still keeping up after the limit was stolen from:
 /// on the channel row that split the producers from the consumer about once a millisecond
