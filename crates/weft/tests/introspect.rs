@@ -273,6 +273,77 @@ fn debug_mode_reports_a_slow_poll_naming_the_task_and_where_it_was_spawned() {
     });
 }
 
+/// The watchdog looks at a runtime from its start. With no debug-mode runtime alive it
+/// idles for 250 ms at a time; a runtime built during that sleep (the previous one just
+/// dropped: a test that builds runtimes one after another) was not looked at until it
+/// ended, and a thread stuck for less than that went unreported.
+#[test]
+fn a_runtime_built_while_the_watchdog_idles_is_watched_from_its_start() {
+    let build = |sink: Box<dyn Fn(&DebugReport) + Send + Sync>| {
+        Builder::new_current_thread()
+            .slow_poll_threshold(Duration::from_millis(20))
+            .on_debug_report(sink)
+            .build()
+            .unwrap()
+    };
+    // A first runtime starts the watchdog; once it is gone the watchdog has nothing to
+    // look at, and idles.
+    let first = build(Box::new(|_| {}));
+    first.block_on(async {});
+    drop(first);
+    std::thread::sleep(Duration::from_millis(50));
+
+    let seen = Arc::new(AtomicBool::new(false));
+    let sink = {
+        let seen = seen.clone();
+        move |r: &DebugReport| {
+            if r.to_string().starts_with("blocked:") {
+                seen.store(true, SeqCst);
+            }
+        }
+    };
+    let rt = build(Box::new(sink));
+    let stuck_for = rt.block_on(async move {
+        let stuck = weft::spawn(async move {
+            // Queued behind this poll on the one thread: the work that waits.
+            let waiting: Vec<_> = (0..4).map(|_| weft::spawn(async {})).collect();
+            let start = Instant::now();
+            while !seen.load(SeqCst) && start.elapsed() < Duration::from_millis(150) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (seen.load(SeqCst).then(|| start.elapsed()), waiting)
+        });
+        let (stuck_for, waiting) = stuck.await.unwrap();
+        for w in waiting {
+            w.await.unwrap();
+        }
+        stuck_for
+    });
+    assert!(
+        stuck_for.is_some(),
+        "a thread stuck for 150 ms (threshold 20 ms) was not reported while it was stuck"
+    );
+}
+
+/// The tasks of `handle` by state and each worker's queue, for a failure's message.
+fn what_waits(handle: &Handle) -> String {
+    let tasks = handle.tasks();
+    let count = |state| tasks.iter().filter(|t| t.state == state).count();
+    let queues: Vec<_> = handle
+        .metrics()
+        .workers
+        .iter()
+        .map(|w| (w.local_queue_depth, w.polls))
+        .collect();
+    format!(
+        "{} tasks: {} scheduled, {} running, {} idle; (queue, polls) per worker {queues:?}",
+        tasks.len(),
+        count(TaskState::Scheduled),
+        count(TaskState::Running),
+        count(TaskState::Idle),
+    )
+}
+
 #[test]
 fn debug_mode_reports_a_blocked_thread_while_it_is_still_blocked() {
     for_each_builder(|builder, sched| {
@@ -304,11 +375,20 @@ fn debug_mode_reports_a_blocked_thread_while_it_is_still_blocked() {
             let stuck = weft::task::Builder::new().name("stuck").spawn(async move {
                 started_inside.set();
                 // Blocking code: it stays in this poll until the watchdog has said so.
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while !seen_inside.load(SeqCst) && Instant::now() < deadline {
+                let start = Instant::now();
+                let mut looked = None;
+                while !seen_inside.load(SeqCst) && start.elapsed() < Duration::from_secs(20) {
                     std::thread::sleep(Duration::from_millis(5));
+                    if looked.is_none() && start.elapsed() > Duration::from_secs(1) {
+                        // No report yet: what the watchdog should have seen, for the message.
+                        looked = Some(what_waits(&Handle::current()));
+                    }
                 }
-                seen_inside.load(SeqCst)
+                if seen_inside.load(SeqCst) {
+                    Ok(())
+                } else {
+                    Err(looked.unwrap_or_default())
+                }
             });
             // Work that waits behind it: more than the other workers get through before
             // the threshold (each piece below the threshold itself).
@@ -321,10 +401,9 @@ fn debug_mode_reports_a_blocked_thread_while_it_is_still_blocked() {
                     })
                 })
                 .collect();
-            assert!(
-                stuck.await.unwrap(),
-                "{sched}: the report came while the task was still stuck"
-            );
+            if let Err(state) = stuck.await.unwrap() {
+                panic!("{sched}: no report came while the task was stuck; 1 s in: {state}");
+            }
             for w in waiting {
                 w.await.unwrap();
             }

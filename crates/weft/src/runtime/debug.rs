@@ -5,7 +5,7 @@
 //! themselves are timed by the task runner (weft-task), which reads the thread's
 //! `weft_core::introspect::PollSlot`.
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use weft_core::introspect::{Monitor, Sink};
@@ -59,20 +59,39 @@ struct Watched {
     runtime: Weak<Shared>,
 }
 
+/// The runtimes the watchdog looks at. `added` and the condvar cut its sleep short when one
+/// is added: with nothing alive it idles for [`IDLE_PERIOD`], and a runtime built meanwhile
+/// (the previous one just dropped) would otherwise go unwatched until that ended, longer
+/// than a short stuck poll lasts.
+struct Watchlist {
+    runtimes: Mutex<(Vec<Watched>, bool)>,
+    added: Condvar,
+}
+
+/// How long the watchdog sleeps between looks when no runtime asks for less (each asks for a
+/// quarter of its threshold).
+const IDLE_PERIOD: Duration = Duration::from_millis(250);
+
 /// Puts a runtime under the process's watchdog (started on first use).
 pub(crate) fn watch(monitor: &Arc<Monitor>, handle: &Handle) {
-    static WATCHED: OnceLock<Mutex<Vec<Watched>>> = OnceLock::new();
+    static WATCHED: OnceLock<Watchlist> = OnceLock::new();
     let mut started = false;
     let list = WATCHED.get_or_init(|| {
         started = true;
-        Mutex::new(Vec::new())
+        Watchlist {
+            runtimes: Mutex::new((Vec::new(), false)),
+            added: Condvar::new(),
+        }
     });
-    list.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(Watched {
+    {
+        let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
+        runtimes.0.push(Watched {
             monitor: Arc::downgrade(monitor),
             runtime: Arc::downgrade(&handle.shared),
         });
+        runtimes.1 = true;
+    }
+    list.added.notify_one();
     if started {
         let spawned = std::thread::Builder::new()
             .name("weft-watchdog".to_owned())
@@ -83,13 +102,18 @@ pub(crate) fn watch(monitor: &Arc<Monitor>, handle: &Handle) {
     }
 }
 
-fn watchdog(list: &'static Mutex<Vec<Watched>>) {
+fn watchdog(list: &'static Watchlist) {
     loop {
-        let mut period = Duration::from_millis(250);
+        let mut period = IDLE_PERIOD;
         let live: Vec<(Arc<Monitor>, Arc<Shared>)> = {
-            let mut list = list.lock().unwrap_or_else(|e| e.into_inner());
-            list.retain(|w| w.monitor.strong_count() > 0 && w.runtime.strong_count() > 0);
-            list.iter()
+            let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
+            runtimes.1 = false;
+            runtimes
+                .0
+                .retain(|w| w.monitor.strong_count() > 0 && w.runtime.strong_count() > 0);
+            runtimes
+                .0
+                .iter()
                 .filter_map(|w| Some((w.monitor.upgrade()?, w.runtime.upgrade()?)))
                 .collect()
         };
@@ -98,7 +122,20 @@ fn watchdog(list: &'static Mutex<Vec<Watched>>) {
             let handle = Handle { shared };
             monitor.check_stuck(|| waiting_tasks(&handle));
         }
-        std::thread::sleep(period.max(Duration::from_millis(5)));
+        // Sleep, unless a runtime was added since the list was read (then look at once).
+        let deadline = Instant::now() + period.max(Duration::from_millis(5));
+        let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
+        while !runtimes.1 {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            runtimes = list
+                .added
+                .wait_timeout(runtimes, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 }
 
