@@ -15,13 +15,16 @@
 //!   is on its way, newcomers may take counted permits ahead of the queue (**barge**), at
 //!   most [`BARGE_LIMIT`] times, counted in `BARGES`; releases just add to the count.
 //! - `HANDOFF`: a woken waiter came back to find the permits taken by bargers. It waits at
-//!   the front again, and nobody barges until it is served: the count collects for it.
+//!   the front again, and nobody barges until it is served: the count collects for it, and
+//!   once it covers it, `settle` hands the permits over (grants them) instead of waking it
+//!   to take them.
 //! - `CLOSED`.
 //!
 //! The invariant that loses no wake-up, true whenever the lock is free: **`QUEUED` without
 //! `WOKEN` means the count is short of what the first waiter wants**. Every operation under
 //! the lock ends in `settle`, which restores it: if nobody is on its way and the count
-//! covers the first waiter, it sets `WOKEN` (clearing `BARGES`) and wakes it; then it
+//! covers the first waiter, it grants it the permits if it is the `HANDOFF` waiter (and
+//! looks again at the next), else sets `WOKEN` (clearing `BARGES`) and wakes it; then it
 //! *grants* the waiters after it whatever the rest of the count covers (takes their permits
 //! from the count and wakes them as owners), so that `add_permits(n)` serves many at once.
 //!
@@ -90,9 +93,9 @@ const BARGE_LIMIT: usize = crate::mutex::BARGE_LIMIT;
 /// without being handed to it, and while that waiter is on its way an acquire may take the
 /// permit first (the task that released it, looping back, keeps running instead of waiting
 /// behind the whole queue). At most 16 acquires barge ahead of one woken waiter; if it comes
-/// back to find the permits gone, it is first in line again and nobody barges until it is
-/// served. So every waiter is served, in order, and a semaphore under contention moves
-/// permits without a wake-up per permit.
+/// back to find the permits gone, it is first in line again, nobody barges until it is
+/// served, and the permits released next are handed to it. So every waiter is served, in
+/// order, and a semaphore under contention moves permits without a wake-up per permit.
 ///
 /// Its wake-ups are *deferred* (`weft_core::context::defer_wakes`): on a weft runtime a
 /// woken waiter runs after the tasks already queued, not next. Run next, it would always
@@ -137,7 +140,8 @@ struct Waiter {
 enum Turn {
     /// Queued, not woken yet.
     Queued,
-    /// Woken once, found the permits taken: first in line, `HANDOFF` set for it.
+    /// Woken once, found the permits taken: first in line, `HANDOFF` set for it; the
+    /// permits that cover it next are granted to it.
     Starving,
     /// Woken (`WOKEN` set for it): the count covered it; take the permits if still there.
     Woken,
@@ -584,6 +588,27 @@ impl Semaphore {
             let wanted = Self::need(front.wanted);
             if s & !FLAGS < wanted {
                 return;
+            }
+            if s & HANDOFF != 0 {
+                // The first waiter already lost its permits to bargers once: hand them to
+                // it. Woken to take them, it would come back behind every holder, and each
+                // of those, barred from barging meanwhile, would queue.
+                debug_assert_eq!(front.turn, Turn::Starving);
+                let mut new = (s - wanted) & !HANDOFF;
+                if list.len() == 1 {
+                    new &= !QUEUED;
+                }
+                match self
+                    .state
+                    .compare_exchange(s, new, Ordering::Acquire, Ordering::Relaxed)
+                {
+                    Ok(_) => {
+                        Self::notify_front(list, Turn::Granted, wakes);
+                        s = new;
+                    }
+                    Err(actual) => s = actual,
+                }
+                continue;
             }
             let mut new = (s & !BARGES) | WOKEN;
             if list.len() == 1 {

@@ -19,6 +19,9 @@
 //!   woken: nobody was woken (`a_woken_waiter_that_loses_to_a_barger_is_served`, deadlock);
 //! - a woken future dropped without clearing `WOKEN`: later releases only counted, for a
 //!   waiter that would never come back (`dropped_grant_is_passed_on`, deadlock).
+//! - the `HANDOFF` waiter granted its permits without being woken (`settle`'s hand-over to
+//!   the waiter that lost to a barger): it never came back
+//!   (`a_woken_waiter_that_loses_to_a_barger_is_served`, deadlock).
 //!
 //! A granted future dropped without giving its permits back is caught by the unit test
 //! `a_granted_waiter_dropped_unpolled_gives_its_permits_back` (grants need two waiters and
