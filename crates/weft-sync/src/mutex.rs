@@ -280,17 +280,27 @@ impl<'a> RawLock<'a> {
 impl Future for RawLock<'_> {
     type Output = ();
 
+    /// The uncontended lock (one CAS) is inlined into the caller's future; the rest is not.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let poll = this.poll_lock(cx);
-        if poll.is_pending() {
-            introspect::waiting_on(WaitKind::Mutex, this.location, None, 0);
+        if this.key.is_none() && this.raw.try_lock() {
+            return Poll::Ready(());
         }
-        poll
+        this.poll_slow(cx)
     }
 }
 
 impl RawLock<'_> {
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let poll = self.poll_lock(cx);
+        if poll.is_pending() {
+            introspect::waiting_on(WaitKind::Mutex, self.location, None, 0);
+        }
+        poll
+    }
+
     fn poll_lock(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let this = self;
         let raw = this.raw;
@@ -330,6 +340,7 @@ impl RawLock<'_> {
 }
 
 impl Drop for RawLock<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             self.raw.cancel(key);

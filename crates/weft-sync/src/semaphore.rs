@@ -475,6 +475,7 @@ impl Semaphore {
 
     /// The lock-free attempt: succeeds if `n` permits are counted and either nobody waits or
     /// a woken waiter may still be barged past.
+    #[inline]
     pub(crate) fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
         let need = Self::need(n);
         let mut s = self.state.load(Ordering::Relaxed);
@@ -773,8 +774,21 @@ impl<'a> Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
+    /// The lock-free acquire is inlined into the caller's future; the rest is not.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.key.is_none() && this.sem.try_take(this.n).is_ok() {
+            return Poll::Ready(Ok(()));
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl Acquire<'_> {
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let this = self;
         let poll = this.poll_acquire(cx);
         if poll.is_pending() {
             // The argument is the permits asked for (a lock's internal count says nothing).
@@ -787,9 +801,7 @@ impl Future for Acquire<'_> {
         }
         poll
     }
-}
 
-impl Acquire<'_> {
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let Some(key) = self.key.take() else {
             return match self.sem.try_take(self.n) {
@@ -815,10 +827,18 @@ impl Acquire<'_> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else {
-            return;
-        };
+        if let Some(key) = self.key.take() {
+            self.cancel(key);
+        }
+    }
+}
+
+impl Acquire<'_> {
+    /// Dropped while queued: gives back what it was granted, or passes on its wake-up.
+    #[inline(never)]
+    fn cancel(&mut self, key: Key) {
         let sem = self.sem;
         let mut list = sem.waiters.lock();
         let mut wakes = WakeList::new();
