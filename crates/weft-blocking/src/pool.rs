@@ -44,7 +44,7 @@ use weft_core::loom::hint::spin_loop;
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use weft_core::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 use weft_core::loom::thread;
-use weft_task::{JoinHandle, Runnable};
+use weft_task::{Dispatch, Hint, JoinHandle, Runnable};
 
 use crate::Spawner;
 
@@ -145,7 +145,7 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (runnable, handle) = crate::job::task(f, self.inner.clone());
+        let (runnable, handle) = crate::job::task(f, Pool(self.inner.clone()));
         submit(&self.inner, runnable);
         handle
     }
@@ -361,6 +361,16 @@ impl Inner {
         }
         let (guard, _) = cv.wait_timeout(guard, left);
         (guard, Instant::now() >= deadline)
+    }
+}
+
+/// Where a job's `Runnable` goes: the pool's queue. A job is scheduled once, when spawned;
+/// its one poll never returns `Pending`, so it is never woken.
+struct Pool(Arc<Inner>);
+
+impl Dispatch for Pool {
+    fn dispatch(&self, task: Runnable, _hint: Hint) {
+        submit(&self.0, task);
     }
 }
 

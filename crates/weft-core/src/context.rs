@@ -42,8 +42,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
-use crate::introspect::{PollSlot, WaitRecord};
 use crate::loom::thread_local_const;
+use crate::record::WaitRecord;
 
 /// A handle slot of the context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +73,9 @@ pub(crate) struct Context {
     /// The scheduler worker running on this thread: its tag and its state.
     worker: Cell<(*const WorkerTag, *const ())>,
     in_runtime: Cell<bool>,
-    /// This runtime thread's debug-mode poll slot (`introspect`); null when debug mode is off.
-    poll_slot: Cell<*const PollSlot>,
+    /// This runtime thread's debug-mode poll slot (an `introspect::PollSlot`, untyped here:
+    /// only `introspect` reads it); null when debug mode is off.
+    poll_slot: Cell<*const ()>,
     /// Set while [`defer_wakes`] runs its closure.
     defer_wakes: Cell<bool>,
 }
@@ -307,10 +308,7 @@ pub struct TaskSlots {
 /// `task` must stay alive and in place until [`leave_task`] restores the returned slots, on
 /// this thread.
 #[inline]
-pub unsafe fn enter_task(
-    task: &CurrentTask<'_>,
-    budget: Option<u8>,
-) -> (TaskSlots, *const PollSlot) {
+pub unsafe fn enter_task(task: &CurrentTask<'_>, budget: Option<u8>) -> (TaskSlots, *const ()) {
     let task = ptr::from_ref(task).cast::<CurrentTask<'static>>();
     try_with(|cx| {
         let prev = TaskSlots {
@@ -475,13 +473,13 @@ pub fn wakes_deferred() -> bool {
     try_with(|cx| cx.defer_wakes.get()).unwrap_or(false)
 }
 
-/// This thread's debug-mode poll slot (null when debug mode is off).
-pub(crate) fn poll_slot() -> *const PollSlot {
+/// This thread's debug-mode poll slot (null when debug mode is off; `introspect` types it).
+pub(crate) fn poll_slot() -> *const () {
     try_with(|cx| cx.poll_slot.get()).unwrap_or(ptr::null())
 }
 
 /// Sets this thread's poll slot, returning the previous one.
-pub(crate) fn set_poll_slot(slot: *const PollSlot) -> *const PollSlot {
+pub(crate) fn set_poll_slot(slot: *const ()) -> *const () {
     try_with(|cx| cx.poll_slot.replace(slot)).unwrap_or(ptr::null())
 }
 

@@ -1,7 +1,9 @@
 //! The shared base of weft: the one `loom` shim every crate imports its synchronisation from,
 //! the one thread-local runtime context (`context`) every crate keeps its per-thread state in,
 //! cache padding, a small fast random number generator, the cooperative budget, and the
-//! records introspection and debug mode read (`introspect`).
+//! records introspection and debug mode read (`introspect`; the per-task records themselves,
+//! plain data that depends on nothing else here, are in `record.rs`, so that `context`
+//! can hold one without depending on `introspect`).
 //!
 //! Nothing here is runtime-specific; the crates above it (`weft-queue`, `weft-task`,
 //! `weft-sched`, `weft-sync`, ...) build on these pieces so that a single `--cfg weft_loom`
@@ -26,6 +28,7 @@ pub mod test_support;
 
 mod padded;
 mod rand;
+mod record;
 
 pub use padded::CachePadded;
 pub use rand::FastRand;

@@ -11,10 +11,42 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, Token};
 
-use crate::expand::Kind;
-
 /// The argument names, as listed in the error for an unknown one.
 const NAMES: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    /// `#[weft::main]`: multi-thread by default.
+    Main,
+    /// `#[weft::test]`: current-thread by default, adds `#[test]`.
+    Test,
+}
+
+impl Kind {
+    /// The attribute as the user writes it, for messages.
+    pub(crate) fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[weft::main]",
+            Kind::Test => "#[weft::test]",
+        }
+    }
+
+    pub(crate) fn default_flavor(self) -> Flavor {
+        match self {
+            Kind::Main => Flavor::MultiThread,
+            Kind::Test => Flavor::CurrentThread,
+        }
+    }
+
+    /// "the main function" / "test functions", for messages about the signature.
+    pub(crate) fn subject(self) -> &'static str {
+        match self {
+            Kind::Main => "the main function",
+            Kind::Test => "test functions",
+        }
+    }
+}
 
 /// Which built-in scheduler the runtime uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

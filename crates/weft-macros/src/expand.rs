@@ -22,41 +22,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::{Item, ItemFn, ReturnType};
 
-use crate::args::{self, Config, Flavor};
-
-/// Which attribute is being expanded.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Kind {
-    /// `#[weft::main]`: multi-thread by default.
-    Main,
-    /// `#[weft::test]`: current-thread by default, adds `#[test]`.
-    Test,
-}
-
-impl Kind {
-    /// The attribute as the user writes it, for messages.
-    pub(crate) fn attr(self) -> &'static str {
-        match self {
-            Kind::Main => "#[weft::main]",
-            Kind::Test => "#[weft::test]",
-        }
-    }
-
-    pub(crate) fn default_flavor(self) -> Flavor {
-        match self {
-            Kind::Main => Flavor::MultiThread,
-            Kind::Test => Flavor::CurrentThread,
-        }
-    }
-
-    /// "the main function" / "test functions", for messages about the signature.
-    fn subject(self) -> &'static str {
-        match self {
-            Kind::Main => "the main function",
-            Kind::Test => "test functions",
-        }
-    }
-}
+use crate::args::{self, Config, Flavor, Kind};
 
 /// Expands `kind`'s attribute with arguments `attr` on `item`. Every misuse (of the item and
 /// of the arguments) is reported, combined into one error.

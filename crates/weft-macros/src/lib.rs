@@ -28,7 +28,7 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-use expand::Kind;
+use args::Kind;
 
 /// # What it expands to
 ///

@@ -4,7 +4,8 @@
 
 use proc_macro2::TokenStream;
 
-use crate::expand::{expand, fallback, Kind};
+use crate::args::Kind;
+use crate::expand::{expand, fallback};
 
 fn tokens(s: &str) -> TokenStream {
     s.parse().expect("test input must tokenize")

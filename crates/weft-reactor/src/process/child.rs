@@ -13,6 +13,7 @@ use std::task::{ready, Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use weft_core::introspect::{self, WaitKind};
 
+use super::fd::set_nonblocking;
 use super::reaper::{self, Waiter};
 use crate::registration::register_current_at;
 use crate::{Interest, Registration};
@@ -302,25 +303,6 @@ impl fmt::Debug for Child {
             .field("kill_on_drop", &self.kill_on_drop)
             .finish()
     }
-}
-
-/// Sets `O_NONBLOCK` on `fd` (on its open file description: the child's end of a pipe is
-/// another description and stays blocking).
-pub(crate) fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
-    let fd = fd.as_fd().as_raw_fd();
-    // SAFETY: F_GETFL on a descriptor we hold open reads its flags; no memory involved.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if flags & libc::O_NONBLOCK != 0 {
-        return Ok(());
-    }
-    // SAFETY: F_SETFL with an int argument on a descriptor we hold open.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// One end of a pipe to the child, non-blocking, owned by its registration.

@@ -66,6 +66,7 @@
 //! with `ECHILD`).
 
 mod child;
+mod fd;
 pub(crate) mod reaper;
 
 use std::ffi::OsStr;

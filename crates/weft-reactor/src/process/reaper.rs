@@ -109,7 +109,7 @@ impl Waiter {
                 if let Some(pidfd) = fd {
                     // pidfds are always readable-or-not; O_NONBLOCK only matters for
                     // waitid, which we do not use on it, but the reactor wants it set.
-                    super::child::set_nonblocking(&*pidfd)?;
+                    super::fd::set_nonblocking(&*pidfd)?;
                     let pidfd = fd.take().expect("checked above");
                     *registration = Some(register_current(pidfd, Interest::READABLE)?);
                 }
