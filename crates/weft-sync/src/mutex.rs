@@ -302,36 +302,25 @@ impl RawLock<'_> {
     }
 
     fn poll_lock(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self;
-        let raw = this.raw;
-        let mut list = match this.key.take() {
-            None => {
-                if raw.try_lock() {
-                    return Poll::Ready(());
+        let raw = self.raw;
+        let mut list = raw.waiters.lock();
+        let woken = match self.key.take() {
+            // `poll`'s lock-free attempt just failed; `lock_or_queue` looks again.
+            None => false,
+            Some(key) => match list.poll(key, cx.waker()) {
+                Err(key) => {
+                    self.key = Some(key);
+                    return Poll::Pending;
                 }
-                let mut list = raw.waiters.lock();
-                this.key = raw.lock_or_queue(&mut list, false, cx.waker());
-                return if this.key.is_some() {
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                };
-            }
-            Some(key) => {
-                let mut list = raw.waiters.lock();
-                match list.poll(key, cx.waker()) {
-                    Err(key) => {
-                        this.key = Some(key);
-                        return Poll::Pending;
-                    }
-                    Ok(Turn::Granted) => return Poll::Ready(()),
-                    Ok(turn) => debug_assert_eq!(turn, Turn::Woken),
+                Ok(Turn::Granted) => return Poll::Ready(()),
+                Ok(turn) => {
+                    debug_assert_eq!(turn, Turn::Woken);
+                    true
                 }
-                list
-            }
+            },
         };
-        this.key = raw.lock_or_queue(&mut list, true, cx.waker());
-        if this.key.is_some() {
+        self.key = raw.lock_or_queue(&mut list, woken, cx.waker());
+        if self.key.is_some() {
             Poll::Pending
         } else {
             Poll::Ready(())

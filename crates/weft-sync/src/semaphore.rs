@@ -788,27 +788,23 @@ impl Future for Acquire<'_> {
 impl Acquire<'_> {
     #[inline(never)]
     fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
-        let this = self;
-        let poll = this.poll_acquire(cx);
+        let poll = self.poll_acquire(cx);
         if poll.is_pending() {
             // The argument is the permits asked for (a lock's internal count says nothing).
-            let arg = if this.kind == WaitKind::Semaphore {
-                u64::from(this.n)
+            let arg = if self.kind == WaitKind::Semaphore {
+                u64::from(self.n)
             } else {
                 0
             };
-            introspect::waiting_on(this.kind, this.location, None, arg);
+            introspect::waiting_on(self.kind, self.location, None, arg);
         }
         poll
     }
 
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let Some(key) = self.key.take() else {
-            return match self.sem.try_take(self.n) {
-                Ok(()) => Poll::Ready(Ok(())),
-                Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),
-                Err(TryAcquireError::NoPermits) => self.queue(cx),
-            };
+            // `poll`'s lock-free attempt just failed; `queue` looks again under the lock.
+            return self.queue(cx);
         };
         let mut list = self.sem.waiters.lock();
         let turn = match list.poll(key, cx.waker()) {

@@ -122,23 +122,29 @@ fn join_all_of_100_000_polls_each_child_a_constant_number_of_times() {
     assert_eq!(polls, (0..n).map(|i| 2 + i % 3).sum::<usize>());
 }
 
+/// Runs the future `join(polls)` makes as a task on `runtime(workers)`, checks that the
+/// outputs it joined come back in order, and returns what it counted in `polls`.
+fn polls_joining<F>(workers: Option<usize>, join: impl FnOnce(Arc<AtomicUsize>) -> F) -> usize
+where
+    F: Future<Output = Vec<Result<usize, weft::task::JoinError>>> + Send + 'static,
+{
+    let rt = runtime(workers);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let outputs = rt.block_on(rt.spawn(join(polls.clone()))).unwrap();
+    assert!(in_order(outputs));
+    polls.load(Ordering::Relaxed)
+}
+
 #[test]
 fn join_all_of_join_handles_polls_each_handle_a_few_times() {
     for workers in [None, Some(4)] {
         let n = 20_000;
-        let rt = runtime(workers);
-        let polls = Arc::new(AtomicUsize::new(0));
-        let polls2 = polls.clone();
-        let outputs = rt
-            .block_on(rt.spawn(async move {
-                let handles: Vec<_> = (0..n)
-                    .map(|i| count_polls(&polls2, weft::spawn(after_yields(i % 4, i))))
-                    .collect();
-                join_all(handles).await
-            }))
-            .unwrap();
-        assert!(in_order(outputs));
-        let polls = polls.load(Ordering::Relaxed);
+        let polls = polls_joining(workers, move |polls| async move {
+            let handles: Vec<_> = (0..n)
+                .map(|i| count_polls(&polls, weft::spawn(after_yields(i % 4, i))))
+                .collect();
+            join_all(handles).await
+        });
         assert!(polls < 3 * n, "{polls} polls of {n} handles");
     }
 }
@@ -151,17 +157,10 @@ fn join_all_of_join_handles_polls_each_handle_a_few_times() {
 fn join_all_of_join_handles_is_not_polled_once_per_child() {
     for workers in [None, Some(1)] {
         let n = 10_000;
-        let rt = runtime(workers);
-        let polls = Arc::new(AtomicUsize::new(0));
-        let polls2 = polls.clone();
-        let outputs = rt
-            .block_on(rt.spawn(async move {
-                let handles: Vec<_> = (0..n).map(|i| weft::spawn(async move { i })).collect();
-                count_polls(&polls2, join_all(handles)).await
-            }))
-            .unwrap();
-        assert!(in_order(outputs));
-        let polls = polls.load(Ordering::Relaxed);
+        let polls = polls_joining(workers, move |polls| async move {
+            let handles: Vec<_> = (0..n).map(|i| weft::spawn(async move { i })).collect();
+            count_polls(&polls, join_all(handles)).await
+        });
         assert!(
             polls < n / 10,
             "join_all polled {polls} times for {n} children (workers: {workers:?})"

@@ -64,8 +64,14 @@ struct Watched {
 /// (the previous one just dropped) would otherwise go unwatched until that ended, longer
 /// than a short stuck poll lasts.
 struct Watchlist {
-    runtimes: Mutex<(Vec<Watched>, bool)>,
+    state: Mutex<Watching>,
     added: Condvar,
+}
+
+struct Watching {
+    runtimes: Vec<Watched>,
+    /// A runtime was added since the watchdog last read `runtimes`.
+    added: bool,
 }
 
 /// How long the watchdog sleeps between looks when no runtime asks for less (each asks for a
@@ -79,17 +85,20 @@ pub(crate) fn watch(monitor: &Arc<Monitor>, handle: &Handle) {
     let list = WATCHED.get_or_init(|| {
         started = true;
         Watchlist {
-            runtimes: Mutex::new((Vec::new(), false)),
+            state: Mutex::new(Watching {
+                runtimes: Vec::new(),
+                added: false,
+            }),
             added: Condvar::new(),
         }
     });
     {
-        let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
-        runtimes.0.push(Watched {
+        let mut state = list.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.runtimes.push(Watched {
             monitor: Arc::downgrade(monitor),
             runtime: Arc::downgrade(&handle.shared),
         });
-        runtimes.1 = true;
+        state.added = true;
     }
     list.added.notify_one();
     if started {
@@ -106,13 +115,13 @@ fn watchdog(list: &'static Watchlist) {
     loop {
         let mut period = IDLE_PERIOD;
         let live: Vec<(Arc<Monitor>, Arc<Shared>)> = {
-            let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
-            runtimes.1 = false;
-            runtimes
-                .0
+            let mut state = list.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.added = false;
+            state
+                .runtimes
                 .retain(|w| w.monitor.strong_count() > 0 && w.runtime.strong_count() > 0);
-            runtimes
-                .0
+            state
+                .runtimes
                 .iter()
                 .filter_map(|w| Some((w.monitor.upgrade()?, w.runtime.upgrade()?)))
                 .collect()
@@ -123,19 +132,10 @@ fn watchdog(list: &'static Watchlist) {
             monitor.check_stuck(|| waiting_tasks(&handle));
         }
         // Sleep, unless a runtime was added since the list was read (then look at once).
-        let deadline = Instant::now() + period.max(Duration::from_millis(5));
-        let mut runtimes = list.runtimes.lock().unwrap_or_else(|e| e.into_inner());
-        while !runtimes.1 {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            runtimes = list
-                .added
-                .wait_timeout(runtimes, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        let state = list.state.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = list
+            .added
+            .wait_timeout_while(state, period.max(Duration::from_millis(5)), |s| !s.added);
     }
 }
 
