@@ -696,11 +696,20 @@ impl ConnectError {
     /// use std::time::Duration;
     /// use tower_service::Service;
     ///
-    /// weft::run(async {
-    ///     // A name whose lookup cannot finish within a zero timeout.
-    ///     let mut connector = weft::hyper::Connector::new().connect_timeout(Some(Duration::ZERO));
+    /// let rt = weft::runtime::Builder::new_current_thread()
+    ///     .enable_all()
+    ///     .max_blocking_threads(1)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // The one blocking thread is busy, so the name's lookup (a blocking call) waits
+    ///     // behind it for longer than the timeout.
+    ///     let busy = weft::spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
+    ///     let limit = Some(Duration::from_millis(20));
+    ///     let mut connector = weft::hyper::Connector::new().connect_timeout(limit);
     ///     let err = connector.call("http://localhost:1/".parse().unwrap()).await.unwrap_err();
     ///     assert!(err.is_timeout(), "{err}");
+    ///     busy.await.unwrap();
     /// });
     /// ```
     pub fn is_timeout(&self) -> bool {
