@@ -25,6 +25,7 @@
 //! | (no asyncio twin) | [`oneshot`], [`mpsc`], [`broadcast`], [`watch`], [`Notify`], [`RwLock`] |
 
 mod blocking;
+mod then;
 mod waiters;
 
 // ---- locks: semaphore.rs, mutex.rs, rwlock.rs, condition.rs --------------------------------

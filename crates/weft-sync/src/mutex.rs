@@ -39,6 +39,7 @@ use weft_core::loom::cell::UnsafeCell;
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
 use weft_core::loom::sync::Mutex as ListLock;
 
+use crate::then::Then;
 use crate::waiters::{Cancelled, Key, WaitList};
 
 const LOCKED: usize = 1;
@@ -442,14 +443,11 @@ impl<T> Mutex<T> {
         &self,
         location: &'static Location<'static>,
     ) -> impl Future<Output = MutexGuard<'_, T>> {
-        let lock = RawLock::new(&self.raw, location);
-        async move {
-            lock.await;
-            MutexGuard {
-                lock: self,
-                _not_sync: PhantomData,
-            }
-        }
+        // A named future, not an `async` block: see `then.rs`.
+        Then::new(RawLock::new(&self.raw, location), move |()| MutexGuard {
+            lock: self,
+            _not_sync: PhantomData,
+        })
     }
 
     /// Takes the lock if it is free (and not kept for a woken waiter).

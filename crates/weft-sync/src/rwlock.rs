@@ -27,6 +27,7 @@ use weft_core::loom::cell::UnsafeCell;
 
 use crate::mutex::TryLockError;
 use crate::semaphore::{Acquire, Semaphore};
+use crate::then::Then;
 
 /// How many readers may hold the lock at once (every permit of the semaphore).
 const MAX_READS: u32 = u32::MAX >> 3;
@@ -86,13 +87,14 @@ impl<T> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
         let acquire = Acquire::new(&self.sem, 1, WaitKind::RwLockRead, Location::caller());
-        async move {
-            Self::acquired(acquire.await);
+        // A named future, not an `async` block: see `then.rs`.
+        Then::new(acquire, move |acquired| {
+            Self::acquired(acquired);
             RwLockReadGuard {
                 lock: self,
                 _marker: PhantomData,
             }
-        }
+        })
     }
 
     /// Waits for exclusive access. Cancellation-safe: a dropped `write` gives back the reader
@@ -109,13 +111,13 @@ impl<T> RwLock<T> {
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
         let acquire = Acquire::new(&self.sem, MAX_READS, WaitKind::RwLockWrite, location);
-        async move {
-            Self::acquired(acquire.await);
+        Then::new(acquire, move |acquired| {
+            Self::acquired(acquired);
             RwLockWriteGuard {
                 lock: self,
                 _marker: PhantomData,
             }
-        }
+        })
     }
 
     /// Shared access if it is free now.

@@ -65,6 +65,7 @@ use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
 use weft_core::loom::sync::Mutex;
 
+use crate::then::Then;
 use crate::waiters::{Cancelled, Key, WaitList, WakeList};
 
 const CLOSED: usize = 1;
@@ -362,13 +363,13 @@ impl Semaphore {
         n: u32,
     ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
         let acquire = Acquire::new(self, n, WaitKind::Semaphore, Location::caller());
-        async move {
-            acquire.await?;
-            Ok(SemaphorePermit {
+        // A named future, not an `async` block: see `then.rs`.
+        Then::new(acquire, move |acquired: Result<(), AcquireError>| {
+            acquired.map(|()| SemaphorePermit {
                 sem: self,
                 permits: n,
             })
-        }
+        })
     }
 
     /// Takes one permit if one is free and nobody is queued ahead (it may barge past a woken
