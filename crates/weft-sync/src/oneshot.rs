@@ -76,11 +76,21 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     // the stack (each empty waker slot with one 8-byte store) and copied it over with
     // 16-byte loads, which waited on the store-to-load forward (28% of the samples of the
     // pinger's poll in a one-worker oneshot ping-pong; 97 -> 91 ns a round trip). Loom's
-    // `Arc` has no `new_uninit`.
+    // `Arc` has no `new_uninit`. Written through `Arc::as_ptr`, not `Arc::get_mut`, whose
+    // uniqueness check is a locked compare-exchange on the weak count (9% of the pinger's
+    // poll in the same ping-pong).
     #[cfg(not(weft_loom))]
     let inner = {
-        let mut uninit = Arc::<Inner<T>>::new_uninit();
-        Arc::get_mut(&mut uninit).expect("a fresh Arc").write(new());
+        let uninit = Arc::<Inner<T>>::new_uninit();
+        // SAFETY: the `Arc` was made on the line above and has not been cloned: nothing else
+        // can reach the allocation, so writing it is the only access. `as_ptr` points at the
+        // (uninitialised) value inside the allocation with the provenance to write it.
+        unsafe {
+            Arc::as_ptr(&uninit)
+                .cast_mut()
+                .cast::<Inner<T>>()
+                .write(new())
+        };
         // SAFETY: written just above.
         unsafe { uninit.assume_init() }
     };
