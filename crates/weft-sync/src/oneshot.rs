@@ -16,7 +16,9 @@
 //! # Protocol
 //!
 //! One allocation per channel holds one atomic state word, the value (an `UnsafeCell<Option<T>>`)
-//! and two waker slots (the receiver's, the sender's for [`Sender::closed`]). No lock.
+//! and two waker slots (the receiver's, the sender's for [`Sender::closed`]). No lock. The
+//! two ends own it together (`Shared`: an `Arc` for exactly two owners, its count born at
+//! 2); the end that lets go last frees it.
 //!
 //! - `COMPLETE`: the sender is done (it stored a value, or it was dropped and the value slot
 //!   stays `None`). The value slot belongs to the sender until `COMPLETE` is set (release) and
@@ -39,12 +41,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use weft_core::introspect::{self, WaitKind};
 use weft_core::loom::cell::UnsafeCell;
-use weft_core::loom::sync::atomic::{AtomicUsize, Ordering};
-use weft_core::loom::sync::Arc;
+use weft_core::loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// A waker is stored in the receiver's slot.
 const RX_TASK_SET: usize = 0b0001;
@@ -66,48 +68,77 @@ const TX_TASK_SET: usize = 0b1000;
 /// ```
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let new = || Inner {
+    let (tx, rx) = Shared::pair(|| Inner {
+        refs: AtomicUsize::new(2),
         state: AtomicUsize::new(0),
         value: UnsafeCell::new(None),
         rx_waker: UnsafeCell::new(None),
         tx_waker: UnsafeCell::new(None),
-    };
-    // Allocated first, then written in place: `Arc::new(Inner { .. })` built the value on
-    // the stack (each empty waker slot with one 8-byte store) and copied it over with
-    // 16-byte loads, which waited on the store-to-load forward (28% of the samples of the
-    // pinger's poll in a one-worker oneshot ping-pong; 97 -> 91 ns a round trip). Loom's
-    // `Arc` has no `new_uninit`. Written through `Arc::as_ptr`, not `Arc::get_mut`, whose
-    // uniqueness check is a locked compare-exchange on the weak count (9% of the pinger's
-    // poll in the same ping-pong).
-    #[cfg(not(weft_loom))]
-    let inner = {
-        let uninit = Arc::<Inner<T>>::new_uninit();
-        // SAFETY: the `Arc` was made on the line above and has not been cloned: nothing else
-        // can reach the allocation, so writing it is the only access. `as_ptr` points at the
-        // (uninitialised) value inside the allocation with the provenance to write it.
-        unsafe {
-            Arc::as_ptr(&uninit)
-                .cast_mut()
-                .cast::<Inner<T>>()
-                .write(new())
-        };
-        // SAFETY: written just above.
-        unsafe { uninit.assume_init() }
-    };
-    #[cfg(weft_loom)]
-    let inner = Arc::new(new());
+    });
     (
-        Sender {
-            inner: Some(inner.clone()),
-        },
+        Sender { inner: Some(tx) },
         Receiver {
-            inner: Some(inner),
+            inner: Some(rx),
             location: Location::caller(),
         },
     )
 }
 
+/// One end's hold on the channel's allocation: an `Arc` for exactly two owners. The count
+/// starts at 2, written with the rest of the allocation, where `Arc::new` and `Arc::clone`
+/// took a locked add right after those stores, waiting for them to drain (8% of a
+/// one-worker oneshot ping-pong, two new channels a round trip).
+struct Shared<T> {
+    ptr: NonNull<Inner<T>>,
+}
+
+impl<T> Shared<T> {
+    /// Allocates `init()`'s value and returns its two owners (`init` sets `refs` to 2).
+    fn pair(init: impl FnOnce() -> Inner<T>) -> (Shared<T>, Shared<T>) {
+        // Allocated first, then written in place: `Arc::new(Inner { .. })` built the value
+        // on the stack (each empty waker slot with one 8-byte store) and copied it over with
+        // 16-byte loads, which waited on the store-to-load forward (28% of the pinger's poll
+        // in a one-worker oneshot ping-pong; 97 -> 91 ns a round trip).
+        let mut uninit = Box::<Inner<T>>::new_uninit();
+        uninit.write(init());
+        // SAFETY: written just above.
+        let ptr = NonNull::from(Box::leak(unsafe { uninit.assume_init() }));
+        (Shared { ptr }, Shared { ptr })
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = Inner<T>;
+
+    fn deref(&self) -> &Inner<T> {
+        // SAFETY: this owner's count keeps the allocation alive (see `Drop`).
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Release: this owner's uses happen before the other owner frees; as `Arc`'s drop.
+        if self.refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        // The other owner's uses happened before its decrement: see them before freeing.
+        fence(Ordering::Acquire);
+        // SAFETY: that was the last of the two counts; the allocation came from the `Box`
+        // leaked in `pair`.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
+// SAFETY: a `Shared<T>` is a counted reference to an `Inner<T>`, as `Arc<Inner<T>>` is, and
+// `Inner<T>` is `Send + Sync` when `T: Send` (below); so is `Arc<Inner<T>>`.
+unsafe impl<T: Send> Send for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
 struct Inner<T> {
+    /// Owners left: the sender and the receiver ([`Shared`]).
+    refs: AtomicUsize,
     state: AtomicUsize,
     value: UnsafeCell<Option<T>>,
     rx_waker: UnsafeCell<Option<Waker>>,
@@ -195,7 +226,7 @@ impl<T> Inner<T> {
 
 /// Sends the one value of a [`channel`].
 pub struct Sender<T> {
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<Shared<T>>,
 }
 
 impl<T> fmt::Debug for Sender<T> {
@@ -220,7 +251,10 @@ impl<T> Sender<T> {
         let inner = self.inner.take().expect("a Sender holds its channel");
         // SAFETY: COMPLETE is not set (this is the one sender, and it has not completed), so
         // the value slot belongs to this side: the receiver reads it only after COMPLETE.
-        inner.value.with_mut(|p| unsafe { *p = Some(value) });
+        // The slot is `None` (nothing else ever fills it), so it is written without dropping
+        // what was there: no drop check on the way, which made the move of a large value a
+        // copy through 16-byte loads of fields just stored 8 bytes at a time.
+        inner.value.with_mut(|p| unsafe { p.write(Some(value)) });
         if inner.complete() {
             Ok(())
         } else {
@@ -325,7 +359,7 @@ impl<T> Drop for Sender<T> {
 ///
 /// Polled again after it completed.
 pub struct Receiver<T> {
-    inner: Option<Arc<Inner<T>>>,
+    inner: Option<Shared<T>>,
     /// The `channel()` call, for the task's wait record.
     location: &'static Location<'static>,
 }
