@@ -31,6 +31,7 @@ use weft_core::loom::sync::{Arc, Mutex};
 use weft_core::CachePadded;
 use weft_task::{Dispatch, Hint, Runnable};
 
+use crate::every::Every;
 use crate::metrics::CoreCounters;
 use crate::park::{Park, ThreadPark};
 use crate::{Env, Scheduler, SchedulerMetrics};
@@ -66,7 +67,8 @@ struct Shared {
 
 struct Core {
     local: VecDeque<Runnable>,
-    tick: u32,
+    /// When the injection queue goes ahead of the local one.
+    inject_every: Every,
 }
 
 struct CoreContext {
@@ -95,7 +97,7 @@ impl CurrentThread {
                 inject: Mutex::new(VecDeque::new()),
                 core: Mutex::new(Some(Box::new(Core {
                     local: VecDeque::new(),
-                    tick: 0,
+                    inject_every: Every::new(global_queue_interval),
                 }))),
                 waiters: Mutex::new(Vec::new()),
                 driver: OnceLock::new(),
@@ -318,8 +320,7 @@ impl Shared {
     fn next_task(&self, cx: &CoreContext) -> Option<Runnable> {
         let mut core = cx.core.borrow_mut();
         let core = core.as_mut().expect("core present while running");
-        core.tick = core.tick.wrapping_add(1);
-        if core.tick % self.global_queue_interval == 0 {
+        if core.inject_every.tick(self.global_queue_interval) {
             let remote = self.inject.lock().pop_front();
             remote.or_else(|| core.local.pop_front())
         } else {

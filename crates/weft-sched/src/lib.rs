@@ -45,6 +45,7 @@
 mod current_thread;
 mod deterministic;
 mod env;
+mod every;
 #[doc(hidden)]
 pub mod metrics;
 mod multi_thread;

@@ -197,7 +197,7 @@ impl MultiThread {
                 parker: Parker::new(driver.clone()),
                 metrics: metrics.clone(),
             });
-            cores.push(Some(Box::new(Core::new(index, local, metrics))));
+            cores.push(Some(Box::new(Core::new(index, local, metrics, &config))));
         }
         MultiThread {
             shared: Arc::new(Shared {

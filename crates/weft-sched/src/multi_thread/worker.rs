@@ -15,9 +15,10 @@ use weft_core::{CachePadded, FastRand};
 use weft_queue::{Local, Pushed, LOCAL_QUEUE_CAPACITY};
 use weft_task::{Hint, Runnable};
 
-use super::{Remote, Shared, MAX_LIFO_POLLS, SHORT_QUEUE, WATCH_PERIOD};
+use super::{Config, Remote, Shared, MAX_LIFO_POLLS, SHORT_QUEUE, WATCH_PERIOD};
 #[cfg(not(weft_loom))]
 use super::{KEEP_UP_LIMIT, SPIN_ALONE, STALL_WINDOW};
+use crate::every::Every;
 use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
@@ -27,7 +28,10 @@ pub(crate) struct Core {
     local: Local<Runnable>,
     /// The task most recently woken by the running task: runs next, ahead of the queue.
     lifo: Option<Runnable>,
-    tick: u32,
+    /// The periodic checks: the injection queue ahead of the local one, a poll of the
+    /// driver.
+    inject_every: Every,
+    drive_every: Every,
     is_searching: bool,
     /// The last search left a victim's short queue alone because the victim kept up with
     /// it: park with a timeout ([`WATCH_PERIOD`]) and look again, in case it stalls.
@@ -54,13 +58,15 @@ impl Core {
         index: usize,
         local: Local<Runnable>,
         metrics: Arc<CachePadded<WorkerCounters>>,
+        config: &Config,
     ) -> Core {
         Core {
             metrics,
             index,
             local,
             lifo: None,
-            tick: 0,
+            inject_every: Every::new(config.global_queue_interval),
+            drive_every: Every::new(config.event_interval),
             is_searching: false,
             watch: false,
             driving: false,
@@ -133,7 +139,7 @@ impl Core {
     }
 
     fn next_task(&mut self, shared: &Shared) -> Option<Runnable> {
-        if self.tick % shared.config.global_queue_interval == 0 {
+        if self.inject_every.tick(shared.config.global_queue_interval) {
             if let Some(task) = shared.inject.pop() {
                 return Some(task);
             }
@@ -352,8 +358,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
 impl Context {
     fn run(&self, shared: &Shared, mut core: Box<Core>) -> Box<Core> {
         while !shared.is_shutdown() {
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick % shared.config.event_interval == 0 {
+            if core.drive_every.tick(shared.config.event_interval) {
                 core.metrics().collect_forced_yields();
                 core = self.drive(shared, core, || shared.driver.poll_ready());
             }
