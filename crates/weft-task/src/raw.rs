@@ -171,27 +171,30 @@ where
     let mut cx = Context::from_waker(&waker);
     let header = &cell.header;
     header.wait.clear();
-    let polled = {
+    let (polled, yielded) = {
         // The id, name and wait record current, and in debug mode the poll timed (a slow
         // poll is reported when the scope ends).
-        // The scope also grants the poll its cooperative budget.
-        let current = CurrentTask::new(header.id.as_u64(), header.name(), Some(&header.wait));
+        // The scope also grants the poll its cooperative budget. `yield_now` tells this
+        // runner it yielded through `current` instead of waking `waker`.
+        let current = CurrentTask::new(header.id.as_u64(), header.name(), Some(&header.wait))
+            .with_yield_waker(&waker);
         let _poll = PollScope::enter(&current, || header.location());
         #[cfg(feature = "tracing")]
         let _span = header.span.enter();
-        panic::catch_unwind(AssertUnwindSafe(|| {
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
             cell.stage.with_mut(|stage| {
                 // SAFETY: we hold RUNNING and the task is not COMPLETE, so the stage holds
                 // the future and we have exclusive access; the future is never moved (it is
                 // dropped in place), so it stays pinned inside the task allocation.
                 unsafe { Pin::new_unchecked(&mut *(*stage).future) }.poll(&mut cx)
             })
-        }))
+        }));
+        (polled, current.yielded())
     };
 
     let output = match polled {
         Ok(Poll::Pending) => {
-            return match cell.header.state.transition_to_idle() {
+            return match cell.header.state.transition_to_idle(yielded) {
                 ToIdle::Ok => {}
                 ToIdle::OkNotified => {
                     // SAFETY: we keep our reference; it becomes the new `Runnable`'s.

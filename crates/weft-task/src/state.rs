@@ -153,8 +153,9 @@ impl State {
         })
     }
 
-    /// Called by the runner after a `Pending` poll.
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    /// Called by the runner after a `Pending` poll; `yielded`: the task woke itself through
+    /// the runner during the poll (`context::yield_current`), which counts as `NOTIFIED`.
+    pub(crate) fn transition_to_idle(&self, yielded: bool) -> ToIdle {
         self.update(|curr| {
             debug_assert!(curr.is_running());
             if curr.is_cancelled() {
@@ -162,7 +163,8 @@ impl State {
             }
             let mut next = curr;
             next.0 &= !RUNNING;
-            if next.is_notified() {
+            if yielded || next.is_notified() {
+                next.0 |= NOTIFIED;
                 return (ToIdle::OkNotified, Some(next));
             }
             next.ref_dec();

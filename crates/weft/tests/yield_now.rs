@@ -152,3 +152,75 @@ fn a_deferred_wake_goes_behind_the_queued_tasks_where_a_plain_wake_runs_next() {
         "a deferred wake queues it behind a and b"
     );
 }
+
+// A yield in a weft task polled with its own waker is taken by the task's runner
+// (`weft_core::context::yield_current`) instead of a wake; any other waker is woken as before.
+
+/// Logs `who` and yields, three times.
+async fn log_and_yield(log: Arc<Mutex<String>>, who: char) {
+    for _ in 0..3 {
+        log.lock().unwrap().push(who);
+        weft::task::yield_now().await;
+    }
+}
+
+#[test]
+fn yields_under_join_alls_child_wakers_interleave_and_finish() {
+    // Inside `join_all`, `yield_now` gets the child's waker, not the task's: the wake goes
+    // through it, and the task comes back to poll that child.
+    common::for_each_runtime(|rt, name| {
+        let log = Arc::new(Mutex::new(String::new()));
+        let l = log.clone();
+        rt.block_on(async move {
+            weft::spawn(async move {
+                let children = ['x', 'y'].map(|who| log_and_yield(l.clone(), who));
+                weft::future::join_all(children).await;
+            })
+            .await
+            .unwrap();
+        });
+        let log = log.lock().unwrap().clone();
+        assert_eq!(log.len(), 6, "[{name}] {log}");
+        assert!(log.starts_with("xy"), "[{name}] {log}");
+    });
+}
+
+#[test]
+fn a_task_that_aborts_itself_then_yields_is_cancelled_at_that_yield() {
+    // The abort lands while the task runs; the yield after it is taken by the runner, which
+    // must still see the abort when the poll returns.
+    common::for_each_runtime(|rt, name| {
+        let ran_on = Arc::new(Mutex::new(false));
+        let r = ran_on.clone();
+        let (tx, rx) = weft::sync::oneshot::channel::<weft::task::AbortHandle>();
+        let handle = rt.spawn(async move {
+            let me = rx.await.unwrap();
+            me.abort();
+            weft::task::yield_now().await;
+            *r.lock().unwrap() = true;
+        });
+        tx.send(handle.abort_handle()).unwrap();
+        let err = rt.block_on(handle).unwrap_err();
+        assert!(err.is_cancelled(), "[{name}] {err:?}");
+        assert!(
+            !*ran_on.lock().unwrap(),
+            "[{name}] the task ran past its yield"
+        );
+    });
+}
+
+#[test]
+fn a_block_on_future_yields_through_its_waker() {
+    // Not a task's runner: `yield_now` wakes the waker, and `block_on` polls again.
+    common::for_each_runtime(|rt, name| {
+        let n = rt.block_on(async {
+            let mut n = 0;
+            for _ in 0..100 {
+                weft::task::yield_now().await;
+                n += 1;
+            }
+            n
+        });
+        assert_eq!(n, 100, "[{name}]");
+    });
+}
