@@ -12,10 +12,11 @@
 //!     driver.process();                      // fire what is due, wake after the lock
 //! ```
 //!
-//! `park_timeout` stores (under the wheel lock) the tick by which the thread will be back,
-//! `parked_until`. A `Sleep` registered with an earlier tick sees it under the same lock and
-//! calls the `unpark` callback, so the thread recomputes its timeout: no timer is ever
-//! missed, whether it is registered before, during or after the `park_timeout` call.
+//! `park_timeout` stores (holding every shard's wheel lock) the tick by which the thread
+//! will be back, `parked_until`. A `Sleep` registered with an earlier tick sees it under its
+//! shard's lock and calls the `unpark` callback, so the thread recomputes its timeout: no
+//! timer is ever missed, whether it is registered before, during or after the
+//! `park_timeout` call.
 //! `process` clears `parked_until` (the thread is awake and will look at the wheel before
 //! parking again), so registrations from a busy runtime never pay for an unpark.
 //!
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use weft_core::loom::sync::Mutex;
+use weft_core::CachePadded;
 
 use crate::clock::OnAdvance;
 use crate::entry::{FIRED, SHUTDOWN};
@@ -76,13 +78,35 @@ impl Driver {
     /// assert!(!driver.handle().is_shutdown());
     /// ```
     pub fn new(clock: Clock, unpark: StdArc<dyn Fn() + Send + Sync>) -> Driver {
+        Driver::with_shards(clock, unpark, 1)
+    }
+
+    /// A driver whose wheel is split into `shards` shards (at least 1): a timer registers
+    /// in the shard of the thread that registers it first, so that threads registering at
+    /// the same time do not wait on one lock. A multi-thread runtime asks for one per
+    /// worker; parking then takes every shard's lock, and firing takes each in turn.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_timer::{Clock, Driver};
+    /// let driver = Driver::with_shards(Clock::real(), Arc::new(|| {}), 4);
+    /// assert_eq!(driver.pending_timers(), 0);
+    /// ```
+    pub fn with_shards(
+        clock: Clock,
+        unpark: StdArc<dyn Fn() + Send + Sync>,
+        shards: usize,
+    ) -> Driver {
         let shared = StdArc::new(Shared {
             clock: clock.clone(),
-            wheel: Mutex::new(Wheel::new()),
+            wheels: (0..shards.max(1))
+                .map(|_| CachePadded::new(Mutex::new(Wheel::new())))
+                .collect(),
             parked_until: AtomicU64::new(AWAKE),
             is_shutdown: AtomicBool::new(false),
             unpark,
             fired: Default::default(),
+            next_shard: Default::default(),
         });
         clock.attach(StdArc::downgrade(&shared) as Weak<dyn OnAdvance>);
         Driver {
@@ -133,7 +157,11 @@ impl Driver {
     /// ```
     pub fn next_deadline(&self) -> Option<Instant> {
         let shared = &self.handle.shared;
-        let tick = shared.wheel.lock().next_expiration()?.deadline;
+        let tick = shared
+            .wheels
+            .iter()
+            .filter_map(|w| w.lock().next_expiration().map(|e| e.deadline))
+            .min()?;
         Some(Instant::from_std(shared.clock.tick_instant(tick)))
     }
 
@@ -169,9 +197,16 @@ impl Driver {
         let shared = &self.handle.shared;
         let clock = &shared.clock;
         let now = clock.now_std();
-        let mut wheel = shared.wheel.lock();
-        let now_tick = clock.tick_of(now).max(wheel.elapsed());
-        let next = wheel.next_expiration().map(|e| e.deadline);
+        // Every shard locked (in order: nobody else holds two), so that a registration in
+        // any of them comes either before the look below or after the store of
+        // `parked_until` at the end.
+        let mut wheels: Vec<_> = shared.wheels.iter().map(|w| w.lock()).collect();
+        let elapsed = wheels.iter().map(|w| w.elapsed()).max().unwrap_or(0);
+        let now_tick = clock.tick_of(now).max(elapsed);
+        let next = wheels
+            .iter()
+            .filter_map(|w| w.next_expiration().map(|e| e.deadline))
+            .min();
 
         let (timeout, until) = match next {
             // Work is due already: do not sleep.
@@ -182,7 +217,10 @@ impl Driver {
             _ if clock.is_paused() => match requested {
                 Some(d) => (Some(d), FOREVER),
                 None if next.is_none() => (None, FOREVER),
-                None => match clock.auto_advance(|| wheel.jump()) {
+                None => match clock.auto_advance(|| {
+                    let mut wheels: Vec<&mut Wheel> = wheels.iter_mut().map(|w| &mut **w).collect();
+                    Wheel::jump_all(&mut wheels)
+                }) {
                     Some(_) => (Some(Duration::ZERO), AWAKE),
                     None => (None, FOREVER),
                 },
@@ -206,6 +244,7 @@ impl Driver {
             }
         };
         shared.parked_until.store(until, Relaxed);
+        drop(wheels);
         timeout
     }
 
@@ -279,10 +318,19 @@ impl Shared {
     pub(crate) fn process(&self, by_driver: bool) -> usize {
         let now_tick = self.clock.tick_of(self.clock.now_std());
         let mut fired = 0;
+        for shard in self.wheels.iter() {
+            fired += self.process_shard(shard, now_tick, by_driver);
+        }
+        fired
+    }
+
+    /// [`Shared::process`] for one shard.
+    fn process_shard(&self, shard: &Mutex<Wheel>, now_tick: u64, by_driver: bool) -> usize {
+        let mut fired = 0;
         loop {
             let mut wakers = WakeList::new();
             let more = {
-                let mut wheel = self.wheel.lock();
+                let mut wheel = shard.lock();
                 if by_driver {
                     self.parked_until.store(AWAKE, Relaxed);
                 }
@@ -305,9 +353,8 @@ impl Shared {
                     drop(entry);
                 };
                 if fired > batch_start {
-                    // Under the wheel lock: the only writers hold it, so no locked RMW.
-                    let total = self.fired.load(Relaxed) + (fired - batch_start) as u64;
-                    self.fired.store(total, Relaxed);
+                    // One add per batch: shards may fire on two threads at once.
+                    self.fired.fetch_add((fired - batch_start) as u64, Relaxed);
                 }
                 more
             };
@@ -320,11 +367,20 @@ impl Shared {
 
     /// Takes every timer out and wakes it as shut down; see [`Driver::shutdown`].
     pub(crate) fn shutdown(&self) -> usize {
+        self.wheels
+            .iter()
+            .map(|shard| self.shutdown_shard(shard))
+            .sum()
+    }
+
+    /// [`Shared::shutdown`] for one shard: marks the driver shut down under its lock (so a
+    /// registration in it from then on sees the mark), then empties it.
+    fn shutdown_shard(&self, shard: &Mutex<Wheel>) -> usize {
         let mut count = 0;
         loop {
             let mut wakers = WakeList::new();
             let more = {
-                let mut wheel = self.wheel.lock();
+                let mut wheel = shard.lock();
                 self.is_shutdown.store(true, Release);
                 loop {
                     if wakers.is_full() {

@@ -48,6 +48,7 @@
 
 use std::fmt;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed as StdRelaxed};
 use std::task::Waker;
 
 use weft_core::loom::cell::UnsafeCell;
@@ -89,7 +90,14 @@ pub(crate) struct Entry {
     /// The waker of the task polling the `Sleep`.
     pub(crate) waker: AtomicWaker,
     links: UnsafeCell<Links>,
+    /// The wheel shard the entry registers in ([`NO_SHARD`] until its first registration):
+    /// chosen once, by the registering thread, and read and written only by the entry's
+    /// owner (the `Sleep`), so a plain `std` atomic also under loom, outside the protocol.
+    shard: StdAtomicUsize,
 }
+
+/// [`Entry::shard`] of an entry never registered.
+pub(crate) const NO_SHARD: usize = usize::MAX;
 
 // SAFETY: `links` (the only field that is not itself thread-safe) is only accessed while
 // holding the wheel lock, which serialises every access; the raw pointers in it point at
@@ -109,7 +117,18 @@ impl Entry {
                 next: ptr::null(),
                 place: Place::Unlinked,
             }),
+            shard: StdAtomicUsize::new(NO_SHARD),
         }
+    }
+
+    /// The shard the entry registers in ([`NO_SHARD`]: none yet). Owner only.
+    pub(crate) fn shard(&self) -> usize {
+        self.shard.load(StdRelaxed)
+    }
+
+    /// Sets the shard the entry registers in. Owner only, before its first registration.
+    pub(crate) fn set_shard(&self, shard: usize) {
+        self.shard.store(shard, StdRelaxed);
     }
 
     /// The state, read without the lock (pairs with the `Release` stores under the lock).

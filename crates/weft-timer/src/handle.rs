@@ -1,13 +1,16 @@
 //! `TimerHandle`: the shared side of a timer driver, through which `Sleep`s register.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::AtomicU64 as StatU64;
+use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 use std::sync::Arc as StdArc;
 
 use weft_core::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use weft_core::loom::sync::{Arc, Mutex};
+use weft_core::CachePadded;
 
-use crate::entry::{Entry, FIRED, SHUTDOWN};
+use crate::entry::{Entry, FIRED, NO_SHARD, SHUTDOWN};
 use crate::wheel::Wheel;
 use crate::{Clock, Instant};
 
@@ -36,21 +39,29 @@ pub struct TimerHandle {
 /// Everything a driver and its handles share.
 pub(crate) struct Shared {
     pub(crate) clock: Clock,
-    /// The wheel; also orders `parked_until` and `is_shutdown` updates.
-    pub(crate) wheel: Mutex<Wheel>,
+    /// The wheel, in shards: a timer registers in the shard of the thread that first
+    /// registers it (about one shard per worker thread, see `Shared::shard_hint`), so that
+    /// workers registering at once do not queue on one lock. Each shard's lock also orders
+    /// the `parked_until` and `is_shutdown` accesses made under it.
+    pub(crate) wheels: Box<[CachePadded<Mutex<Wheel>>]>,
     /// The tick by which the parked driver will process timers on its own: a timer
     /// registered with an earlier tick unparks it (and resets this to 0, "not parked", so
     /// that only the first such timer pays for the wake-up). `u64::MAX`: parked with no
-    /// time-out. Written by the driver and read by registrations, both under the wheel lock.
+    /// time-out. Written by the driver while it holds *every* shard's lock, and read by a
+    /// registration under its shard's lock: so each registration either comes before the
+    /// driver's look at its shard or sees what the driver stored.
     pub(crate) parked_until: AtomicU64,
-    /// Set (under the wheel lock) by `Driver::shutdown`.
+    /// Set by `Driver::shutdown` under each shard's lock before it empties that shard.
     pub(crate) is_shutdown: AtomicBool,
     /// Wakes the thread parked on the driver.
     pub(crate) unpark: StdArc<dyn Fn() + Send + Sync>,
-    /// Timers fired so far (metrics). Written under the wheel lock only (a load and a
-    /// store), read without it. A plain `std` atomic also under loom: a statistic, not part
-    /// of any protocol.
+    /// Timers fired so far (metrics): one add per batch (shards fire independently), read
+    /// without a lock. A plain `std` atomic also under loom: a statistic, not part of any
+    /// protocol.
     pub(crate) fired: StatU64,
+    /// The next shard hint to hand a thread (`Shared::shard_hint`); a plain
+    /// `std` atomic also under loom, outside the protocol.
+    pub(crate) next_shard: StdAtomicUsize,
 }
 
 /// What registering an entry did.
@@ -68,8 +79,16 @@ impl Shared {
     /// Links `entry` at deadline tick `tick`, unlinking it first if it is linked (a reset).
     pub(crate) fn register(&self, entry: &Arc<Entry>, tick: u64) -> Registered {
         let mut unpark = false;
+        let shard = match entry.shard() {
+            NO_SHARD => {
+                let shard = self.shard_hint() % self.wheels.len();
+                entry.set_shard(shard);
+                shard
+            }
+            shard => shard,
+        };
         let (result, _released) = {
-            let mut wheel = self.wheel.lock();
+            let mut wheel = self.wheels[shard].lock();
             // The wheel's old reference, if linked, is reused as the new one.
             let old = wheel.remove(entry);
             if self.is_shutdown.load(Relaxed) {
@@ -100,10 +119,28 @@ impl Shared {
         result
     }
 
+    /// This thread's shard hint: the first time a thread registers a timer it takes the
+    /// next number from the driver it registers with, so a runtime's workers, which all
+    /// register timers soon after they start, mostly land on different shards.
+    fn shard_hint(&self) -> usize {
+        SHARD_HINT
+            .try_with(|hint| {
+                if hint.get() == NO_SHARD {
+                    hint.set(self.next_shard.fetch_add(1, Relaxed));
+                }
+                hint.get()
+            })
+            .unwrap_or(0)
+    }
+
     /// Unlinks `entry` if it is linked: after this, it can neither fire nor be woken by
     /// this wheel.
     pub(crate) fn deregister(&self, entry: &Entry) {
-        let released = self.wheel.lock().remove(entry);
+        let shard = entry.shard();
+        if shard == NO_SHARD {
+            return; // never registered
+        }
+        let released = self.wheels[shard].lock().remove(entry);
         drop(released);
     }
 }
@@ -143,7 +180,7 @@ impl TimerHandle {
     /// assert_eq!(driver.handle().pending_timers(), 0);
     /// ```
     pub fn pending_timers(&self) -> usize {
-        self.shared.wheel.lock().len()
+        self.shared.wheels.iter().map(|w| w.lock().len()).sum()
     }
 
     /// Whether the driver has shut down (its timers then never complete; polling one panics).
@@ -207,4 +244,10 @@ impl fmt::Debug for TimerHandle {
             .field("shutdown", &self.is_shutdown())
             .finish_non_exhaustive()
     }
+}
+
+weft_core::loom::thread_local_const! {
+    /// This thread's pick among the wheel shards, modulo their count ([`NO_SHARD`]: not
+    /// taken yet). Only a hint: any shard is correct.
+    static SHARD_HINT: Cell<usize> = Cell::new(NO_SHARD);
 }

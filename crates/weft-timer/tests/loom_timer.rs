@@ -215,6 +215,46 @@ fn register_races_park() {
     });
 }
 
+#[test]
+fn registers_in_two_shards_race_park() {
+    // A sharded driver parks holding every shard's lock; each registering thread takes its
+    // own shard (the first to register takes shard 0, the next shard 1). Whatever the
+    // interleaving, the park sees both timers or is unparked for the ones it missed.
+    model(|| {
+        let unparks = StdArc::new(AtomicUsize::new(0));
+        let u = unparks.clone();
+        let driver = Driver::with_shards(
+            Clock::real(),
+            StdArc::new(move || {
+                u.fetch_add(1, SeqCst);
+            }),
+            2,
+        );
+        let registering: Vec<_> = [3600, 7200]
+            .map(|secs| {
+                let handle = driver.handle();
+                thread::spawn(move || {
+                    let mut sleep = handle.sleep(Duration::from_secs(secs));
+                    assert!(poll(&mut sleep, &Counter::new()).is_pending());
+                    sleep
+                })
+            })
+            .into_iter()
+            .collect();
+        let timeout = driver.park_timeout(None);
+        let sleeps: Vec<_> = registering.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(driver.pending_timers(), 2);
+
+        // The earliest timer (3600 s) must bound the park, or have unparked it.
+        match timeout {
+            Some(t) if t <= Duration::from_secs(3600) => {}
+            _ => assert!(unparks.load(SeqCst) >= 1, "lost unpark: {timeout:?}"),
+        }
+        drop(sleeps);
+        assert_eq!(driver.pending_timers(), 0);
+    });
+}
+
 /// A parker with a token, as the runtime's (a zero time-out polls).
 struct Parker {
     token: Mutex<bool>,

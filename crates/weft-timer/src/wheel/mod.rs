@@ -170,13 +170,25 @@ impl Wheel {
     /// (to the last cascade point, before the returned tick), so the caller must move its
     /// clock to the returned tick before anything else uses the wheel. (Every tick in the
     /// levels is at most `LAST_TICK`, which the clock can show.)
+    #[cfg(all(test, not(weft_loom)))]
     pub(crate) fn jump(&mut self) -> Option<u64> {
+        Wheel::jump_all(&mut [self])
+    }
+
+    /// [`Wheel::jump`] over several wheels (the shards of one driver), which the driver
+    /// uses: cascades, always in the wheel whose next expiration is the earliest, until that
+    /// one is a firing one, and returns its tick. No wheel's `elapsed` moves past the
+    /// returned tick: each cascade happens at the earliest expiration of all.
+    pub(crate) fn jump_all(wheels: &mut [&mut Wheel]) -> Option<u64> {
         loop {
-            let exp = self.next_expiration()?;
+            let (wheel, exp) = wheels
+                .iter_mut()
+                .filter_map(|w| w.next_expiration().map(|exp| (w, exp)))
+                .min_by_key(|(_, exp)| exp.deadline)?;
             if exp.level == 0 {
                 return Some(exp.deadline);
             }
-            self.process(exp);
+            wheel.process(exp);
         }
     }
 

@@ -401,11 +401,19 @@ impl Builder {
                  task is idle, which only a single-threaded runtime can tell",
             ));
         }
+        // One timer-wheel shard per thread that runs tasks; a single-threaded runtime (the
+        // only kind whose clock may be paused) keeps one.
+        let timer_shards = if pausable {
+            1
+        } else {
+            owner.dispatcher().num_workers()
+        };
         let driver = Arc::new(Driver::new(
             self.enable_time,
             self.start_paused || (wants_paused && self.enable_time),
             pausable,
             self.enable_io,
+            timer_shards,
         )?);
         let threads = ThreadConfig {
             name: self.thread_name,

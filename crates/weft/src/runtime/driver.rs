@@ -71,11 +71,14 @@ impl Io {
 }
 
 impl Driver {
+    /// `timer_shards`: the timer wheel's shards, one per thread that runs tasks (see
+    /// `weft_timer::Driver::with_shards`).
     pub(crate) fn new(
         enable_time: bool,
         start_paused: bool,
         pausable: bool,
         enable_io: bool,
+        timer_shards: usize,
     ) -> io::Result<Driver> {
         let io = if enable_io {
             let reactor = Reactor::new()?;
@@ -90,7 +93,7 @@ impl Driver {
             } else {
                 Clock::real()
             };
-            weft_timer::Driver::new(clock, io.unparker())
+            weft_timer::Driver::with_shards(clock, io.unparker(), timer_shards)
         });
         Ok(Driver {
             timer,
