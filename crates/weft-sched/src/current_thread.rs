@@ -320,7 +320,7 @@ impl Shared {
     fn next_task(&self, cx: &CoreContext) -> Option<Runnable> {
         let mut core = cx.core.borrow_mut();
         let core = core.as_mut().expect("core present while running");
-        if core.inject_every.tick(self.global_queue_interval) {
+        if core.inject_every.tick() {
             let remote = self.inject.lock().pop_front();
             remote.or_else(|| core.local.pop_front())
         } else {

@@ -8,24 +8,28 @@
 pub(crate) struct Every {
     /// Calls left until the next yes; at least 1 between calls.
     left: u32,
+    /// Calls from one yes to the next (at least 1). The schedulers' intervals are fixed
+    /// when they are built.
+    interval: u32,
 }
 
 impl Every {
     /// The first yes comes on the `interval`-th call, as `tick % interval == 0` with a tick
-    /// counted from 1.
+    /// counted from 1; 0 counts as 1.
     pub(crate) fn new(interval: u32) -> Every {
+        let interval = interval.max(1);
         Every {
-            left: interval.max(1),
+            left: interval,
+            interval,
         }
     }
 
-    /// Counts one call; `true` once every `interval` calls. An `interval` that changes
-    /// takes effect after the next yes; 0 counts as 1.
+    /// Counts one call; `true` once every `interval` calls.
     #[inline]
-    pub(crate) fn tick(&mut self, interval: u32) -> bool {
+    pub(crate) fn tick(&mut self) -> bool {
         self.left -= 1;
         if self.left == 0 {
-            self.left = interval.max(1);
+            self.left = self.interval;
             true
         } else {
             false
@@ -42,11 +46,7 @@ mod tests {
         for interval in [1, 2, 3, 31, 61] {
             let mut every = Every::new(interval);
             for tick in 1..=10 * interval {
-                assert_eq!(
-                    every.tick(interval),
-                    tick % interval == 0,
-                    "{interval}, {tick}"
-                );
+                assert_eq!(every.tick(), tick % interval == 0, "{interval}, {tick}");
             }
         }
     }
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn zero_counts_as_one() {
         let mut every = Every::new(0);
-        assert!(every.tick(0));
-        assert!(every.tick(0));
+        assert!(every.tick());
+        assert!(every.tick());
     }
 }

@@ -139,7 +139,7 @@ impl Core {
     }
 
     fn next_task(&mut self, shared: &Shared) -> Option<Runnable> {
-        if self.inject_every.tick(shared.config.global_queue_interval) {
+        if self.inject_every.tick() {
             if let Some(task) = shared.inject.pop() {
                 return Some(task);
             }
@@ -358,7 +358,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
 impl Context {
     fn run(&self, shared: &Shared, mut core: Box<Core>) -> Box<Core> {
         while !shared.is_shutdown() {
-            if core.drive_every.tick(shared.config.event_interval) {
+            if core.drive_every.tick() {
                 core.metrics().collect_forced_yields();
                 core = self.drive(shared, core, || shared.driver.poll_ready());
             }
