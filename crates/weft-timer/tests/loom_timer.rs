@@ -60,6 +60,16 @@ fn setup() -> (Clock, Driver) {
     (clock, driver)
 }
 
+/// A driver of `shards` shards on the real clock, and the count of its unparks.
+fn counting_unparks(shards: usize) -> (Driver, StdArc<AtomicUsize>) {
+    let unparks = StdArc::new(AtomicUsize::new(0));
+    let u = unparks.clone();
+    let unpark = StdArc::new(move || {
+        u.fetch_add(1, SeqCst);
+    });
+    (Driver::with_shards(Clock::real(), unpark, shards), unparks)
+}
+
 /// The other thread: time moves on by `d`, firing what is due.
 fn advance_on_another_thread(clock: &Clock, d: Duration) -> thread::JoinHandle<()> {
     let clock = clock.clone();
@@ -186,14 +196,7 @@ fn shutdown_races_drop() {
 #[test]
 fn register_races_park() {
     model(|| {
-        let unparks = StdArc::new(AtomicUsize::new(0));
-        let u = unparks.clone();
-        let driver = Driver::new(
-            Clock::real(),
-            StdArc::new(move || {
-                u.fetch_add(1, SeqCst);
-            }),
-        );
+        let (driver, unparks) = counting_unparks(1);
         let handle = driver.handle();
         let registering = thread::spawn(move || {
             let mut sleep = handle.sleep(Duration::from_secs(3600));
@@ -221,15 +224,7 @@ fn registers_in_two_shards_race_park() {
     // own shard (the first to register takes shard 0, the next shard 1). Whatever the
     // interleaving, the park sees both timers or is unparked for the ones it missed.
     model(|| {
-        let unparks = StdArc::new(AtomicUsize::new(0));
-        let u = unparks.clone();
-        let driver = Driver::with_shards(
-            Clock::real(),
-            StdArc::new(move || {
-                u.fetch_add(1, SeqCst);
-            }),
-            2,
-        );
+        let (driver, unparks) = counting_unparks(2);
         let registering: Vec<_> = [3600, 7200]
             .map(|secs| {
                 let handle = driver.handle();

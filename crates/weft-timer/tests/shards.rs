@@ -2,39 +2,23 @@
 //! multi-thread runtime): timers registered from several threads land in different shards,
 //! and parking, firing, resetting and shutting down see all of them.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+mod common;
+
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
+use common::{poll, Counter};
 use weft_timer::{Clock, Driver, Sleep};
-
-/// Counts wake-ups.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn poll(sleep: &mut Sleep, counter: &Arc<Counter>) -> Poll<()> {
-    let waker = Waker::from(counter.clone());
-    Pin::new(sleep).poll(&mut Context::from_waker(&waker))
-}
 
 /// Registers a sleep of `d` from a new thread (which takes the next shard), and hands it
 /// back with its counter.
 fn register_elsewhere(driver: &Driver, d: Duration) -> (Sleep, Arc<Counter>) {
     let handle = driver.handle();
     thread::spawn(move || {
-        let counter = Arc::new(Counter::default());
+        let counter = Counter::new();
         let mut sleep = handle.sleep(d);
-        assert!(poll(&mut sleep, &counter).is_pending());
+        assert!(poll(&mut sleep, &counter.waker()).is_pending());
         (sleep, counter)
     })
     .join()
@@ -68,8 +52,8 @@ fn an_idle_sharded_driver_jumps_to_each_deadline_in_order_across_shards() {
         assert_eq!(driver.process(), 1);
         for (i, (sleep, counter)) in sleeps.iter_mut().enumerate() {
             let done = durations[i] <= *due;
-            assert_eq!(counter.0.load(SeqCst), usize::from(done), "sleep {i}");
-            assert_eq!(poll(sleep, counter).is_ready(), done, "sleep {i}");
+            assert_eq!(counter.count(), usize::from(done), "sleep {i}");
+            assert_eq!(poll(sleep, &counter.waker()).is_ready(), done, "sleep {i}");
         }
         assert_eq!(driver.pending_timers(), 3 - fired_so_far);
     }
@@ -89,10 +73,7 @@ fn a_sharded_driver_fires_what_is_due_in_every_shard() {
         "the earliest deadline of all shards"
     );
     clock.advance(Duration::from_millis(4));
-    let woken = sleeps
-        .iter()
-        .map(|(_, c)| c.0.load(SeqCst))
-        .collect::<Vec<_>>();
+    let woken = sleeps.iter().map(|(_, c)| c.count()).collect::<Vec<_>>();
     assert_eq!(woken, [1, 1, 1, 1, 0, 0]);
     assert_eq!(driver.pending_timers(), 2);
 }
@@ -105,7 +86,7 @@ fn a_sleep_reset_on_another_thread_stays_in_its_shard_and_fires() {
     let deadline = clock.now() + Duration::from_millis(10);
     // Reset and polled from this thread, whose shard hint differs.
     sleep.reset(deadline);
-    assert!(poll(&mut sleep, &counter).is_pending());
+    assert!(poll(&mut sleep, &counter.waker()).is_pending());
     assert_eq!(
         driver.pending_timers(),
         1,
@@ -113,8 +94,8 @@ fn a_sleep_reset_on_another_thread_stays_in_its_shard_and_fires() {
     );
     assert_eq!(driver.next_deadline(), Some(deadline));
     clock.advance(Duration::from_millis(10));
-    assert_eq!(counter.0.load(SeqCst), 1);
-    assert!(poll(&mut sleep, &counter).is_ready());
+    assert_eq!(counter.count(), 1);
+    assert!(poll(&mut sleep, &counter.waker()).is_ready());
     assert_eq!(driver.pending_timers(), 0);
     drop(sleep);
 }
@@ -128,7 +109,7 @@ fn shutting_a_sharded_driver_down_wakes_the_timers_of_every_shard() {
     assert_eq!(driver.pending_timers(), 4);
     assert_eq!(driver.shutdown(), 4);
     for (_, counter) in &sleeps {
-        assert_eq!(counter.0.load(SeqCst), 1);
+        assert_eq!(counter.count(), 1);
     }
     assert_eq!(driver.pending_timers(), 0);
     // A registration after the shutdown, in any shard, sees it.
@@ -136,7 +117,7 @@ fn shutting_a_sharded_driver_down_wakes_the_timers_of_every_shard() {
     let panicked = thread::spawn(move || {
         let mut sleep = handle.sleep(Duration::from_secs(1));
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            poll(&mut sleep, &Arc::new(Counter::default()))
+            poll(&mut sleep, &Counter::new().waker())
         }))
         .is_err()
     })
@@ -154,5 +135,5 @@ fn a_driver_has_at_least_one_shard() {
     let driver = Driver::with_shards(clock.clone(), Arc::new(|| {}), 0);
     let (mut sleep, counter) = register_elsewhere(&driver, Duration::from_millis(1));
     clock.advance(Duration::from_millis(1));
-    assert!(poll(&mut sleep, &counter).is_ready());
+    assert!(poll(&mut sleep, &counter.waker()).is_ready());
 }
