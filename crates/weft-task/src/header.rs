@@ -1,8 +1,17 @@
-//! The front of every task: the `Header` (state word with the poll count, vtable, id,
-//! owner-list links, join waker, name and spawn location and time in one word, the wait
-//! record in another) and the type-erased operations that need nothing else:
-//! waking, aborting and dropping a reference. Everything that needs the future's type is in
-//! `raw.rs`, reached through the `Vtable`.
+//! The two parts of every task that do not depend on its type: the `Header` (state word
+//! with the poll count, vtable, id, name and spawn location and time in one word, the wait
+//! record in another), read or written on every poll, and just before it the `Links`
+//! (owner-list links, join waker), touched only at spawn, completion and join. Also the
+//! type-erased operations that need nothing else: waking, aborting and dropping a
+//! reference. Everything that needs the future's type is in `raw.rs`, reached through the
+//! `Vtable`.
+//!
+//! Why the links come first: tasks spawned one after another sit next to each other in the
+//! heap, and often run on different workers. With the cold links between one task's future
+//! (at the end of its allocation) and the next task's header, the bytes one task touches on
+//! every poll are a cache line away from its neighbour's, so two workers polling neighbours
+//! do not pass a line back and forth on every poll (false sharing). A task pointer points at
+//! the header; the links are a fixed distance ([`LINKS_BEFORE_HEADER`]) before it.
 
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -17,17 +26,12 @@ use weft_core::loom::cell::UnsafeCell;
 use crate::state::{State, ToNotified};
 use crate::Id;
 
-/// The type-independent front of every task.
+/// The type-independent front of every task: what a poll reads and writes.
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    /// Links of the owner `TaskList`; only touched under that list's shard lock.
-    pub(crate) list_prev: UnsafeCell<Option<NonNull<Header>>>,
-    pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
-    /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
-    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The spawn location and time and, for a named task, the name: one word (see
     /// `Origin`; the poll count is in the state word).
     pub(crate) origin: Origin,
@@ -40,7 +44,44 @@ pub(crate) struct Header {
     pub(crate) span: tracing::Span,
 }
 
+/// The type-independent start of every task, before its header: what only spawning,
+/// completing and joining touch. Reached from a task pointer with [`Header::links`].
+#[repr(C)]
+pub(crate) struct Links {
+    /// Links of the owner `TaskList`; only touched under that list's shard lock.
+    pub(crate) list_prev: UnsafeCell<Option<NonNull<Header>>>,
+    pub(crate) list_next: UnsafeCell<Option<NonNull<Header>>>,
+    /// The `JoinHandle`'s waker; access is arbitrated by `JOIN_WAKER` (see `state`).
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// How far before a task's header its `Links` start: every task allocation is `Links`
+/// then `Header` (`#[repr(C)]`, both 8-byte aligned), whatever its future.
+pub(crate) const LINKS_BEFORE_HEADER: usize = std::mem::size_of::<Links>();
+
+impl Links {
+    pub(crate) fn new() -> Links {
+        Links {
+            list_prev: UnsafeCell::new(None),
+            list_next: UnsafeCell::new(None),
+            join_waker: UnsafeCell::new(None),
+        }
+    }
+}
+
 impl Header {
+    /// The links of the task `ptr` points to.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live task, with the provenance of its whole allocation (a task
+    /// pointer, not one made from a `&Header`), and the task outlives `'a`.
+    pub(crate) unsafe fn links<'a>(ptr: NonNull<Header>) -> &'a Links {
+        // SAFETY: the caller's contract; the links are the allocation's first field, the
+        // header its second, `LINKS_BEFORE_HEADER` bytes further (checked in `raw.rs`).
+        unsafe { ptr.byte_sub(LINKS_BEFORE_HEADER).cast::<Links>().as_ref() }
+    }
+
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
         self.origin.name()
@@ -142,9 +183,11 @@ pub(crate) unsafe fn remote_abort(ptr: NonNull<Header>) {
     }
 }
 
-// Every word of the header is paid by every task: 72 bytes (state, vtable, id, two list
-// links, the join waker's two words, origin, wait record). The memory row counts each one
-// (heap per idle task), and spawn-heavy workloads notice one too: spawn_many_local's tasks
-// once crossed into the next malloc size class with 16 more bytes, which doubled its time.
+// Every word of the links and header is paid by every task: 32 + 40 bytes (two list
+// links, the join waker's two words; state, vtable, id, origin, wait record). The memory
+// row counts each one (heap per idle task), and spawn-heavy workloads notice one too:
+// spawn_many_local's tasks once crossed into the next malloc size class with 16 more
+// bytes, which doubled its time. The links' 32 bytes are also what keeps one task's hot
+// bytes a cache line from the next task's (see the module docs): shrink them with care.
 #[cfg(all(not(weft_loom), not(feature = "tracing"), target_pointer_width = "64"))]
-const _: () = assert!(std::mem::size_of::<Header>() == 72);
+const _: () = assert!(std::mem::size_of::<Links>() == 32 && std::mem::size_of::<Header>() == 40);

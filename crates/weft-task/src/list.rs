@@ -73,11 +73,11 @@ impl TaskList {
         // SAFETY: under the shard lock we own every member's links; `ptr` is not a member
         // yet, and the reference we took over keeps it alive.
         unsafe {
-            let header = ptr.as_ref();
-            header.list_prev.with_mut(|p| *p = None);
-            header.list_next.with_mut(|n| *n = shard.head);
+            let links = Header::links(ptr);
+            links.list_prev.with_mut(|p| *p = None);
+            links.list_next.with_mut(|n| *n = shard.head);
             if let Some(head) = shard.head {
-                head.as_ref().list_prev.with_mut(|p| *p = Some(ptr));
+                Header::links(head).list_prev.with_mut(|p| *p = Some(ptr));
             }
         }
         shard.head = Some(ptr);
@@ -85,26 +85,29 @@ impl TaskList {
         Ok(())
     }
 
-    /// Unlinks `header`'s task if it is a member, returning whether it was: the list's
-    /// reference then passes to the caller, who must release it.
-    pub(crate) fn remove(&self, header: &Header) -> bool {
-        let ptr = NonNull::from(header);
-        let mut shard = self.shard(header).lock();
+    /// Unlinks the task `ptr` points to if it is a member, returning whether it was: the
+    /// list's reference then passes to the caller, who must release it. The caller holds a
+    /// reference to the task.
+    pub(crate) fn remove(&self, ptr: NonNull<Header>) -> bool {
+        // SAFETY: the caller's reference keeps the task alive.
+        let mut shard = self.shard(unsafe { ptr.as_ref() }).lock();
         // SAFETY: under the shard lock we own every member's links, and the task is bound to
-        // this list, so its links are ours too.
+        // this list, so its links are ours too; `ptr` comes from the allocation (the
+        // caller's task pointer), as do the links.
         unsafe {
-            let prev = header.list_prev.with(|p| *p);
-            let next = header.list_next.with(|n| *n);
+            let links = Header::links(ptr);
+            let prev = links.list_prev.with(|p| *p);
+            let next = links.list_next.with(|n| *n);
             match prev {
-                Some(prev) => prev.as_ref().list_next.with_mut(|n| *n = next),
+                Some(prev) => Header::links(prev).list_next.with_mut(|n| *n = next),
                 None if shard.head == Some(ptr) => shard.head = next,
                 None => return false,
             }
             if let Some(next) = next {
-                next.as_ref().list_prev.with_mut(|p| *p = prev);
+                Header::links(next).list_prev.with_mut(|p| *p = prev);
             }
-            header.list_prev.with_mut(|p| *p = None);
-            header.list_next.with_mut(|n| *n = None);
+            links.list_prev.with_mut(|p| *p = None);
+            links.list_next.with_mut(|n| *n = None);
         }
         shard.len -= 1;
         true
@@ -127,11 +130,12 @@ impl TaskList {
                     let Some(head) = shard.head else { break };
                     // SAFETY: under the lock the head's links are ours.
                     unsafe {
-                        let next = head.as_ref().list_next.with(|n| *n);
+                        let links = Header::links(head);
+                        let next = links.list_next.with(|n| *n);
                         if let Some(next) = next {
-                            next.as_ref().list_prev.with_mut(|p| *p = None);
+                            Header::links(next).list_prev.with_mut(|p| *p = None);
                         }
-                        head.as_ref().list_next.with_mut(|n| *n = None);
+                        links.list_next.with_mut(|n| *n = None);
                         shard.head = next;
                         shard.len -= 1;
                         Task::from_raw(head)
@@ -169,7 +173,7 @@ impl TaskList {
                 let task = std::mem::ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
                 f(&task);
                 // SAFETY: as above.
-                cur = unsafe { ptr.as_ref().list_next.with(|n| *n) };
+                cur = unsafe { Header::links(ptr).list_next.with(|n| *n) };
             }
         }
     }

@@ -1,9 +1,11 @@
 //! The task allocation and the operations that need its concrete types (behind the
 //! header's `Vtable`).
 //!
-//! A task is one `Box<Cell<F, S>>`: the `Header` (state word, vtable, id, owner-list links,
-//! join waker, name), then the scheduler handle `S`, then the `Stage` (the future, later its
-//! output). `#[repr(C)]` puts the header first, so a `NonNull<Header>` is all a `Runnable`,
+//! A task is one `Box<Cell<F, S>>`: the `Links` (owner-list links, join waker: the fields
+//! a poll never touches, kept between the previous task's future and this task's header;
+//! see `header.rs`), the `Header` (state word, vtable, id, name, wait record), the
+//! scheduler handle `S`, then the `Stage` (the future, later its output). `#[repr(C)]` puts
+//! the header at the same offset in every task, so a `NonNull<Header>` is all a `Runnable`,
 //! `Waker` or `JoinHandle` carries; the vtable recovers the concrete types.
 
 use std::any::Any;
@@ -18,7 +20,7 @@ use weft_core::context::CurrentTask;
 use weft_core::introspect::{self, PollScope, WaitRecord};
 use weft_core::loom::cell::UnsafeCell;
 
-use crate::header::{Header, Vtable};
+use crate::header::{Header, Links, Vtable, LINKS_BEFORE_HEADER};
 use crate::id::with_id;
 use crate::origin::Origin;
 use crate::state::{State, ToIdle, ToRunning};
@@ -69,9 +71,20 @@ unsafe fn take_output<F: Future>(stage: *mut Stage<F>) -> Result<F::Output, Join
 
 #[repr(C)]
 pub(crate) struct Cell<F: Future, S> {
+    links: Links,
     header: Header,
     scheduler: S,
     stage: UnsafeCell<Stage<F>>,
+}
+
+impl<F: Future, S> Cell<F, S> {
+    /// Where the header is: `LINKS_BEFORE_HEADER` for every `F` and `S`, which
+    /// `Header::links` relies on.
+    const HEADER: usize = {
+        let offset = std::mem::offset_of!(Cell<F, S>, header);
+        assert!(offset == LINKS_BEFORE_HEADER);
+        offset
+    };
 }
 
 /// Allocates a task; the state starts with three references: the returned `Task`,
@@ -88,13 +101,11 @@ where
     S: Schedule,
 {
     let cell = Box::new(Cell {
+        links: Links::new(),
         header: Header {
             state: State::new(),
             vtable: vtable::<F, S>(),
             id: Id::next(),
-            list_prev: UnsafeCell::new(None),
-            list_next: UnsafeCell::new(None),
-            join_waker: UnsafeCell::new(None),
             origin: Origin::new(name, location),
             wait: WaitRecord::new(),
             #[cfg(feature = "tracing")]
@@ -122,7 +133,11 @@ where
         }
         tracing::trace!(target: "weft::task", parent: &h.span, task_id = h.id.as_u64(), "spawn");
     }
-    NonNull::from(Box::leak(cell)).cast()
+    // Made from the allocation's pointer, not from a `&Header`: the task pointer reaches
+    // the links before the header too (`Header::links`).
+    let cell = NonNull::from(Box::leak(cell));
+    // SAFETY: the header is `Cell::HEADER` bytes into the allocation.
+    unsafe { cell.byte_add(Cell::<F, S>::HEADER).cast() }
 }
 
 fn vtable<F, S>() -> &'static Vtable
@@ -146,8 +161,13 @@ where
 ///
 /// `ptr` must point to a live `Cell<F, S>`.
 unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
-    // SAFETY: the caller guarantees the cell is live; `Header` is its first field (repr(C)).
-    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+    // SAFETY: the caller guarantees the cell is live; the header is `Cell::HEADER` bytes into
+    // it (repr(C)), and task pointers carry the whole allocation's provenance (`allocate`).
+    unsafe {
+        ptr.byte_sub(Cell::<F, S>::HEADER)
+            .cast::<Cell<F, S>>()
+            .as_ref()
+    }
 }
 
 unsafe fn run<F, S>(ptr: NonNull<Header>)
@@ -316,7 +336,7 @@ where
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: JOIN_WAKER is set and COMPLETE now too: the handle can no longer
                 // touch the slot, and we only read it.
-                self.header.join_waker.with(|w| match unsafe { &*w } {
+                self.links.join_waker.with(|w| match unsafe { &*w } {
                     Some(w) => w.wake_by_ref(),
                     None => unreachable!("JOIN_WAKER set with an empty slot"),
                 })
@@ -324,7 +344,7 @@ where
             let prev = self.header.state.unset_join_waker_after_complete();
             if !prev.is_join_interested() {
                 // SAFETY: the handle went away meanwhile and left the waker to us.
-                let waker = self.header.join_waker.with_mut(|w| unsafe { (*w).take() });
+                let waker = self.links.join_waker.with_mut(|w| unsafe { (*w).take() });
                 let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(waker)));
             }
         }
@@ -332,7 +352,7 @@ where
         // The task leaves its owner's list itself: the list is the one the task was made
         // with, so the reference it gives up is this task's own.
         let count = match self.scheduler.list() {
-            Some(list) if list.remove(&self.header) => 2,
+            Some(list) if list.remove(ptr) => 2,
             _ => 1,
         };
         if self.header.state.transition_to_terminal(count) {
@@ -374,8 +394,11 @@ fn dispatch_panicked(id: Id, payload: Box<dyn Any + Send>) {
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // SAFETY: the reference count reached zero: nobody else can reach the allocation, which
-    // `allocate` made with `Box::new`.
-    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // `allocate` made with `Box::new`, `Cell::HEADER` bytes before the header.
+    let cell = unsafe {
+        let cell = ptr.byte_sub(Cell::<F, S>::HEADER).cast::<Cell<F, S>>();
+        Box::from_raw(cell.as_ptr())
+    };
     // A task freed before it finished (every handle and waker dropped) still holds its
     // future; its destructor runs here, with the task id set, and may not unwind into
     // whoever dropped the last reference (a worker, a waker's owner). A finished task's
@@ -402,7 +425,7 @@ where
 {
     // SAFETY: the JoinHandle's reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
-    if !can_read_output(&cell.header, waker) {
+    if !can_read_output(&cell.header, &cell.links, waker) {
         return;
     }
     // SAFETY: COMPLETE and JOIN_INTEREST (`can_read_output` checked both): the output
@@ -412,7 +435,7 @@ where
     // The handle keeps its reference (for `id` and `is_finished`), and gives up the output
     // and the join-waker slot here, as if it were dropped; its `drop` only releases the
     // reference.
-    let (_, waker) = release_join_interest(&cell.header);
+    let (_, waker) = release_join_interest(&cell.header, &cell.links);
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     // SAFETY: the handle passes a `Poll<Result<F::Output, JoinError>>` of this task's type.
     unsafe { *dst = Poll::Ready(output) };
@@ -422,7 +445,7 @@ where
 
 /// `true` if the task is complete; otherwise makes sure `waker` is the registered join
 /// waker.
-fn can_read_output(header: &Header, waker: &Waker) -> bool {
+fn can_read_output(header: &Header, links: &Links, waker: &Waker) -> bool {
     let snapshot = header.state.load();
     // Only the handle clears JOIN_INTEREST, and reading the output is one way it does.
     assert!(
@@ -433,10 +456,10 @@ fn can_read_output(header: &Header, waker: &Waker) -> bool {
         return true;
     }
     let res = if !snapshot.is_join_waker_set() {
-        set_join_waker(header, waker)
+        set_join_waker(header, links, waker)
     } else {
         // SAFETY: JOIN_WAKER set: the task may read the slot concurrently, so may we.
-        let same = header
+        let same = links
             .join_waker
             .with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
         if same {
@@ -445,7 +468,7 @@ fn can_read_output(header: &Header, waker: &Waker) -> bool {
         header
             .state
             .unset_join_waker()
-            .and_then(|_| set_join_waker(header, waker))
+            .and_then(|_| set_join_waker(header, links, waker))
     };
     match res {
         Ok(_) => false,
@@ -458,16 +481,17 @@ fn can_read_output(header: &Header, waker: &Waker) -> bool {
 
 fn set_join_waker(
     header: &Header,
+    links: &Links,
     waker: &Waker,
 ) -> Result<crate::state::Snapshot, crate::state::Snapshot> {
     // SAFETY: JOIN_WAKER is unset, so the handle (our caller) owns the slot.
-    header
+    links
         .join_waker
         .with_mut(|w| unsafe { *w = Some(waker.clone()) });
     let res = header.state.set_join_waker();
     if res.is_err() {
         // SAFETY: the task completed before seeing the waker: the slot is still ours.
-        header.join_waker.with_mut(|w| unsafe { *w = None });
+        links.join_waker.with_mut(|w| unsafe { *w = None });
     }
     res
 }
@@ -476,11 +500,11 @@ fn set_join_waker(
 /// clears `JOIN_INTEREST` and, unless the task still reads the join-waker slot, takes the
 /// waker out of it. Returns whether the task is complete (its output is then the caller's
 /// to take) and the waker, for the caller to drop last.
-fn release_join_interest(header: &Header) -> (bool, Option<Waker>) {
+fn release_join_interest(header: &Header, links: &Links) -> (bool, Option<Waker>) {
     let (complete, slot_is_ours) = header.state.transition_to_join_handle_dropped();
     let waker = if slot_is_ours {
         // SAFETY: JOIN_WAKER is unset: the slot is ours.
-        header.join_waker.with_mut(|w| unsafe { (*w).take() })
+        links.join_waker.with_mut(|w| unsafe { (*w).take() })
     } else {
         None
     };
@@ -498,7 +522,7 @@ where
     // A handle that read the output gave up its interest then (`try_read_output`); only the
     // handle clears JOIN_INTEREST, so this load cannot race with that.
     let (drop_output, waker) = if cell.header.state.load().is_join_interested() {
-        release_join_interest(&cell.header)
+        release_join_interest(&cell.header, &cell.links)
     } else {
         (false, None)
     };

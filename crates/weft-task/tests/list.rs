@@ -7,9 +7,9 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
-use common::{ready, DropCount, Exec, Gate, Tracked};
+use common::{poll_with, ready, DropCount, Exec, Gate, Tracked, WakeCounter};
 use weft_task::Id;
 
 /// The ids of the owner's live tasks, asserting that `for_each` visits each once.
@@ -67,6 +67,66 @@ fn a_finished_task_unlinks_exactly_itself() {
     assert_eq!(ex.len(), 0);
     assert_eq!(fut_drops.get(), 5);
     drop((handles, gates));
+    ex.shutdown_and_assert_freed();
+}
+
+#[test]
+fn neighbours_of_every_future_size_and_alignment_link_and_unlink() {
+    // A task's list links and join waker sit in front of its header, which every task
+    // pointer points at: tasks whose futures differ in size and alignment (an over-aligned
+    // future moves the whole layout) must still link to each other, unlink from the middle,
+    // and hand their output through the join waker kept there.
+    #[repr(align(128))]
+    struct Aligned(u8);
+    let ex = Exec::with_shards(1);
+    let gates: Vec<Gate> = (0..4).map(|_| Gate::new()).collect();
+    let waits: Vec<_> = gates.iter().map(Gate::wait).collect();
+    let mut waits = waits.into_iter();
+    let (w0, w1, w2, w3) = (
+        waits.next().unwrap(),
+        waits.next().unwrap(),
+        waits.next().unwrap(),
+        waits.next().unwrap(),
+    );
+    let small = ex.spawn(async move {
+        w0.await;
+        1usize
+    });
+    let big = [3u8; 4096];
+    let large = ex.spawn(async move {
+        w1.await;
+        big.iter().map(|&b| usize::from(b)).sum::<usize>()
+    });
+    let aligned = Aligned(5);
+    let over_aligned = ex.spawn(async move {
+        w2.await;
+        assert_eq!(&aligned as *const Aligned as usize % 128, 0);
+        usize::from(aligned.0)
+    });
+    let mut zero = ex.spawn(w3);
+    let mut handles = [small, large, over_aligned];
+    ex.run_until_idle();
+    let ids = [handles[0].id(), handles[1].id(), handles[2].id(), zero.id()];
+    assert_eq!(members(&ex), ids.into_iter().collect::<HashSet<_>>());
+
+    // Each handle registers its join waker (kept with the links) before its task finishes,
+    // and is woken exactly once by the completion.
+    let join_wakers: Vec<_> = (0..3).map(|_| WakeCounter::new()).collect();
+    for (h, w) in handles.iter_mut().zip(&join_wakers) {
+        assert!(poll_with(h, &Waker::from(w.clone())).is_pending());
+    }
+    for (i, want) in [(1, 3 * 4096), (2, 5), (0, 1)] {
+        gates[i].open_and_wake();
+        ex.run_until_idle();
+        assert_eq!(join_wakers[i].count(), 1, "task {i}'s join waker");
+        assert_eq!(ready(&mut handles[i]).unwrap(), want, "task {i}");
+    }
+    assert_eq!(members(&ex), HashSet::from([ids[3]]));
+    gates[3].open_and_wake();
+    ex.run_until_idle();
+    assert!(ready(&mut zero).is_ok());
+    assert!(ex.is_empty());
+    drop((handles, zero, gates));
     ex.shutdown_and_assert_freed();
 }
 
