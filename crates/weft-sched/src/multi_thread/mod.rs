@@ -132,7 +132,9 @@ struct Config {
 }
 
 pub(crate) struct Shared {
-    remotes: Box<[Remote]>,
+    /// One per worker, each on its own cache lines: a worker writes its `yield_fed` on
+    /// every yield and its `driver_fed` on every driver poll that queues tasks.
+    remotes: Box<[CachePadded<Remote>]>,
     inject: Inject<Runnable>,
     idle: Idle,
     driver: Arc<DriverSlot>,
@@ -190,13 +192,13 @@ impl MultiThread {
         for index in 0..config.workers {
             let (local, steal) = weft_queue::local();
             let metrics = Arc::new(WorkerCounters::padded());
-            remotes.push(Remote {
+            remotes.push(CachePadded::new(Remote {
                 steal,
                 driver_fed: AtomicU32::new(0),
                 yield_fed: AtomicU32::new(0),
                 parker: Parker::new(driver.clone()),
                 metrics: metrics.clone(),
-            });
+            }));
             cores.push(Some(Box::new(Core::new(index, local, metrics, &config))));
         }
         MultiThread {
@@ -345,7 +347,7 @@ impl Shared {
             let len = r.steal.len();
             len > SHORT_QUEUE || (len > 0 && !watching)
         };
-        let pending = self.remotes.iter().any(has_work) || !self.inject.is_empty();
+        let pending = self.remotes.iter().any(|r| has_work(r)) || !self.inject.is_empty();
         if pending {
             self.notify_parked();
         }

@@ -23,6 +23,11 @@ use crate::metrics::WorkerCounters;
 
 /// What a worker owns. While a task runs, the core sits in the thread's `Context` so that
 /// tasks woken or spawned by that task go straight to the local queue.
+///
+/// Aligned to 128 bytes: the workers' cores are boxed one after another, and each worker
+/// writes its own on every task (the LIFO slot, the countdowns); unaligned, the end of one
+/// and the start of the next could share a cache line that both workers write.
+#[repr(align(128))]
 pub(crate) struct Core {
     index: usize,
     local: Local<Runnable>,
