@@ -194,6 +194,12 @@ impl Driver {
     /// assert!(std::pin::Pin::new(&mut sleep).poll(&mut cx).is_ready());
     /// ```
     pub fn park_timeout(&self, requested: Option<Duration>) -> Option<Duration> {
+        // A poll that does not wait (a busy worker's look at the driver, every few dozen
+        // tasks) gets no time-out shorter than zero and leaves nothing to unpark: it skips
+        // the shards' locks, and `parked_until` keeps the "awake" that `process` stores.
+        if requested == Some(Duration::ZERO) {
+            return requested;
+        }
         let shared = &self.handle.shared;
         let clock = &shared.clock;
         let now = clock.now_std();
